@@ -1,0 +1,30 @@
+/** Every stable error code Keyward can return, with its HTTP status and a one-line title. */
+export const ERROR_CATALOGUE = {
+  VALIDATION_ERROR: { status: 400, title: "The request is not valid." },
+  INVALID_JSON: { status: 400, title: "The request body is not valid JSON." },
+  UNAUTHORIZED: { status: 401, title: "A valid bearer token is required." },
+  FORBIDDEN: { status: 403, title: "The token lacks the permission this action needs." },
+  NOT_FOUND: { status: 404, title: "The resource does not exist." },
+  METHOD_NOT_ALLOWED: { status: 405, title: "The method is not allowed on this resource." },
+  NOT_ACCEPTABLE: { status: 406, title: "The requested representation is not available." },
+  CONFLICT: { status: 409, title: "The request conflicts with the current state." },
+  PAYLOAD_TOO_LARGE: { status: 413, title: "The request body is too large." },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "The request body must be application/json." },
+  HEADERS_TOO_LARGE: { status: 431, title: "The request headers are too large." },
+  INTERNAL_ERROR: { status: 500, title: "An internal error occurred." },
+  STORE_UNAVAILABLE: { status: 503, title: "The key store is unavailable." },
+  NOT_READY: { status: 503, title: "Keyward is not ready to serve requests." },
+  CONFIG_INVALID: { status: 500, title: "The configuration is not valid." },
+  MASTER_KEY_INVALID: { status: 500, title: "The master key is missing or malformed." },
+  MASTER_KEY_INSECURE: { status: 500, title: "The master key file is readable by group or others." },
+  MASTER_KEY_MISMATCH: { status: 500, title: "The master key cannot decrypt this data directory." },
+  DECRYPTION_FAILED: { status: 500, title: "Encrypted data could not be authenticated." },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+/** A stable error code from the catalogue. */
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** True when `code` is a code from the catalogue. */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CATALOGUE, code);
+}

@@ -1,0 +1,41 @@
+import type { KeyRecord } from "./key-record.js";
+import { missingScopes } from "./scopes.js";
+
+/** Every outcome of a key verification. Outcomes are data, never thrown. */
+export type VerificationCode =
+  | "VALID"
+  | "NOT_FOUND"
+  | "REVOKED"
+  | "EXPIRED"
+  | "DISABLED"
+  | "INSUFFICIENT_SCOPE";
+
+/** What a verification asks of a key beyond existing. */
+export interface VerificationRequirements {
+  scopes?: readonly string[];
+}
+
+/** The decision about one key; `missingScopes` is set only for INSUFFICIENT_SCOPE. */
+export interface VerificationDecision {
+  valid: boolean;
+  code: VerificationCode;
+  missingScopes?: string[];
+}
+
+/**
+ * Decides whether a looked-up key passes, in a fixed, documented order:
+ * found → not revoked → enabled → not expired → scopes. The first failing check names the outcome.
+ */
+export function decideVerification(
+  key: KeyRecord | null,
+  requirements: VerificationRequirements,
+  nowMs: number,
+): VerificationDecision {
+  if (key === null) return { valid: false, code: "NOT_FOUND" };
+  if (key.revokedAt !== null) return { valid: false, code: "REVOKED" };
+  if (!key.enabled) return { valid: false, code: "DISABLED" };
+  if (key.expiresAt !== null && key.expiresAt <= nowMs) return { valid: false, code: "EXPIRED" };
+  const missing = missingScopes(key.scopes, requirements.scopes ?? []);
+  if (missing.length > 0) return { valid: false, code: "INSUFFICIENT_SCOPE", missingScopes: missing };
+  return { valid: true, code: "VALID" };
+}

@@ -1,0 +1,104 @@
+import { DEFAULT_KEY_BYTES, MAX_KEY_BYTES, MIN_KEY_BYTES } from "@keyward/core/key-format.js";
+import { type FieldError, KeywardError } from "@keyward/core/keyward-error.js";
+
+/** Keyward's whole configuration: parsed once at start, validated, frozen, then injected. */
+export interface Config {
+  /** Directory holding the SQLite database and `master.key`. */
+  readonly dataDir: string;
+  /** The master key from `KEYWARD_MASTER_KEY` (32 bytes), or null to use `<dataDir>/master.key`. */
+  readonly masterKey: Buffer | null;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Log one line per HTTP request (off by default: the verify hot path should not pay for it). */
+  readonly logRequests: boolean;
+  /** Random bytes in the body of every new key (16–64). */
+  readonly keyBytes: number;
+  readonly cacheMaxEntries: number;
+  readonly cacheTtlMs: number;
+  /** How often batched `lastUsedAt` and verification counts are written. */
+  readonly usageFlushIntervalMs: number;
+  readonly bodyLimitBytes: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** Parses configuration from environment variables (and explicit overrides), reporting every problem at once. */
+export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
+  const errors: FieldError[] = [];
+
+  function integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      errors.push({ pointer: `/${name}`, detail: `${name} must be an integer from ${min} to ${max}.` });
+      return fallback;
+    }
+    return value;
+  }
+
+  function boolean(name: string, fallback: boolean): boolean {
+    const raw = env[name]?.toLowerCase();
+    if (raw === undefined || raw === "") return fallback;
+    if (["1", "true", "yes", "on"].includes(raw)) return true;
+    if (["0", "false", "no", "off"].includes(raw)) return false;
+    errors.push({ pointer: `/${name}`, detail: `${name} must be true or false.` });
+    return fallback;
+  }
+
+  function masterKey(): Buffer | null {
+    const raw = env.KEYWARD_MASTER_KEY;
+    if (raw === undefined || raw === "") return null;
+    const bytes = Buffer.from(raw, "base64");
+    // Round-trip check rejects strings that are not canonical base64 (Buffer.from ignores bad characters).
+    if (bytes.length !== 32 || bytes.toString("base64") !== raw.trim()) {
+      errors.push({
+        pointer: "/KEYWARD_MASTER_KEY",
+        detail: "KEYWARD_MASTER_KEY must be 32 bytes in base64.",
+      });
+      return null;
+    }
+    return bytes;
+  }
+
+  function logLevel(): Config["logLevel"] {
+    const raw = env.KEYWARD_LOG_LEVEL;
+    if (raw === undefined || raw === "") return "info";
+    const found = LOG_LEVELS.find((l) => l === raw);
+    if (found === undefined)
+      errors.push({
+        pointer: "/KEYWARD_LOG_LEVEL",
+        detail: `KEYWARD_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}.`,
+      });
+    return found ?? "info";
+  }
+
+  const host = env.KEYWARD_HOST || "127.0.0.1";
+  const config: Config = {
+    dataDir: env.KEYWARD_DATA_DIR || "./.keyward",
+    masterKey: masterKey(),
+    host,
+    port: integer("KEYWARD_PORT", 8080, 0, 65535),
+    logLevel: logLevel(),
+    logRequests: boolean("KEYWARD_LOG_REQUESTS", false),
+    keyBytes: integer("KEYWARD_KEY_BYTES", DEFAULT_KEY_BYTES, MIN_KEY_BYTES, MAX_KEY_BYTES),
+    cacheMaxEntries: integer("KEYWARD_CACHE_MAX_ENTRIES", 100_000, 0, 10_000_000),
+    cacheTtlMs: integer("KEYWARD_CACHE_TTL_MS", 10_000, 0, 3_600_000),
+    usageFlushIntervalMs: integer("KEYWARD_USAGE_FLUSH_MS", 1_000, 10, 600_000),
+    bodyLimitBytes: integer("KEYWARD_BODY_LIMIT_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
+    ...overrides,
+  };
+  if (errors.length > 0) {
+    throw new KeywardError(
+      "CONFIG_INVALID",
+      `The configuration is not valid: ${errors.map((e) => e.detail).join(" ")}`,
+      {
+        errors,
+      },
+    );
+  }
+  return Object.freeze(config);
+}

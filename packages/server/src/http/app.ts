@@ -1,0 +1,82 @@
+import swagger from "@fastify/swagger";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { newId } from "@keyward/core/ids.js";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import type { KeyService } from "../services/key-service.js";
+import type { ProjectService } from "../services/project-service.js";
+import type { TokenService } from "../services/token-service.js";
+import type { KeyStore } from "../store/key-store.js";
+import { createAuthHook } from "./auth.js";
+import { describeApi } from "./openapi-info.js";
+import { isServerFailure, toProblem } from "./problem.js";
+import { ROUTES } from "./routes.js";
+import { KeySchema, ProblemSchema, ProjectSchema, TokenSchema } from "./schemas.js";
+import { createValidatorCompiler } from "./validator.js";
+
+/** What the HTTP layer needs; built by the composition root (main.ts) or a test. */
+export interface AppDependencies {
+  keys: KeyService;
+  tokens: TokenService;
+  projects: ProjectService;
+  store: KeyStore;
+  logger: FastifyBaseLogger;
+  bodyLimitBytes: number;
+  logRequests: boolean;
+}
+
+/** The Fastify instance with Keyward's type provider. */
+export type KeywardApp = FastifyInstance<
+  import("node:http").Server,
+  import("node:http").IncomingMessage,
+  import("node:http").ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** Builds the HTTP API. Does no I/O until the caller listens or injects a request. */
+export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    logController: new LogController({
+      disableRequestLogging: !deps.logRequests,
+      requestIdLogLabel: "requestId",
+    }),
+    bodyLimit: deps.bodyLimitBytes,
+    genReqId: () => newId("req"),
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as KeywardApp;
+
+  app.setValidatorCompiler(createValidatorCompiler());
+  app.decorateRequest("principal", null);
+  app.addSchema(KeySchema);
+  app.addSchema(ProjectSchema);
+  app.addSchema(TokenSchema);
+  app.addSchema(ProblemSchema);
+
+  await app.register(swagger, { openapi: describeApi() });
+
+  app.addHook("onRequest", createAuthHook(deps.tokens));
+  app.addHook("onSend", async (request, reply, payload) => {
+    reply.header("x-request-id", request.id);
+    reply.header("cache-control", "no-store");
+    return payload;
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const problem = toProblem(error, request.id);
+    if (isServerFailure(problem)) request.log.error({ err: error, requestId: request.id }, "request failed");
+    if (problem.code === "UNAUTHORIZED") reply.header("www-authenticate", 'Bearer realm="keyward"');
+    return reply.status(problem.status).type("application/problem+json").send(problem);
+  });
+  app.setNotFoundHandler(async (request, reply) => {
+    const problem = toProblem({ statusCode: 404 }, request.id);
+    return reply
+      .status(404)
+      .type("application/problem+json")
+      .send({ ...problem, detail: "No route matches this method and path." });
+  });
+
+  for (const register of ROUTES) register(app, deps);
+  return app;
+}

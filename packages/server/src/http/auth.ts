@@ -1,0 +1,45 @@
+import { KeywardError } from "@keyward/core/keyward-error.js";
+import type { FastifyRequest } from "fastify";
+import type { Principal } from "../services/principal.js";
+import { requirePermission } from "../services/principal.js";
+import type { TokenService } from "../services/token-service.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The admin token behind this request; set by the authentication hook on every protected route. */
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** The permission a route needs; `null` marks a public route (health, OpenAPI). */
+    permission?: string | null;
+  }
+}
+
+const BEARER = "bearer ";
+
+/**
+ * Builds the onRequest hook: every route declares `config.permission`; public routes declare null. No valid
+ * token is 401, a valid token without the permission is 403. Runs before the body is parsed, so an
+ * unauthenticated caller cannot make the server parse anything.
+ */
+export function createAuthHook(tokens: TokenService) {
+  return async function authenticate(request: FastifyRequest): Promise<void> {
+    const permission = request.routeOptions.config.permission;
+    if (permission === null || request.is404) return;
+    const header = request.headers.authorization;
+    if (typeof header !== "string" || header.length > 512 || !header.toLowerCase().startsWith(BEARER)) {
+      throw new KeywardError("UNAUTHORIZED", "Send Authorization: Bearer <token>.");
+    }
+    const principal = await tokens.authenticate(header.slice(BEARER.length).trim());
+    if (principal === null) throw new KeywardError("UNAUTHORIZED", "The bearer token is not valid.");
+    request.principal = principal;
+    // A route without a declared permission is a programming error: refuse rather than allow.
+    requirePermission(principal, permission ?? "*");
+  };
+}
+
+/** The principal of an authenticated request; throws if a route forgot its permission. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (request.principal === null) throw new KeywardError("UNAUTHORIZED");
+  return request.principal;
+}

@@ -1,0 +1,69 @@
+import type { KeyRecord } from "@keyward/core/key-record.js";
+import { KeywardError } from "@keyward/core/keyward-error.js";
+import type { ProjectRecord, TokenRecord } from "../store/records.js";
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : iso(ms);
+}
+
+/** A key record as JSON: explicit fields only, so nothing internal can leak by accident. */
+export function presentKey(key: KeyRecord) {
+  return {
+    id: key.id,
+    projectId: key.projectId,
+    name: key.name,
+    ownerId: key.ownerId,
+    start: key.start,
+    scopes: key.scopes,
+    meta: key.meta,
+    createdAt: iso(key.createdAt),
+    updatedAt: iso(key.updatedAt),
+    expiresAt: isoOrNull(key.expiresAt),
+    enabled: key.enabled,
+    revokedAt: isoOrNull(key.revokedAt),
+    revokedReason: key.revokedReason,
+    lastUsedAt: isoOrNull(key.lastUsedAt),
+  };
+}
+
+/** A project as JSON. */
+export function presentProject(project: ProjectRecord) {
+  return {
+    id: project.id,
+    name: project.name,
+    keyPrefix: project.keyPrefix,
+    createdAt: iso(project.createdAt),
+  };
+}
+
+/** A token record as JSON: never the digest, never the token. */
+export function presentToken(token: TokenRecord) {
+  return {
+    id: token.id,
+    name: token.name,
+    permissions: token.permissions,
+    projectIds: token.projectIds,
+    start: token.start,
+    createdBy: token.createdBy,
+    createdAt: iso(token.createdAt),
+    revokedAt: isoOrNull(token.revokedAt),
+    lastUsedAt: isoOrNull(token.lastUsedAt),
+  };
+}
+
+/** Parses an ISO 8601 timestamp from the API into epoch milliseconds; VALIDATION_ERROR names the field if it cannot. */
+export function parseTimestamp(value: string | null | undefined, pointer: string): number | null | undefined {
+  if (value === undefined || value === null) return value;
+  const ms = Date.parse(value);
+  // The schema checked RFC 3339 syntax; Date.parse still refuses a few valid strings (leap seconds) and far years.
+  if (!Number.isFinite(ms)) {
+    throw new KeywardError("VALIDATION_ERROR", `${pointer.slice(1)} must be an RFC 3339 date-time.`, {
+      errors: [{ pointer, detail: "must be an RFC 3339 date-time between years 0 and 9999" }],
+    });
+  }
+  return ms;
+}

@@ -1,0 +1,76 @@
+import { Type } from "typebox";
+import type { AppDependencies, KeywardApp } from "../../../app.js";
+import { principalOf } from "../../../auth.js";
+import { parseTimestamp, presentKey } from "../../../presenters.js";
+import { problems } from "../../../route-kit.js";
+import { KEY_EXAMPLE, KeySchema, LIMITS, Meta, Scopes } from "../../../schemas.js";
+
+const CreatedKey = Type.Object(
+  {
+    key: Type.String({ description: "The plaintext key. Shown once: Keyward keeps only a digest." }),
+    ...KeySchema.properties,
+  },
+  {
+    examples: [
+      {
+        key: "kw_3Fh9xq0T8cVb2LmN7pQr5sKd1Wz4Ye6uJa9Hg0Bf3Cx7Mv0tO2iZ1r4Ag5",
+        ...KEY_EXAMPLE,
+      },
+    ],
+  },
+);
+
+/** POST /v1/keys: issues a key and returns its plaintext once. */
+export function registerCreateKey(app: KeywardApp, deps: AppDependencies): void {
+  app.post(
+    "/v1/keys",
+    {
+      config: { permission: "keys:create" },
+      schema: {
+        tags: ["keys"],
+        summary: "Create a key",
+        description:
+          "Needs `keys:create`. Returns the plaintext key once; store it now. Without `projectId` the key goes to " +
+          "the default project.",
+        body: Type.Object(
+          {
+            projectId: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.idLength })),
+            name: Type.Optional(Type.Union([Type.String({ maxLength: LIMITS.nameLength }), Type.Null()])),
+            ownerId: Type.Optional(
+              Type.Union([Type.String({ maxLength: LIMITS.ownerIdLength }), Type.Null()]),
+            ),
+            scopes: Type.Optional(Scopes),
+            meta: Type.Optional(Meta),
+            expiresAt: Type.Optional(
+              Type.Union([Type.String({ format: "date-time", maxLength: 40 }), Type.Null()], {
+                description: "When the key stops verifying (must be in the future), or null for never.",
+              }),
+            ),
+            enabled: Type.Optional(Type.Boolean({ default: true })),
+          },
+          {
+            additionalProperties: false,
+            examples: [
+              {
+                name: "acme production",
+                ownerId: "customer_42",
+                scopes: ["orders:read", "orders:write"],
+                meta: { plan: "pro" },
+                expiresAt: "2027-11-28T00:00:00Z",
+              },
+            ],
+          },
+        ),
+        response: { 201: CreatedKey, ...problems(404, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const { expiresAt, ...rest } = request.body;
+      const created = await deps.keys.createKey(principalOf(request), {
+        ...rest,
+        ...(expiresAt === undefined ? {} : { expiresAt: parseTimestamp(expiresAt, "/expiresAt") ?? null }),
+      });
+      return reply.status(201).send({ key: created.key, ...presentKey(created.record) });
+    },
+  );
+}

@@ -1,0 +1,48 @@
+import { Type } from "typebox";
+import type { AppDependencies, KeywardApp } from "../../../app.js";
+import { principalOf } from "../../../auth.js";
+import { parseTimestamp, presentKey } from "../../../presenters.js";
+import { problems, ref } from "../../../route-kit.js";
+import { IdParams, LIMITS, Meta, Scopes } from "../../../schemas.js";
+
+/** PATCH /v1/keys/{id}: changes a key; this node's next verification sees the change. */
+export function registerUpdateKey(app: KeywardApp, deps: AppDependencies): void {
+  app.patch(
+    "/v1/keys/:id",
+    {
+      config: { permission: "keys:update" },
+      schema: {
+        tags: ["keys"],
+        summary: "Update a key",
+        description:
+          "Needs `keys:update`. Absent fields stay as they are; `scopes` and `meta` are replaced whole. An " +
+          "`expiresAt` in the past expires the key now. A revoked key cannot be changed (409).",
+        params: IdParams,
+        body: Type.Object(
+          {
+            name: Type.Optional(Type.Union([Type.String({ maxLength: LIMITS.nameLength }), Type.Null()])),
+            ownerId: Type.Optional(
+              Type.Union([Type.String({ maxLength: LIMITS.ownerIdLength }), Type.Null()]),
+            ),
+            scopes: Type.Optional(Scopes),
+            meta: Type.Optional(Meta),
+            expiresAt: Type.Optional(
+              Type.Union([Type.String({ format: "date-time", maxLength: 40 }), Type.Null()]),
+            ),
+            enabled: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false, examples: [{ enabled: false }, { scopes: ["orders:read"] }] },
+        ),
+        response: { 200: ref("Key"), ...problems(404, 409, 413, 415) },
+      },
+    },
+    async (request) => {
+      const { expiresAt, ...rest } = request.body;
+      const updated = await deps.keys.updateKey(principalOf(request), request.params.id, {
+        ...rest,
+        ...(expiresAt === undefined ? {} : { expiresAt: parseTimestamp(expiresAt, "/expiresAt") ?? null }),
+      });
+      return presentKey(updated);
+    },
+  );
+}

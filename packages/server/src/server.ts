@@ -1,0 +1,50 @@
+import type { Logger } from "pino";
+import type { Config } from "./config.js";
+import { createApp, type KeywardApp } from "./http/app.js";
+import { type Instance, openInstance } from "./instance.js";
+
+/** A running Keyward server: the instance, the app and its address. */
+export interface RunningServer {
+  instance: Instance;
+  app: KeywardApp;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Opens the instance, builds the app and listens; prints the root token once when the store was empty. */
+export async function startServer(options: {
+  config: Config;
+  logger: Logger;
+  printRootToken: (token: string) => void;
+}): Promise<RunningServer> {
+  const { config, logger } = options;
+  const instance = await openInstance({
+    config,
+    onUsageWriteError: (err) => logger.warn({ err }, "writing batched usage failed; it will be retried"),
+  });
+  if (instance.rootToken !== null) options.printRootToken(instance.rootToken);
+  const app = await createApp({
+    keys: instance.keys,
+    tokens: instance.tokens,
+    projects: instance.projects,
+    store: instance.store,
+    logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+    logRequests: config.logRequests,
+  });
+  try {
+    const url = await app.listen({ host: config.host, port: config.port });
+    return {
+      instance,
+      app,
+      url,
+      async close() {
+        await app.close();
+        await instance.close();
+      },
+    };
+  } catch (error) {
+    await instance.close();
+    throw error;
+  }
+}

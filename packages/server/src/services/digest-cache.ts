@@ -1,0 +1,54 @@
+import { LRUCache } from "lru-cache";
+import type { Clock } from "./clock.js";
+
+/** Options for {@link DigestCache}. */
+export interface DigestCacheOptions {
+  maxEntries: number;
+  ttlMs: number;
+  clock: Clock;
+}
+
+/**
+ * A bounded LRU with TTL from a secret's digest to its record, with an id index so a write through this process
+ * (revoke, update) can drop the entry at once. Keyed by the digest, never by the secret.
+ */
+export class DigestCache<T extends { id: string }> {
+  readonly #byDigest: LRUCache<string, T> | null;
+  readonly #digestById = new Map<string, string>();
+
+  constructor(options: DigestCacheOptions) {
+    this.#byDigest =
+      options.maxEntries === 0
+        ? null
+        : new LRUCache<string, T>({
+            max: options.maxEntries,
+            ttl: options.ttlMs === 0 ? undefined : options.ttlMs,
+            perf: { now: () => options.clock.now() },
+            // Keep the id index in step with evictions and expiries.
+            dispose: (value, digestKey) => {
+              if (this.#digestById.get(value.id) === digestKey) this.#digestById.delete(value.id);
+            },
+          });
+  }
+
+  get(digest: Buffer): T | undefined {
+    return this.#byDigest?.get(digest.toString("latin1"));
+  }
+
+  set(digest: Buffer, record: T): void {
+    if (this.#byDigest === null) return;
+    const digestKey = digest.toString("latin1");
+    this.#byDigest.set(digestKey, record);
+    this.#digestById.set(record.id, digestKey);
+  }
+
+  /** Drops the record with this id, so the next lookup reads the store. */
+  deleteById(id: string): void {
+    const digestKey = this.#digestById.get(id);
+    if (digestKey !== undefined) this.#byDigest?.delete(digestKey);
+  }
+
+  get size(): number {
+    return this.#byDigest?.size ?? 0;
+  }
+}

@@ -1,0 +1,111 @@
+import { newId } from "@keyward/core/ids.js";
+import { DEFAULT_KEY_PREFIX, isValidKeyPrefix } from "@keyward/core/key-format.js";
+import { KeywardError } from "@keyward/core/keyward-error.js";
+import type { KeyStore } from "../store/key-store.js";
+import type { ProjectRecord } from "../store/records.js";
+import type { Clock } from "./clock.js";
+import { listPage, type Page } from "./page.js";
+import { canAccessProject, type Principal, requirePermission } from "./principal.js";
+
+/** Options for {@link ProjectService}. */
+export interface ProjectServiceOptions {
+  store: KeyStore;
+  clock: Clock;
+  /** The project keys go to when a request names none. */
+  defaultProjectId: () => Promise<string | null>;
+}
+
+/** Creates and lists projects, and resolves which project a request means. */
+export class ProjectService {
+  readonly #options: ProjectServiceOptions;
+
+  constructor(options: ProjectServiceOptions) {
+    this.#options = options;
+  }
+
+  /** Creates a project; a token limited to some projects cannot create more. */
+  async createProject(
+    principal: Principal,
+    input: { name: string; keyPrefix?: string },
+  ): Promise<ProjectRecord> {
+    requirePermission(principal, "projects:write");
+    if (principal.projectIds !== null) {
+      throw new KeywardError("FORBIDDEN", "A token limited to some projects cannot create projects.");
+    }
+    const keyPrefix = input.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    if (!isValidKeyPrefix(keyPrefix)) {
+      throw new KeywardError("VALIDATION_ERROR", "keyPrefix must match [a-z][a-z0-9_]{0,19}.", {
+        errors: [{ pointer: "/keyPrefix", detail: "keyPrefix must match [a-z][a-z0-9_]{0,19}." }],
+      });
+    }
+    const now = this.#options.clock.now();
+    const project: ProjectRecord = {
+      id: newId("proj", { now }),
+      name: input.name,
+      keyPrefix,
+      createdAt: now,
+    };
+    await this.#options.store.createProject(project);
+    return project;
+  }
+
+  async getProject(principal: Principal, id: string): Promise<ProjectRecord> {
+    requirePermission(principal, "projects:read");
+    const project = await this.#options.store.findProject(id);
+    if (project === null || !canAccessProject(principal, id)) throw notFound();
+    return project;
+  }
+
+  async listProjects(
+    principal: Principal,
+    query: { limit?: number; cursor?: string },
+  ): Promise<Page<ProjectRecord>> {
+    requirePermission(principal, "projects:read");
+    if (principal.projectIds === null) {
+      return listPage(query.limit, query.cursor, (page) => this.#options.store.listProjects(page));
+    }
+    const allowed = principal.projectIds;
+    // A limited token sees a short, fixed list; filter the store's pages rather than adding a query shape.
+    return listPage(query.limit, query.cursor, async (page) => {
+      const found: ProjectRecord[] = [];
+      let after = page.after;
+      for (;;) {
+        const batch = await this.#options.store.listProjects(
+          after === undefined ? { limit: 100 } : { limit: 100, after },
+        );
+        found.push(...batch.filter((p) => allowed.includes(p.id)));
+        const last = batch.at(-1);
+        if (found.length >= page.limit || last === undefined || batch.length < 100) break;
+        after = last.id;
+      }
+      return found.slice(0, page.limit);
+    });
+  }
+
+  /**
+   * The project a key request targets: the named one (NOT_FOUND if absent or hidden from this token), or the
+   * default project. A token limited to projects must name one unless the default is among them.
+   */
+  async resolveProject(principal: Principal, projectId: string | undefined): Promise<ProjectRecord> {
+    const id = projectId ?? (await this.#options.defaultProjectId());
+    if (id === null)
+      throw new KeywardError("VALIDATION_ERROR", "projectId is required.", {
+        errors: [{ pointer: "/projectId", detail: "projectId is required." }],
+      });
+    const project = await this.#options.store.findProject(id);
+    if (project === null || !canAccessProject(principal, project.id)) {
+      throw new KeywardError("NOT_FOUND", "No project has this id.");
+    }
+    return project;
+  }
+
+  /** True when every id names an existing project. */
+  async allExist(ids: readonly string[]): Promise<boolean> {
+    for (const id of ids) if ((await this.#options.store.findProject(id)) === null) return false;
+    return true;
+  }
+}
+
+function notFound(): KeywardError {
+  return new KeywardError("NOT_FOUND", "No project has this id.");
+}

@@ -1,0 +1,171 @@
+import { digestKey, digestsEqual } from "@keyward/core/digest-key.js";
+import { newId } from "@keyward/core/ids.js";
+import { generateKey, keyStart, parseKey } from "@keyward/core/key-format.js";
+import { KeywardError } from "@keyward/core/keyward-error.js";
+import { coversPermissions, isKnownPermission } from "@keyward/core/permissions.js";
+import type { KeyStore } from "../store/key-store.js";
+import type { NewToken, TokenRecord } from "../store/records.js";
+import type { Clock } from "./clock.js";
+import { DigestCache } from "./digest-cache.js";
+import { throwIfInvalid } from "./key-input-rules.js";
+import { listPage, type Page } from "./page.js";
+import type { Principal } from "./principal.js";
+import { requirePermission } from "./principal.js";
+import type { ProjectService } from "./project-service.js";
+import { UsageBatcher } from "./usage-batcher.js";
+
+/** Admin tokens are keys of their own kind, with this prefix. */
+export const TOKEN_PREFIX = "kwr";
+
+/** Options for {@link TokenService}. */
+export interface TokenServiceOptions {
+  store: KeyStore;
+  projects: ProjectService;
+  pepper: Buffer;
+  clock: Clock;
+  cacheMaxEntries: number;
+  cacheTtlMs: number;
+  onUsageWriteError?(error: unknown): void;
+}
+
+/** What a caller may set when creating a token. */
+export interface CreateTokenInput {
+  name: string;
+  permissions: string[];
+  projectIds?: string[] | null;
+}
+
+/** Mints, lists and revokes admin tokens, and authenticates requests by them. */
+export class TokenService {
+  readonly usage: UsageBatcher;
+  readonly #options: TokenServiceOptions;
+  readonly #cache: DigestCache<TokenRecord>;
+
+  constructor(options: TokenServiceOptions) {
+    this.#options = options;
+    this.#cache = new DigestCache({
+      maxEntries: options.cacheMaxEntries,
+      ttlMs: options.cacheTtlMs,
+      clock: options.clock,
+    });
+    this.usage = new UsageBatcher({
+      write: (entries) => options.store.recordTokenUsage(entries),
+      ...(options.onUsageWriteError === undefined ? {} : { onError: options.onUsageWriteError }),
+    });
+  }
+
+  /** The principal behind a bearer token, or null when the token is malformed, unknown or revoked. */
+  async authenticate(token: string): Promise<Principal | null> {
+    const parsed = parseKey(token);
+    if (parsed === null || parsed.prefix !== TOKEN_PREFIX) return null;
+    const digest = digestKey(token, this.#options.pepper);
+    let record = this.#cache.get(digest);
+    if (record === undefined) {
+      const stored = await this.#options.store.findTokenByDigest(digest);
+      if (stored === null || !digestsEqual(stored.digest, digest)) return null;
+      record = stored.record;
+      this.#cache.set(digest, record);
+    }
+    if (record.revokedAt !== null) return null;
+    this.usage.record(record.id, this.#options.clock.now());
+    return { tokenId: record.id, permissions: record.permissions, projectIds: record.projectIds };
+  }
+
+  /**
+   * Mints a token. A token can only mint tokens with permissions it holds itself, limited to projects it can
+   * reach itself.
+   */
+  async createToken(
+    principal: Principal,
+    input: CreateTokenInput,
+  ): Promise<{ token: string; record: TokenRecord }> {
+    requirePermission(principal, "tokens:write");
+    const permissions = [...new Set(input.permissions)];
+    throwIfInvalid(
+      permissions.flatMap((p, i) =>
+        isKnownPermission(p)
+          ? []
+          : [{ pointer: `/permissions/${i}`, detail: `${JSON.stringify(p)} is not a known permission.` }],
+      ),
+    );
+    const projectIds = input.projectIds == null ? null : [...new Set(input.projectIds)];
+    assertCovers(principal, { permissions, projectIds });
+    if (projectIds !== null && !(await this.#options.projects.allExist(projectIds))) {
+      throwIfInvalid([
+        { pointer: "/projectIds", detail: "Every entry of projectIds must name an existing project." },
+      ]);
+    }
+    return this.#mint({ name: input.name, permissions, projectIds, createdBy: principal.tokenId });
+  }
+
+  async listTokens(
+    principal: Principal,
+    query: { limit?: number; cursor?: string },
+  ): Promise<Page<TokenRecord>> {
+    requirePermission(principal, "tokens:read");
+    return listPage(query.limit, query.cursor, (page) => this.#options.store.listTokens(page));
+  }
+
+  /** Revokes a token at once in this process; only a token that covers the target's powers may revoke it. */
+  async revokeToken(principal: Principal, id: string): Promise<TokenRecord> {
+    requirePermission(principal, "tokens:write");
+    const target = await this.#options.store.findToken(id);
+    if (target === null) throw new KeywardError("NOT_FOUND", "No token has this id.");
+    assertCovers(principal, target);
+    const revoked = await this.#options.store.revokeToken(id, this.#options.clock.now());
+    this.#cache.deleteById(id);
+    if (revoked === null) throw new KeywardError("NOT_FOUND", "No token has this id.");
+    return revoked;
+  }
+
+  async #mint(input: TokenGrant): Promise<{ token: string; record: TokenRecord }> {
+    const minted = mintToken(input, { pepper: this.#options.pepper, nowMs: this.#options.clock.now() });
+    await this.#options.store.createToken(minted.newToken);
+    return { token: minted.token, record: minted.newToken.record };
+  }
+}
+
+/** What a new token holds and who made it (null for the root token made at init). */
+export interface TokenGrant {
+  name: string;
+  permissions: string[];
+  projectIds: string[] | null;
+  createdBy: string | null;
+}
+
+/** Generates a token and the record to store for it; the plaintext is returned once and never stored. */
+export function mintToken(
+  grant: TokenGrant,
+  context: { pepper: Buffer; nowMs: number },
+): { token: string; newToken: NewToken } {
+  const token = generateKey({ prefix: TOKEN_PREFIX });
+  const record: TokenRecord = {
+    id: newId("tok", { now: context.nowMs }),
+    ...grant,
+    start: keyStart(token),
+    createdAt: context.nowMs,
+    revokedAt: null,
+    lastUsedAt: null,
+  };
+  return { token, newToken: { record, digest: digestKey(token, context.pepper) } };
+}
+
+/** Throws FORBIDDEN unless the principal holds every permission and reaches every project of `target`. */
+function assertCovers(
+  principal: Principal,
+  target: { permissions: readonly string[]; projectIds: readonly string[] | null },
+): void {
+  if (!coversPermissions(principal.permissions, target.permissions)) {
+    throw new KeywardError("FORBIDDEN", "A token can only grant or revoke permissions it holds itself.");
+  }
+  const limited = principal.projectIds;
+  if (
+    limited !== null &&
+    (target.projectIds === null || !target.projectIds.every((id) => limited.includes(id)))
+  ) {
+    throw new KeywardError(
+      "FORBIDDEN",
+      "A token limited to projects can only manage tokens within those projects.",
+    );
+  }
+}

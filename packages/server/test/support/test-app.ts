@@ -1,0 +1,72 @@
+import { randomBytes } from "node:crypto";
+import type { LightMyRequestResponse } from "fastify";
+import { pino } from "pino";
+import { parseConfig } from "../../src/config.js";
+import { createApp, type KeywardApp } from "../../src/http/app.js";
+import { type Instance, openInstance } from "../../src/instance.js";
+import { LocalKms } from "../../src/kms/local-kms.js";
+import type { KeyStore } from "../../src/store/key-store.js";
+import { SqliteKeyStore } from "../../src/store/sqlite-key-store.js";
+import { ManualClock } from "./manual-clock.js";
+
+/** An app on an in-memory SQLite store with a manual clock, and its root token. */
+export interface TestApp {
+  app: KeywardApp;
+  instance: Instance;
+  clock: ManualClock;
+  rootToken: string;
+  /** Sends a JSON request with the given bearer token (the root token by default). */
+  request(
+    method: "GET" | "POST" | "PATCH" | "DELETE" | "PUT",
+    url: string,
+    body?: unknown,
+    token?: string | null,
+  ): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+/** Builds a fresh app for one test; nothing touches the disk unless `store` says so. */
+export async function createTestApp(
+  options: { store?: KeyStore; env?: Record<string, string> } = {},
+): Promise<TestApp> {
+  const clock = new ManualClock();
+  const config = parseConfig(options.env ?? {}, { masterKey: randomBytes(32), logLevel: "silent" });
+  const instance = await openInstance({
+    config,
+    clock,
+    store: options.store ?? new SqliteKeyStore({ path: ":memory:" }),
+    kms: new LocalKms(randomBytes(32)),
+  });
+  const rootToken = instance.rootToken;
+  if (rootToken === null) throw new Error("a fresh store must print a root token");
+  const app = await createApp({
+    keys: instance.keys,
+    tokens: instance.tokens,
+    projects: instance.projects,
+    store: instance.store,
+    logger: pino({ level: "silent" }),
+    bodyLimitBytes: config.bodyLimitBytes,
+    logRequests: false,
+  });
+  return {
+    app,
+    instance,
+    clock,
+    rootToken,
+    request(method, url, body, token = rootToken) {
+      return app.inject({
+        method,
+        url,
+        headers: {
+          ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+      });
+    },
+    async close() {
+      await app.close();
+      await instance.close();
+    },
+  };
+}
