@@ -14,9 +14,10 @@ function buildTable(): Uint32Array {
 /** Standard IEEE CRC-32 (as in zlib, PNG and gzip) of `bytes`, as an unsigned 32-bit integer. */
 export function crc32(bytes: Uint8Array): number {
   let crc = 0xffffffff;
-  for (const byte of bytes) {
-    // The table has 256 entries and the index is masked to 8 bits, so the lookup is always defined.
-    crc = (TABLE[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
+  // An indexed loop: about twice as fast as for...of here, and this runs on every key verification.
+  for (let i = 0; i < bytes.length; i++) {
+    // Both lookups are in bounds (i < length; the index is masked to 8 bits), so neither is undefined.
+    crc = (TABLE[(crc ^ (bytes[i] as number)) & 0xff] as number) ^ (crc >>> 8);
   }
   return (crc ^ 0xffffffff) >>> 0;
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
+import { crc32 as zlibCrc32 } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
-import { BASE62_ALPHABET } from "./base62.js";
+import { BASE62_ALPHABET, encodeBase62Fixed } from "./base62.js";
 import { crc32 } from "./crc32.js";
 import {
   CHECKSUM_LENGTH,
@@ -123,6 +124,23 @@ describe("constants", () => {
     const longest = generateKey({ prefix: "a".repeat(20), bytes: MAX_KEY_BYTES });
     expect(longest).toHaveLength(113);
     expect(longest.length).toBeLessThanOrEqual(MAX_KEY_LENGTH);
+  });
+});
+
+describe("computeChecksum()", () => {
+  it("equals encodeBase62Fixed of the big-endian CRC-32 of prefix_body, width 6, for any text", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 30 }),
+        fc.string({ unit: "binary", maxLength: 200 }),
+        (prefix, body) => {
+          const crc = new Uint8Array(4);
+          new DataView(crc.buffer).setUint32(0, zlibCrc32(`${prefix}_${body}`), false);
+          expect(computeChecksum(prefix, body)).toBe(encodeBase62Fixed(crc, CHECKSUM_LENGTH));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 

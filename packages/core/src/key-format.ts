@@ -1,5 +1,5 @@
 import { randomBytes as nodeRandomBytes } from "node:crypto";
-import { base62Width, encodeBase62Fixed, isBase62 } from "./base62.js";
+import { BASE62_ALPHABET, base62Width, encodeBase62Fixed, isBase62 } from "./base62.js";
 import { crc32 } from "./crc32.js";
 
 /** The shape every key prefix must have; checked by {@link isValidKeyPrefix}, shown in docs and error messages. */
@@ -59,6 +59,8 @@ const BODY_LENGTHS: ReadonlySet<number> = new Set(
 const MIN_KEY_LENGTH = 1 + 1 + base62Width(MIN_KEY_BYTES) + CHECKSUM_LENGTH;
 
 const encoder = new TextEncoder();
+// Reused for ASCII input (every real key), sparing an allocation per verification; crc32 reads it synchronously.
+const asciiScratch = new Uint8Array(MAX_KEY_LENGTH);
 
 /** True when `prefix` matches {@link KEY_PREFIX_PATTERN}; checked by a character loop, never a regex. */
 export function isValidKeyPrefix(prefix: string): boolean {
@@ -72,12 +74,20 @@ export function isValidKeyPrefix(prefix: string): boolean {
   return true;
 }
 
-/** The six-character checksum of a key: CRC-32 of the UTF-8 bytes of `${prefix}_${body}`, big-endian, in base62. */
+/**
+ * The six-character checksum of a key: CRC-32 of the UTF-8 bytes of `${prefix}_${body}`, written as
+ * `encodeBase62Fixed` of its 4-byte big-endian value with width 6.
+ */
 export function computeChecksum(prefix: string, body: string): string {
-  const crc = crc32(encoder.encode(`${prefix}_${body}`));
-  const bytes = new Uint8Array(4);
-  new DataView(bytes.buffer).setUint32(0, crc, false);
-  return encodeBase62Fixed(bytes, CHECKSUM_LENGTH);
+  let crc = crc32(utf8Bytes(`${prefix}_${body}`));
+  // Same digits as encodeBase62Fixed on the 4 big-endian bytes (a test holds them equal), without BigInt:
+  // this runs on every verification and a CRC-32 is exact in a double.
+  let checksum = "";
+  for (let i = 0; i < CHECKSUM_LENGTH; i++) {
+    checksum = BASE62_ALPHABET.charAt(crc % 62) + checksum;
+    crc = Math.floor(crc / 62);
+  }
+  return checksum;
 }
 
 /**
@@ -149,6 +159,16 @@ export function keyStart(key: string, visibleBodyChars = 4): string {
   // The message never echoes the key: it is a secret even when malformed.
   if (parsed === null) throw new RangeError("Expected a well-formed key.");
   return `${parsed.prefix}_${parsed.body.slice(0, visibleBodyChars)}`;
+}
+
+function utf8Bytes(text: string): Uint8Array {
+  if (text.length > asciiScratch.length) return encoder.encode(text);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 127) return encoder.encode(text);
+    asciiScratch[i] = c;
+  }
+  return asciiScratch.subarray(0, text.length);
 }
 
 function assertKeyBytes(bytes: number): void {

@@ -32,7 +32,8 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
   function integer(name: string, fallback: number, min: number, max: number): number {
     const raw = env[name];
     if (raw === undefined || raw === "") return fallback;
-    const value = Number(raw);
+    // Digits only: Number() would also accept "0x1F90", "1e3" and " 8080 ".
+    const value = /^[0-9]{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
     if (!Number.isInteger(value) || value < min || value > max) {
       errors.push({ pointer: `/${name}`, detail: `${name} must be an integer from ${min} to ${max}.` });
       return fallback;

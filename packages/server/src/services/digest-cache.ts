@@ -24,6 +24,8 @@ export class DigestCache<T extends { id: string }> {
             max: options.maxEntries,
             ttl: options.ttlMs === 0 ? undefined : options.ttlMs,
             perf: { now: () => options.clock.now() },
+            // lru-cache otherwise reuses one clock reading until a real 1 ms timer fires, ignoring the injected clock.
+            ttlResolution: 0,
             // Keep the id index in step with evictions and expiries.
             dispose: (value, digestKey) => {
               if (this.#digestById.get(value.id) === digestKey) this.#digestById.delete(value.id);

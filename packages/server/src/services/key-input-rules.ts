@@ -20,10 +20,11 @@ export function checkKeyFields(fields: { scopes?: readonly string[]; meta?: unkn
     }
   });
   if (fields.meta !== undefined) {
-    if (Buffer.byteLength(JSON.stringify(fields.meta), "utf8") > MAX_META_BYTES) {
-      errors.push({ pointer: "/meta", detail: `meta must be at most ${MAX_META_BYTES} bytes of JSON.` });
-    } else if (depthOf(fields.meta) > MAX_META_DEPTH) {
+    // Depth first: JSON.stringify recurses, so a hostile 10,000-level value would overflow the stack (a 500).
+    if (depthOf(fields.meta) > MAX_META_DEPTH) {
       errors.push({ pointer: "/meta", detail: `meta must nest at most ${MAX_META_DEPTH} levels deep.` });
+    } else if (Buffer.byteLength(JSON.stringify(fields.meta), "utf8") > MAX_META_BYTES) {
+      errors.push({ pointer: "/meta", detail: `meta must be at most ${MAX_META_BYTES} bytes of JSON.` });
     }
   }
   return errors;

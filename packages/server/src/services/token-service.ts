@@ -80,14 +80,21 @@ export class TokenService {
     input: CreateTokenInput,
   ): Promise<{ token: string; record: TokenRecord }> {
     requirePermission(principal, "tokens:write");
-    const permissions = [...new Set(input.permissions)];
+    // Checked before deduplication so each pointer indexes the request as sent. The detail does not echo the
+    // value: a caller who pastes a token here must not get it back in an error.
     throwIfInvalid(
-      permissions.flatMap((p, i) =>
+      input.permissions.flatMap((p, i) =>
         isKnownPermission(p)
           ? []
-          : [{ pointer: `/permissions/${i}`, detail: `${JSON.stringify(p)} is not a known permission.` }],
+          : [
+              {
+                pointer: `/permissions/${i}`,
+                detail: "Each permission must be a known permission or wildcard.",
+              },
+            ],
       ),
     );
+    const permissions = [...new Set(input.permissions)];
     const projectIds = input.projectIds == null ? null : [...new Set(input.projectIds)];
     assertCovers(principal, { permissions, projectIds });
     if (projectIds !== null && !(await this.#options.projects.allExist(projectIds))) {

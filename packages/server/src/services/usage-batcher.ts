@@ -43,7 +43,8 @@ export class UsageBatcher {
 
   /** Writes everything pending now; resolves when written (or, on failure, put back). */
   async flush(): Promise<void> {
-    if (this.#flushing !== null) await this.#flushing;
+    // Loop, not once: another waiter may have started the next write first, and this flush must wait for it too.
+    while (this.#flushing !== null) await this.#flushing;
     if (this.#pending.size === 0) return;
     const batch = [...this.#pending.values()];
     this.#pending = new Map();

@@ -1,0 +1,198 @@
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { expectKeywardError } from "../test/support/expect-keyward-error.js";
+import { parseConfig } from "./config.js";
+
+describe("parseConfig()", () => {
+  it("uses the documented defaults for an empty environment", () => {
+    expect(parseConfig({})).toEqual({
+      dataDir: "./.keyward",
+      masterKey: null,
+      host: "127.0.0.1",
+      port: 8080,
+      logLevel: "info",
+      logRequests: false,
+      keyBytes: 32,
+      cacheMaxEntries: 100_000,
+      cacheTtlMs: 10_000,
+      usageFlushIntervalMs: 1_000,
+      bodyLimitBytes: 64 * 1024,
+    });
+  });
+
+  it("treats empty variables as unset", () => {
+    expect(
+      parseConfig({
+        KEYWARD_PORT: "",
+        KEYWARD_HOST: "",
+        KEYWARD_DATA_DIR: "",
+        KEYWARD_MASTER_KEY: "",
+        KEYWARD_LOG_LEVEL: "",
+        KEYWARD_LOG_REQUESTS: "",
+      }),
+    ).toEqual(parseConfig({}));
+  });
+
+  it("reads every setting from the environment", () => {
+    const masterKey = randomBytes(32);
+    const config = parseConfig({
+      KEYWARD_DATA_DIR: "/var/lib/keyward",
+      KEYWARD_MASTER_KEY: masterKey.toString("base64"),
+      KEYWARD_HOST: "0.0.0.0",
+      KEYWARD_PORT: "9443",
+      KEYWARD_LOG_LEVEL: "debug",
+      KEYWARD_LOG_REQUESTS: "true",
+      KEYWARD_KEY_BYTES: "16",
+      KEYWARD_CACHE_MAX_ENTRIES: "0",
+      KEYWARD_CACHE_TTL_MS: "250",
+      KEYWARD_USAGE_FLUSH_MS: "10",
+      KEYWARD_BODY_LIMIT_BYTES: "2048",
+    });
+    expect(config).toMatchObject({
+      dataDir: "/var/lib/keyward",
+      host: "0.0.0.0",
+      port: 9443,
+      logLevel: "debug",
+      logRequests: true,
+      keyBytes: 16,
+      cacheMaxEntries: 0,
+      cacheTtlMs: 250,
+      usageFlushIntervalMs: 10,
+      bodyLimitBytes: 2048,
+    });
+    expect(config.masterKey?.equals(masterKey)).toBe(true);
+  });
+
+  it("parses a valid KEYWARD_MASTER_KEY to its 32 bytes", () => {
+    const masterKey = randomBytes(32);
+    const config = parseConfig({ KEYWARD_MASTER_KEY: masterKey.toString("base64") });
+    expect(config.masterKey).toBeInstanceOf(Buffer);
+    expect(config.masterKey).toHaveLength(32);
+    expect(config.masterKey?.equals(masterKey)).toBe(true);
+  });
+
+  it("accepts the boolean spellings 1/0, yes/no, on/off and true/false in any case", () => {
+    for (const yes of ["1", "true", "TRUE", "yes", "On"]) {
+      expect(parseConfig({ KEYWARD_LOG_REQUESTS: yes }).logRequests).toBe(true);
+    }
+    for (const no of ["0", "false", "False", "no", "OFF"]) {
+      expect(parseConfig({ KEYWARD_LOG_REQUESTS: no }).logRequests).toBe(false);
+    }
+  });
+
+  it("accepts ports 0 and 65535, the ends of the range", () => {
+    expect(parseConfig({ KEYWARD_PORT: "0" }).port).toBe(0);
+    expect(parseConfig({ KEYWARD_PORT: "65535" }).port).toBe(65535);
+  });
+
+  it("lets explicit overrides win over the environment", () => {
+    const masterKey = randomBytes(32);
+    const config = parseConfig(
+      { KEYWARD_PORT: "9000", KEYWARD_LOG_LEVEL: "debug" },
+      { port: 1234, masterKey },
+    );
+    expect(config.port).toBe(1234);
+    expect(config.logLevel).toBe("debug");
+    expect(config.masterKey).toBe(masterKey);
+  });
+
+  it("returns a frozen object", () => {
+    const config = parseConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Reflect.set(config, "port", 1)).toBe(false);
+    expect(config.port).toBe(8080);
+  });
+
+  it("reports every bad value at once in errors[], one per variable, as CONFIG_INVALID", async () => {
+    const error = await expectKeywardError(
+      () =>
+        parseConfig({
+          KEYWARD_PORT: "http",
+          KEYWARD_MASTER_KEY: "not base64 at all!",
+          KEYWARD_LOG_LEVEL: "loud",
+          KEYWARD_LOG_REQUESTS: "maybe",
+          KEYWARD_KEY_BYTES: "15",
+          KEYWARD_CACHE_TTL_MS: "-1",
+        }),
+      "CONFIG_INVALID",
+    );
+    expect(error.errors?.map((e) => e.pointer).sort()).toEqual(
+      [
+        "/KEYWARD_CACHE_TTL_MS",
+        "/KEYWARD_KEY_BYTES",
+        "/KEYWARD_LOG_LEVEL",
+        "/KEYWARD_LOG_REQUESTS",
+        "/KEYWARD_MASTER_KEY",
+        "/KEYWARD_PORT",
+      ].sort(),
+    );
+    for (const fieldError of error.errors ?? []) {
+      expect(fieldError.detail.length).toBeGreaterThan(0);
+      expect(error.message).toContain(fieldError.detail);
+    }
+  });
+
+  it.each([
+    ["a word", "http"],
+    ["a fraction", "80.5"],
+    ["a negative number", "-1"],
+    ["a number above 65535", "65536"],
+  ])("rejects KEYWARD_PORT given %s", async (_label, port) => {
+    const error = await expectKeywardError(() => parseConfig({ KEYWARD_PORT: port }), "CONFIG_INVALID");
+    expect(error.errors).toEqual([
+      { pointer: "/KEYWARD_PORT", detail: expect.stringContaining("0 to 65535") },
+    ]);
+  });
+
+  it.each([
+    ["text that is not base64", "not base64 at all!"],
+    ["31 bytes", randomBytes(31).toString("base64")],
+    ["33 bytes", randomBytes(33).toString("base64")],
+    ["hex instead of base64", randomBytes(32).toString("hex")],
+    ["32 bytes of base64 with a stray character", `!${randomBytes(32).toString("base64")}`],
+  ])("rejects KEYWARD_MASTER_KEY given %s", async (_label, masterKey) => {
+    const error = await expectKeywardError(
+      () => parseConfig({ KEYWARD_MASTER_KEY: masterKey }),
+      "CONFIG_INVALID",
+    );
+    expect(error.errors?.map((e) => e.pointer)).toEqual(["/KEYWARD_MASTER_KEY"]);
+  });
+
+  it("rejects an unknown log level and names the allowed ones", async () => {
+    const error = await expectKeywardError(
+      () => parseConfig({ KEYWARD_LOG_LEVEL: "verbose" }),
+      "CONFIG_INVALID",
+    );
+    expect(error.errors).toEqual([
+      {
+        pointer: "/KEYWARD_LOG_LEVEL",
+        detail: expect.stringContaining("fatal, error, warn, info, debug, trace, silent"),
+      },
+    ]);
+  });
+
+  it("rejects a boolean it does not know", async () => {
+    const error = await expectKeywardError(
+      () => parseConfig({ KEYWARD_LOG_REQUESTS: "sometimes" }),
+      "CONFIG_INVALID",
+    );
+    expect(error.errors?.map((e) => e.pointer)).toEqual(["/KEYWARD_LOG_REQUESTS"]);
+  });
+
+  it.each(["0x1F90", "1e3", " 8080", "80.0", "-1"])("rejects the port %j, which is not plain digits", async (port) => {
+    const error = await expectKeywardError(() => parseConfig({ KEYWARD_PORT: port }), "CONFIG_INVALID");
+    expect(error.errors?.map((e) => e.pointer)).toEqual(["/KEYWARD_PORT"]);
+  });
+
+  it("never puts the master key value in the error, its message or its field errors", async () => {
+    const almost = randomBytes(31).toString("base64");
+    const error = await expectKeywardError(
+      () => parseConfig({ KEYWARD_MASTER_KEY: almost, KEYWARD_PORT: "nope" }),
+      "CONFIG_INVALID",
+    );
+    expect(error.message).not.toContain(almost);
+    expect(JSON.stringify(error.errors)).not.toContain(almost);
+    expect(String(error.stack)).not.toContain(almost);
+    expect(JSON.stringify(error)).not.toContain(almost);
+  });
+});
