@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { KeyRecord } from "@keyward/core/key-record.js";
 import { KeywardError } from "@keyward/core/keyward-error.js";
@@ -73,7 +73,11 @@ export class SqliteKeyStore implements KeyStore {
   readonly #statements = new Map<string, Database.Statement>();
 
   constructor(options: SqliteKeyStoreOptions) {
-    if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+    if (options.path !== ":memory:") {
+      mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+      // Create the file 0600 before SQLite does (it would use the umask); its -wal and -shm files copy this mode.
+      closeSync(openSync(options.path, "a", 0o600));
+    }
     this.#db = translate(() => new Database(options.path));
     this.#db.pragma("journal_mode = WAL");
     // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.

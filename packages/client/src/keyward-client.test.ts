@@ -1,0 +1,269 @@
+import { KeywardError } from "@keyward/core/keyward-error.js";
+import { describe, expect, it } from "vitest";
+import { KeywardApiError } from "./keyward-api-error.js";
+import { KeywardClient } from "./keyward-client.js";
+
+const TOKEN = "kwr_testTokenValue1234567890";
+
+interface Call {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** A fetch that records each call and answers with the given responses in turn. */
+function fakeFetch(...responses: Array<Response | Error>): { fetch: typeof fetch; calls: Call[] } {
+  const calls: Call[] = [];
+  const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const headers = new Headers(init?.headers);
+    calls.push({
+      url: String(input),
+      method: init?.method ?? "GET",
+      headers: Object.fromEntries(headers.entries()),
+      body: typeof init?.body === "string" ? JSON.parse(init.body) : undefined,
+    });
+    const next = responses.shift();
+    if (next === undefined) throw new Error("no more fake responses");
+    if (next instanceof Error) throw next;
+    return next;
+  };
+  return { fetch: fetch as typeof globalThis.fetch, calls };
+}
+
+function json(status: number, body: unknown, type = "application/json"): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": type } });
+}
+
+function client(fetch: typeof globalThis.fetch, baseUrl = "http://keyward.test"): KeywardClient {
+  return new KeywardClient({ baseUrl, token: TOKEN, fetch });
+}
+
+const keyRecord = {
+  id: "key_1",
+  projectId: "proj_1",
+  name: "acme",
+  ownerId: null,
+  start: "kw_3Fh9",
+  scopes: ["orders:read"],
+  meta: {},
+  createdAt: "2026-11-28T09:00:00.000Z",
+  updatedAt: "2026-11-28T09:00:00.000Z",
+  expiresAt: null,
+  enabled: true,
+  revokedAt: null,
+  revokedReason: null,
+  lastUsedAt: null,
+};
+
+describe("KeywardClient requests", () => {
+  it("createKey() posts JSON with the bearer token and returns the created key", async () => {
+    const fake = fakeFetch(json(201, { key: "kw_secret", ...keyRecord }));
+    const created = await client(fake.fetch).createKey({
+      projectId: "proj_1",
+      scopes: ["orders:read"],
+      expiresAt: new Date("2030-01-01T00:00:00Z"),
+    });
+    expect(created.key).toBe("kw_secret");
+    expect(fake.calls).toEqual([
+      {
+        url: "http://keyward.test/v1/keys",
+        method: "POST",
+        headers: expect.objectContaining({
+          authorization: `Bearer ${TOKEN}`,
+          "content-type": "application/json",
+        }),
+        body: { projectId: "proj_1", scopes: ["orders:read"], expiresAt: "2030-01-01T00:00:00.000Z" },
+      },
+    ]);
+  });
+
+  it("verifyKey() sends the key in the body, never in the URL, and returns valid:false as data", async () => {
+    const fake = fakeFetch(json(200, { valid: false, code: "REVOKED", keyId: "key_1" }));
+    const result = await client(fake.fetch).verifyKey({ key: "kw_secretKey", scopes: ["a"] });
+    expect(result).toEqual({ valid: false, code: "REVOKED", keyId: "key_1" });
+    expect(fake.calls[0]?.url).toBe("http://keyward.test/v1/keys/verify");
+    expect(fake.calls[0]?.url).not.toContain("kw_secretKey");
+    expect(fake.calls[0]?.body).toEqual({ key: "kw_secretKey", scopes: ["a"] });
+  });
+
+  it("encodes ids in paths so an id cannot change the route", async () => {
+    const fake = fakeFetch(json(200, keyRecord), json(200, keyRecord), json(200, {}), json(200, {}));
+    const c = client(fake.fetch);
+    await c.getKey("../tokens?x=1");
+    await c.updateKey("a/b", { enabled: false });
+    await c.revokeToken("tok 1");
+    await c.getProject("proj#1");
+    expect(fake.calls.map((call) => `${call.method} ${call.url}`)).toEqual([
+      "GET http://keyward.test/v1/keys/..%2Ftokens%3Fx%3D1",
+      "PATCH http://keyward.test/v1/keys/a%2Fb",
+      "POST http://keyward.test/v1/tokens/tok%201/revoke",
+      "GET http://keyward.test/v1/projects/proj%231",
+    ]);
+  });
+
+  it("refuses an empty id before sending anything", async () => {
+    const fake = fakeFetch();
+    await expect(client(fake.fetch).getKey("")).rejects.toBeInstanceOf(KeywardError);
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  it("listKeys() puts only the given filters in the query string", async () => {
+    const fake = fakeFetch(
+      json(200, { items: [keyRecord], nextCursor: "c2" }),
+      json(200, { items: [], nextCursor: null }),
+    );
+    const c = client(fake.fetch, "http://keyward.test/base/");
+    const page = await c.listKeys({ projectId: "proj_1", limit: 10 });
+    await c.listKeys();
+    expect(page.nextCursor).toBe("c2");
+    expect(fake.calls.map((call) => call.url)).toEqual([
+      "http://keyward.test/base/v1/keys?projectId=proj_1&limit=10",
+      "http://keyward.test/base/v1/keys",
+    ]);
+  });
+
+  it("revokeKey() sends the reason, or an empty object without one", async () => {
+    const fake = fakeFetch(json(200, keyRecord), json(200, keyRecord));
+    const c = client(fake.fetch);
+    await c.revokeKey("key_1", { reason: "leaked" });
+    await c.revokeKey("key_1");
+    expect(fake.calls.map((call) => call.body)).toEqual([{ reason: "leaked" }, {}]);
+  });
+
+  it("every other method calls its route", async () => {
+    const fake = fakeFetch(
+      ...Array.from({ length: 6 }, () => json(200, { items: [], nextCursor: null })),
+      json(200, { status: "ok" }),
+    );
+    const c = client(fake.fetch);
+    await c.createProject({ name: "billing", keyPrefix: "bill" });
+    await c.listProjects({ cursor: "abc" });
+    await c.createToken({ name: "ci", permissions: ["keys:read"] });
+    await c.listTokens({ limit: 5 });
+    await c.updateKey("key_1", { expiresAt: null });
+    await c.getKey("key_1");
+    expect(await c.health()).toEqual({ status: "ok" });
+    expect(fake.calls.map((call) => `${call.method} ${call.url.replace("http://keyward.test", "")}`)).toEqual(
+      [
+        "POST /v1/projects",
+        "GET /v1/projects?cursor=abc",
+        "POST /v1/tokens",
+        "GET /v1/tokens?limit=5",
+        "PATCH /v1/keys/key_1",
+        "GET /v1/keys/key_1",
+        "GET /healthz",
+      ],
+    );
+    expect(fake.calls[4]?.body).toEqual({ expiresAt: null });
+  });
+});
+
+describe("KeywardClient errors", () => {
+  it("throws KeywardApiError with the problem document's fields on a non-2xx answer", async () => {
+    const problem = {
+      type: "https://keyward.dev/errors/validation_error",
+      title: "The request is not valid.",
+      status: 400,
+      detail: "scopes/0 must NOT have fewer than 1 characters.",
+      code: "VALIDATION_ERROR",
+      requestId: "req_1",
+      errors: [{ pointer: "/scopes/0", detail: "must NOT have fewer than 1 characters" }],
+    };
+    const fake = fakeFetch(json(400, problem, "application/problem+json"));
+    const error = await client(fake.fetch)
+      .createKey({ scopes: [""] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KeywardApiError);
+    expect(error).toMatchObject({
+      status: 400,
+      code: "VALIDATION_ERROR",
+      detail: problem.detail,
+      message: problem.detail,
+      requestId: "req_1",
+      errors: problem.errors,
+      retryable: false,
+    });
+  });
+
+  it("names a non-problem error answer INVALID_RESPONSE with its status", async () => {
+    const fake = fakeFetch(
+      new Response("<html>bad gateway</html>", { status: 502, statusText: "Bad Gateway" }),
+    );
+    const error = (await client(fake.fetch)
+      .listKeys()
+      .catch((e: unknown) => e)) as KeywardApiError;
+    expect(error).toMatchObject({ status: 502, code: "INVALID_RESPONSE", requestId: null });
+    expect(error.detail).toBe(
+      "GET http://keyward.test/v1/keys answered 502 Bad Gateway without a problem document.",
+    );
+  });
+
+  it("names a 2xx answer without JSON INVALID_RESPONSE", async () => {
+    const fake = fakeFetch(new Response("ok", { status: 200 }));
+    await expect(client(fake.fetch).health()).rejects.toMatchObject({
+      code: "INVALID_RESPONSE",
+      status: 200,
+    });
+  });
+
+  it("turns a network failure into NETWORK_ERROR naming the URL but not the token", async () => {
+    const refused = new TypeError("fetch failed", {
+      cause: Object.assign(new Error(`connect ECONNREFUSED 127.0.0.1:1 (${TOKEN})`), {
+        code: "ECONNREFUSED",
+      }),
+    });
+    const fake = fakeFetch(refused);
+    const error = (await client(fake.fetch, "http://127.0.0.1:1")
+      .verifyKey({ key: "kw_secretKey" })
+      .catch((e: unknown) => e)) as KeywardApiError;
+    expect(error).toBeInstanceOf(KeywardApiError);
+    expect(error.code).toBe("NETWORK_ERROR");
+    expect(error.status).toBe(0);
+    expect(error.retryable).toBe(true);
+    expect(error.message).toContain("POST http://127.0.0.1:1/v1/keys/verify");
+    expect(error.message).toContain("ECONNREFUSED");
+    expect(error.message).not.toContain(TOKEN);
+    expect(error.message).not.toContain("kw_secretKey");
+  });
+
+  it("reports a real refused connection as NETWORK_ERROR", async () => {
+    const c = new KeywardClient({ baseUrl: "http://127.0.0.1:1", token: TOKEN, timeoutMs: 5_000 });
+    await expect(c.health()).rejects.toMatchObject({ code: "NETWORK_ERROR", status: 0 });
+  });
+
+  it("turns a timeout into TIMEOUT", async () => {
+    const slow = (async (_input: string | URL | Request, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener("abort", () => reject(init.signal?.reason));
+      })) as typeof fetch;
+    const c = new KeywardClient({ baseUrl: "http://keyward.test", token: TOKEN, fetch: slow, timeoutMs: 20 });
+    await expect(c.health()).rejects.toMatchObject({ code: "TIMEOUT", status: 0, retryable: true });
+  });
+});
+
+describe("KeywardClient options", () => {
+  it.each([
+    ["not a url", "absolute"],
+    ["ftp://keyward.test", "http or https"],
+    ["http://user:secretpass@keyward.test", "credentials"],
+    ["http://keyward.test/?token=x", "query"],
+  ])("refuses baseUrl %s", (baseUrl, expected) => {
+    const make = () => new KeywardClient({ baseUrl, token: TOKEN });
+    expect(make).toThrow(KeywardError);
+    expect(make).toThrow(expected);
+    expect(make).not.toThrow("secretpass");
+  });
+
+  it.each([[""], ["   "], ["kwr_abc\ndef"], ["kwr abc"]])("refuses token %j without quoting it", (token) => {
+    const make = () => new KeywardClient({ baseUrl: "http://keyward.test", token });
+    expect(make).toThrow(KeywardError);
+    expect(make).not.toThrow("kwr");
+  });
+
+  it("trims the token and keeps it out of the client's printable state", () => {
+    const c = new KeywardClient({ baseUrl: "http://keyward.test", token: ` ${TOKEN}\n` });
+    expect(JSON.stringify(c)).not.toContain(TOKEN);
+    expect(c.baseUrl).toBe("http://keyward.test");
+  });
+});

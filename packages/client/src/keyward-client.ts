@@ -1,0 +1,295 @@
+import type { FieldError } from "@keyward/core/keyward-error.js";
+import { KeywardError } from "@keyward/core/keyward-error.js";
+import { KeywardApiError } from "./keyward-api-error.js";
+import type {
+  CreatedKey,
+  CreatedToken,
+  CreateKeyInput,
+  CreateProjectInput,
+  CreateTokenInput,
+  HealthStatus,
+  Key,
+  ListKeysOptions,
+  Page,
+  PageOptions,
+  Project,
+  RevokeKeyInput,
+  Token,
+  UpdateKeyInput,
+  VerifyKeyInput,
+  VerifyKeyResult,
+} from "./types.js";
+
+/** Options for a {@link KeywardClient}. */
+export interface KeywardClientOptions {
+  /** Where Keyward listens, e.g. `https://keyward.internal` (a path prefix is kept). */
+  baseUrl: string;
+  /** An admin token; sent only in the Authorization header. */
+  token: string;
+  /** The fetch to use; defaults to the global fetch. */
+  fetch?: typeof fetch;
+  /** How long one request may take, body included; defaults to 10 seconds. */
+  timeoutMs?: number;
+}
+
+/** Default of {@link KeywardClientOptions.timeoutMs}. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+type Method = "GET" | "POST" | "PATCH";
+type Query = Record<string, string | number | undefined>;
+
+/**
+ * Typed client for the Keyward HTTP API. Refused requests throw {@link KeywardApiError}; a key that fails
+ * verification is an answer (`valid: false`), not an error.
+ */
+export class KeywardClient {
+  /** The normalized base URL, without a trailing slash. */
+  readonly baseUrl: string;
+  // Private fields keep the token out of console.log, util.inspect and JSON.stringify of the client.
+  readonly #token: string;
+  readonly #fetch: typeof fetch;
+  readonly #timeoutMs: number;
+
+  constructor(options: KeywardClientOptions) {
+    this.baseUrl = normalizeBaseUrl(options.baseUrl);
+    this.#token = checkToken(options.token);
+    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+      throw new KeywardError("CONFIG_INVALID", "timeoutMs must be a positive integer.");
+    }
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Creates a project (needs `projects:write`). */
+  async createProject(input: CreateProjectInput): Promise<Project> {
+    return this.#request("POST", "/v1/projects", { body: input });
+  }
+
+  /** Lists the projects this token can see, one page at a time (needs `projects:read`). */
+  async listProjects(options: PageOptions = {}): Promise<Page<Project>> {
+    return this.#request("GET", "/v1/projects", { query: { limit: options.limit, cursor: options.cursor } });
+  }
+
+  /** Gets one project (needs `projects:read`). */
+  async getProject(id: string): Promise<Project> {
+    return this.#request("GET", `/v1/projects/${pathId(id)}`);
+  }
+
+  /** Issues a key; the answer holds the plaintext `key`, shown this once only (needs `keys:create`). */
+  async createKey(input: CreateKeyInput = {}): Promise<CreatedKey> {
+    return this.#request("POST", "/v1/keys", { body: withIsoExpiry(input) });
+  }
+
+  /** Lists keys in creation order, filtered by project and owner (needs `keys:read`). */
+  async listKeys(options: ListKeysOptions = {}): Promise<Page<Key>> {
+    const { projectId, ownerId, limit, cursor } = options;
+    return this.#request("GET", "/v1/keys", { query: { projectId, ownerId, limit, cursor } });
+  }
+
+  /** Gets one key's record, never the key itself (needs `keys:read`). */
+  async getKey(id: string): Promise<Key> {
+    return this.#request("GET", `/v1/keys/${pathId(id)}`);
+  }
+
+  /** Changes a key; absent fields stay as they are (needs `keys:update`). */
+  async updateKey(id: string, input: UpdateKeyInput): Promise<Key> {
+    return this.#request("PATCH", `/v1/keys/${pathId(id)}`, { body: withIsoExpiry(input) });
+  }
+
+  /** Revokes a key for good; revoking again returns the first revocation (needs `keys:revoke`). */
+  async revokeKey(id: string, input: RevokeKeyInput = {}): Promise<Key> {
+    return this.#request("POST", `/v1/keys/${pathId(id)}/revoke`, { body: input });
+  }
+
+  /** Checks a key; `valid: false` with a `code` is a normal answer, not an error (needs `keys:verify`). */
+  async verifyKey(input: VerifyKeyInput): Promise<VerifyKeyResult> {
+    // The key travels in the body only: URLs end up in access logs and proxies.
+    return this.#request("POST", "/v1/keys/verify", { body: input });
+  }
+
+  /** Mints an admin token with at most this token's permissions; the plaintext is shown once (needs `tokens:write`). */
+  async createToken(input: CreateTokenInput): Promise<CreatedToken> {
+    return this.#request("POST", "/v1/tokens", { body: input });
+  }
+
+  /** Lists admin tokens in creation order (needs `tokens:read`). */
+  async listTokens(options: PageOptions = {}): Promise<Page<Token>> {
+    return this.#request("GET", "/v1/tokens", { query: { limit: options.limit, cursor: options.cursor } });
+  }
+
+  /** Revokes an admin token for good (needs `tokens:write`). */
+  async revokeToken(id: string): Promise<Token> {
+    return this.#request("POST", `/v1/tokens/${pathId(id)}/revoke`, { body: {} });
+  }
+
+  /** Liveness: resolves when the server answers `GET /healthz`. */
+  async health(): Promise<HealthStatus> {
+    return this.#request("GET", "/healthz");
+  }
+
+  async #request<T>(
+    method: Method,
+    path: string,
+    options: { body?: unknown; query?: Query } = {},
+  ): Promise<T> {
+    const url = `${this.baseUrl}${path}${queryString(options.query)}`;
+    const where = `${method} ${url}`;
+    const headers: Record<string, string> = {
+      accept: "application/json, application/problem+json",
+      authorization: `Bearer ${this.#token}`,
+    };
+    const init: RequestInit = { method, headers, signal: AbortSignal.timeout(this.#timeoutMs) };
+    if (options.body !== undefined) {
+      headers["content-type"] = "application/json";
+      init.body = JSON.stringify(options.body);
+    }
+
+    let status: number;
+    let statusText: string;
+    let text: string;
+    try {
+      const response = await this.#fetch(url, init);
+      status = response.status;
+      statusText = response.statusText;
+      text = await response.text();
+    } catch (error) {
+      throw this.#transportError(error, where);
+    }
+
+    const body = parseJson(text);
+    if (status < 200 || status > 299) throw problemError(status, statusText, body, where);
+    if (body === undefined) {
+      throw new KeywardApiError({
+        status,
+        code: "INVALID_RESPONSE",
+        detail: `${where} answered ${status} without a JSON body.`,
+      });
+    }
+    return body as T;
+  }
+
+  #transportError(error: unknown, where: string): KeywardApiError {
+    const name = (error as { name?: unknown } | null)?.name;
+    if (name === "TimeoutError") {
+      return new KeywardApiError({
+        status: 0,
+        code: "TIMEOUT",
+        detail: `${where} got no answer within ${this.#timeoutMs} ms.`,
+        cause: error,
+      });
+    }
+    // undici hides the reason (ECONNREFUSED, ENOTFOUND...) in `cause`; name it, minus anything token-shaped.
+    const reason = reasonOf(error).split(this.#token).join("[redacted]");
+    return new KeywardApiError({
+      status: 0,
+      code: "NETWORK_ERROR",
+      detail: `Could not reach Keyward: ${where} failed${reason === "" ? "" : `: ${reason}`}.`,
+      cause: error,
+    });
+  }
+}
+
+function normalizeBaseUrl(baseUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new KeywardError("CONFIG_INVALID", "baseUrl must be an absolute http or https URL.");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new KeywardError("CONFIG_INVALID", "baseUrl must be an http or https URL.");
+  }
+  // The message does not echo the URL here: it holds a secret.
+  if (url.username !== "" || url.password !== "") {
+    throw new KeywardError(
+      "CONFIG_INVALID",
+      "baseUrl must not contain credentials; pass the token as `token`.",
+    );
+  }
+  if (url.search !== "" || url.hash !== "") {
+    throw new KeywardError("CONFIG_INVALID", "baseUrl must not have a query or a fragment.");
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+}
+
+function checkToken(token: string): string {
+  const trimmed = typeof token === "string" ? token.trim() : "";
+  if (trimmed === "") throw new KeywardError("CONFIG_INVALID", "token must be a non-empty admin token.");
+  // A header value with control characters or spaces makes fetch throw a message that quotes it.
+  for (let i = 0; i < trimmed.length; i++) {
+    const c = trimmed.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) {
+      throw new KeywardError("CONFIG_INVALID", "token must be printable ASCII without spaces.");
+    }
+  }
+  return trimmed;
+}
+
+function pathId(id: string): string {
+  if (typeof id !== "string" || id === "") {
+    throw new KeywardError("VALIDATION_ERROR", "id must be a non-empty string.", {
+      errors: [{ pointer: "/id", detail: "must be a non-empty string" }],
+    });
+  }
+  return encodeURIComponent(id);
+}
+
+function queryString(query: Query | undefined): string {
+  if (query === undefined) return "";
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined) params.set(name, String(value));
+  }
+  const text = params.toString();
+  return text === "" ? "" : `?${text}`;
+}
+
+function withIsoExpiry<T extends { expiresAt?: Date | string | null }>(
+  input: T,
+): Omit<T, "expiresAt"> & { expiresAt?: string | null } {
+  const { expiresAt, ...rest } = input;
+  if (expiresAt === undefined) return rest;
+  return { ...rest, expiresAt: expiresAt instanceof Date ? expiresAt.toISOString() : expiresAt };
+}
+
+function parseJson(text: string): unknown {
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function problemError(status: number, statusText: string, body: unknown, where: string): KeywardApiError {
+  const problem = body as
+    | { code?: unknown; detail?: unknown; requestId?: unknown; errors?: unknown }
+    | undefined;
+  if (typeof problem?.code !== "string") {
+    // Not Keyward's answer (a proxy's HTML page, say): say what came back without guessing a code.
+    return new KeywardApiError({
+      status,
+      code: "INVALID_RESPONSE",
+      detail: `${where} answered ${status}${statusText === "" ? "" : ` ${statusText}`} without a problem document.`,
+    });
+  }
+  return new KeywardApiError({
+    status,
+    code: problem.code,
+    detail: typeof problem.detail === "string" ? problem.detail : `${where} answered ${status}.`,
+    requestId: typeof problem.requestId === "string" ? problem.requestId : null,
+    errors: Array.isArray(problem.errors) ? problem.errors.filter(isFieldError) : [],
+  });
+}
+
+function isFieldError(value: unknown): value is FieldError {
+  const candidate = value as { pointer?: unknown; detail?: unknown } | null;
+  return typeof candidate?.pointer === "string" && typeof candidate.detail === "string";
+}
+
+function reasonOf(error: unknown): string {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  const source = cause instanceof Error ? cause : error;
+  return source instanceof Error ? source.message.replace(/\s+/g, " ").trim() : "";
+}

@@ -1,0 +1,554 @@
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough, Readable } from "node:stream";
+import { KeywardClient } from "@keyward/client/keyward-client.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../config.js";
+import { createLogger } from "../logger.js";
+import { type RunningServer, startServer } from "../server.js";
+import { runCli } from "./main.js";
+
+type Env = Record<string, string | undefined>;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function readAll(stream: PassThrough): Promise<string> {
+  stream.end();
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Runs the CLI in-process with captured output; `stdin` is what gets piped in. */
+async function run(argv: string[], env: Env, stdin?: string): Promise<Run> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const code = await runCli(argv, {
+    env,
+    stdout,
+    stderr,
+    stdin: Readable.from(stdin === undefined ? [] : [stdin]),
+  });
+  return { code, stdout: await readAll(stdout), stderr: await readAll(stderr) };
+}
+
+function parsed<T = Record<string, unknown>>(result: Run): T {
+  expect(result.stderr).toBe("");
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout) as T;
+}
+
+/** Asserts a failed run printed exactly one `error: CODE: ...` line, no stack, nothing on stdout. */
+function expectOneErrorLine(result: Run, exitCode: number, code: string): void {
+  expect(result.code).toBe(exitCode);
+  expect(result.stdout).toBe("");
+  expect(result.stderr.endsWith("\n")).toBe(true);
+  expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+  expect(result.stderr.startsWith(`error: ${code}: `)).toBe(true);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+}
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "keyward-cli-"));
+}
+
+function changeOneCharacter(key: string): string {
+  const i = key.length - 10;
+  const replacement = key[i] === "A" ? "B" : "A";
+  return `${key.slice(0, i)}${replacement}${key.slice(i + 1)}`;
+}
+
+describe("keyward CLI against a real server", () => {
+  let dataDir: string;
+  let server: RunningServer;
+  let rootToken: string;
+  let env: Env;
+  const printedByServer: string[] = [];
+
+  beforeAll(async () => {
+    dataDir = tempDir();
+    // No KEYWARD_MASTER_KEY: init must create <dataDir>/master.key.
+    const serverEnv = { KEYWARD_DATA_DIR: dataDir, KEYWARD_PORT: "0", KEYWARD_LOG_LEVEL: "silent" };
+    const init = await run(["init", "--json"], serverEnv);
+    expect(init.code).toBe(0);
+    expect(init.stdout).toMatch(/^\{"rootToken":"[^"]+"\}\n$/);
+    rootToken = (JSON.parse(init.stdout) as { rootToken: string }).rootToken;
+    const config = parseConfig(serverEnv);
+    server = await startServer({
+      config,
+      logger: createLogger(config),
+      printRootToken: (token) => printedByServer.push(token),
+    });
+    env = { KEYWARD_URL: server.url, KEYWARD_TOKEN: rootToken };
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("init created a private master key file, and the server did not mint a second root token", () => {
+    expect(statSync(join(dataDir, "master.key")).mode & 0o077).toBe(0);
+    expect(printedByServer).toEqual([]);
+  });
+
+  it("init on an initialized data directory says so and exits 0", async () => {
+    const serverEnv = { KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: "silent" };
+    expect(parsed(await run(["init", "--json"], serverEnv))).toEqual({
+      rootToken: null,
+      alreadyInitialized: true,
+    });
+    // The server holds the database open; a second opener must still work (SQLite WAL).
+    const human = await run(["init"], serverEnv);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain("already initialized");
+    expect(human.stdout).not.toContain(rootToken);
+  });
+
+  it("walks a new user from a project to every verification outcome", async () => {
+    const project = parsed<{ id: string; keyPrefix: string }>(
+      await run(["projects", "create", "billing", "--prefix", "bill", "--json"], env),
+    );
+    expect(project.keyPrefix).toBe("bill");
+
+    const created = parsed<{ key: string; id: string; scopes: string[]; meta: unknown; expiresAt: string }>(
+      await run(
+        [
+          "keys",
+          "create",
+          "--project",
+          project.id,
+          "--name",
+          "acme production",
+          "--owner",
+          "customer_42",
+          "--scopes",
+          "orders:read,orders:write",
+          "--meta",
+          '{"plan":"pro"}',
+          "--expires",
+          "30d",
+          "--json",
+        ],
+        env,
+      ),
+    );
+    expect(created.key.startsWith("bill_")).toBe(true);
+    expect(created.scopes).toEqual(["orders:read", "orders:write"]);
+    expect(created.meta).toEqual({ plan: "pro" });
+    expect(Date.parse(created.expiresAt) - Date.now()).toBeGreaterThan(29 * 86_400_000);
+    const key = created.key;
+
+    const valid = await run(["keys", "verify", "--scopes", "orders:read"], env, `${key}\n`);
+    expect(valid.code).toBe(0);
+    expect(valid.stderr).toBe("");
+    expect(valid.stdout).toMatch(/^code +VALID$/m);
+    expect(valid.stdout).toMatch(new RegExp(`^key +${created.id}$`, "m"));
+    expect(valid.stdout).not.toContain(key);
+
+    const missingScope = await run(["keys", "verify", "--scopes", "orders:read,admin", "--json"], env, key);
+    expect(missingScope.code).toBe(1);
+    expect(JSON.parse(missingScope.stdout)).toMatchObject({
+      valid: false,
+      code: "INSUFFICIENT_SCOPE",
+      keyId: created.id,
+      missingScopes: ["admin"],
+    });
+
+    const disabled = await run(["keys", "update", created.id, "--disable", "--json"], env);
+    expect(parsed(disabled)).toMatchObject({ id: created.id, enabled: false });
+    const whenDisabled = await run(["keys", "verify"], env, key);
+    expect(whenDisabled.code).toBe(1);
+    expect(whenDisabled.stdout).toMatch(/^code +DISABLED$/m);
+    expect(whenDisabled.stdout).toMatch(/^valid +false$/m);
+
+    expect((await run(["keys", "update", created.id, "--enable"], env)).code).toBe(0);
+    expect((await run(["keys", "verify"], env, key)).code).toBe(0);
+
+    const expired = await run(["keys", "update", created.id, "--expires", "2000-01-01T00:00:00Z"], env);
+    expect(expired.code).toBe(0);
+    expect(expired.stdout).toMatch(/^status +expired$/m);
+    const whenExpired = await run(["keys", "verify", "--json"], env, key);
+    expect(whenExpired.code).toBe(1);
+    expect(JSON.parse(whenExpired.stdout)).toMatchObject({ valid: false, code: "EXPIRED" });
+
+    // A second key, created in human mode: the key is printed once, on its own line, with a warning.
+    const second = await run(["keys", "create", "--project", project.id, "--name", "to revoke"], env);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain("will NOT be shown again");
+    const secondKey = /^ {2}(bill_\S+)$/m.exec(second.stdout)?.[1];
+    const secondId = /^id +(key_\S+)$/m.exec(second.stdout)?.[1];
+    if (secondKey === undefined || secondId === undefined) throw new Error(`no key in: ${second.stdout}`);
+    expect((await run(["keys", "verify"], env, secondKey)).code).toBe(0);
+
+    const revoked = await run(["keys", "revoke", secondId, "--reason", "leaked", "--json"], env);
+    expect(parsed(revoked)).toMatchObject({ id: secondId, revokedReason: "leaked" });
+    const whenRevoked = await run(["keys", "verify", "--json"], env, secondKey);
+    expect(whenRevoked.code).toBe(1);
+    expect(JSON.parse(whenRevoked.stdout)).toMatchObject({ valid: false, code: "REVOKED", keyId: secondId });
+
+    for (const bogus of ["not-a-key-at-all", changeOneCharacter(secondKey), changeOneCharacter(key)]) {
+      const notFound = await run(["keys", "verify", "--json"], env, bogus);
+      expect(notFound.code).toBe(1);
+      expect(JSON.parse(notFound.stdout)).toEqual({ valid: false, code: "NOT_FOUND" });
+    }
+    const humanNotFound = await run(["keys", "verify"], env, "not-a-key-at-all");
+    expect(humanNotFound.stdout).toBe("code   NOT_FOUND\nvalid  false\n");
+
+    const list = parsed<{ items: Array<{ id: string }>; nextCursor: string | null }>(
+      await run(["keys", "list", "--project", project.id, "--json"], env),
+    );
+    expect(list.items.map((k) => k.id)).toEqual([created.id, secondId]);
+
+    const paged = parsed<{ items: Array<{ id: string }>; nextCursor: string }>(
+      await run(["keys", "list", "--project", project.id, "--limit", "1", "--json"], env),
+    );
+    expect(paged.items.map((k) => k.id)).toEqual([created.id]);
+    const nextPage = parsed<{ items: Array<{ id: string }> }>(
+      await run(["keys", "list", "--project", project.id, "--cursor", paged.nextCursor, "--json"], env),
+    );
+    expect(nextPage.items.map((k) => k.id)).toEqual([secondId]);
+
+    const humanList = await run(["keys", "list", "--project", project.id], env);
+    expect(humanList.code).toBe(0);
+    const [header, ...rows] = humanList.stdout.trimEnd().split("\n");
+    expect(header).toMatch(/^ID +PROJECT +NAME +OWNER +START +STATUS +SCOPES +EXPIRES$/);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatch(/expired/);
+    expect(rows[1]).toMatch(/revoked/);
+
+    const shown = await run(["keys", "show", created.id], env);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^owner +customer_42$/m);
+    expect(shown.stdout).toMatch(/^scopes +orders:read, orders:write$/m);
+    expect(shown.stdout).toMatch(/^meta +\{"plan":"pro"\}$/m);
+    expect(shown.stdout).not.toContain(key);
+  });
+
+  it("keys update changes name, owner, scopes, meta and expiry, and '' clears name and owner", async () => {
+    const created = parsed<{ id: string }>(
+      await run(["keys", "create", "--name", "n", "--owner", "o", "--json"], env),
+    );
+    const updated = parsed(
+      await run(
+        [
+          "keys",
+          "update",
+          created.id,
+          "--name",
+          "",
+          "--owner",
+          "",
+          "--scopes",
+          "a,b",
+          "--meta",
+          '{"x":1}',
+          "--expires",
+          "never",
+          "--json",
+        ],
+        env,
+      ),
+    );
+    expect(updated).toMatchObject({
+      name: null,
+      ownerId: null,
+      scopes: ["a", "b"],
+      meta: { x: 1 },
+      expiresAt: null,
+    });
+  });
+
+  it("admin tokens: create, use, list, revoke; a token cannot exceed its permissions", async () => {
+    const created = parsed<{ token: string; id: string; permissions: string[] }>(
+      await run(
+        ["tokens", "create", "--name", "reader", "--permissions", "keys:read,projects:read", "--json"],
+        env,
+      ),
+    );
+    expect(created.permissions).toEqual(["keys:read", "projects:read"]);
+    const readerEnv = { ...env, KEYWARD_TOKEN: created.token };
+
+    expect((await run(["keys", "list"], readerEnv)).code).toBe(0);
+    const projects = await run(["projects", "list"], readerEnv);
+    expect(projects.code).toBe(0);
+    expect(projects.stdout).toMatch(/^ID +NAME +KEY PREFIX +CREATED$/m);
+    expect(projects.stdout).toMatch(/ default +kw /);
+
+    const forbidden = await run(["keys", "create"], readerEnv);
+    expectOneErrorLine(forbidden, 1, "FORBIDDEN");
+    expect(forbidden.stderr).not.toContain(created.token);
+
+    const listed = await run(["tokens", "list"], env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^ID +NAME +PERMISSIONS +PROJECTS +START +STATUS +LAST USED$/m);
+    expect(listed.stdout).toContain("reader");
+    expect(listed.stdout).not.toContain(created.token);
+
+    const revoked = await run(["tokens", "revoke", created.id], env);
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toMatch(/^status +revoked$/m);
+
+    const refused = await run(["keys", "list"], readerEnv);
+    expectOneErrorLine(refused, 1, "UNAUTHORIZED");
+    expect(refused.stderr).not.toContain(created.token);
+  });
+
+  it("tokens create prints the token once in human mode, limited to a project", async () => {
+    const projects = parsed<{ items: Array<{ id: string }> }>(await run(["projects", "list", "--json"], env));
+    const projectId = projects.items[0]?.id ?? "";
+    const created = await run(
+      ["tokens", "create", "--name", "ci", "--permissions", "keys:*", "--projects", projectId],
+      env,
+    );
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain("will NOT be shown again");
+    expect(created.stdout).toMatch(/^ {2}kwr_\S+$/m);
+    expect(created.stdout).toMatch(new RegExp(`^projects +${projectId}$`, "m"));
+    expect(created.stdout).toMatch(/^permissions +keys:\*$/m);
+  });
+
+  it("every --json output is one line of JSON", async () => {
+    for (const argv of [
+      ["projects", "list", "--json"],
+      ["keys", "list", "--json"],
+      ["tokens", "list", "--json"],
+    ]) {
+      const result = await run(argv, env);
+      expect(result.stdout.trimEnd().split("\n")).toHaveLength(1);
+      expect(parsed(result)).toHaveProperty("items");
+    }
+  });
+
+  it("a missing KEYWARD_TOKEN is one line and exit 1, before any request", async () => {
+    const result = await run(["keys", "list"], { KEYWARD_URL: server.url });
+    expectOneErrorLine(result, 1, "CONFIG_INVALID");
+    expect(result.stderr).toContain("KEYWARD_TOKEN");
+  });
+
+  it("API errors are one line with the server's code", async () => {
+    expectOneErrorLine(await run(["keys", "show", "key_doesnotexist"], env), 1, "NOT_FOUND");
+    expectOneErrorLine(
+      await run(["projects", "create", "x", "--prefix", "Bad!"], env),
+      1,
+      "VALIDATION_ERROR",
+    );
+    expectOneErrorLine(await run(["keys", "create", "--expires", "2000-01-01"], env), 1, "VALIDATION_ERROR");
+  });
+
+  it("a wrong token is UNAUTHORIZED and is not echoed", async () => {
+    const wrong = "kwr_definitelyNotAValidToken000000000000000";
+    const result = await run(["keys", "list"], { ...env, KEYWARD_TOKEN: wrong });
+    expectOneErrorLine(result, 1, "UNAUTHORIZED");
+    expect(result.stderr).not.toContain(wrong);
+  });
+
+  it("an unreachable server is NETWORK_ERROR naming the URL, not the token", async () => {
+    const result = await run(["keys", "list", "--url", "http://127.0.0.1:1"], env);
+    expectOneErrorLine(result, 1, "NETWORK_ERROR");
+    expect(result.stderr).toContain("http://127.0.0.1:1/v1/keys");
+    expect(result.stderr).not.toContain(rootToken);
+  });
+
+  it("keys verify refuses a key in argv without echoing it, and an empty stdin", async () => {
+    const inArgv = await run(["keys", "verify", "kw_thisShouldNeverBeEchoed"], env);
+    expectOneErrorLine(inArgv, 2, "USAGE_ERROR");
+    expect(inArgv.stderr).not.toContain("kw_thisShouldNeverBeEchoed");
+    expect(inArgv.stderr).toContain("standard input");
+    expectOneErrorLine(await run(["keys", "verify"], env, "  \n"), 1, "VALIDATION_ERROR");
+    expectOneErrorLine(await run(["keys", "verify"], env, "x".repeat(5000)), 1, "VALIDATION_ERROR");
+  });
+});
+
+describe("keyward CLI usage", () => {
+  const env = { KEYWARD_TOKEN: "kwr_unused", KEYWARD_URL: "http://127.0.0.1:1" };
+
+  it.each([
+    [["frob"], "unknown command 'frob'"],
+    [["keys", "frob"], "unknown command 'frob'"],
+    [["keys", "list", "--frob"], "unknown option '--frob'"],
+    [["keys", "create", "--expires", "soon"], "Expected a duration"],
+    [["keys", "create", "--meta", "[1]"], "JSON object"],
+    [["keys", "list", "--limit", "0"], "from 1 to 100"],
+    [["keys", "update", "key_1"], "nothing to update"],
+    [["keys", "update", "key_1", "--enable", "--disable"], "cannot be used with"],
+    [["keys", "show"], "missing required argument 'id'"],
+    [["tokens", "create", "--name", "x"], "--permissions"],
+    [["serve", "--port", "70000"], "from 0 to 65535"],
+  ])("%j is a usage error: one line, exit 2", async (argv, message) => {
+    const result = await run(argv, env);
+    expectOneErrorLine(result, 2, "USAGE_ERROR");
+    expect(result.stderr).toContain(message);
+  });
+
+  it("--help prints usage to stdout and exits 0", async () => {
+    const result = await run(["--help"], {});
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Usage: keyward");
+    expect(result.stdout).toContain("KEYWARD_TOKEN");
+    const keys = await run(["keys", "--help"], {});
+    expect(keys.code).toBe(0);
+    expect(keys.stdout).toMatch(/verify/);
+    const create = await run(["keys", "create", "--help"], {});
+    expect(create.stdout).toContain("--expires <when>");
+    expect(create.stdout).not.toContain("--token");
+  });
+
+  it("--version prints the package version", async () => {
+    const result = await run(["--version"], {});
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it("a command group without a subcommand shows its help and exits 2", async () => {
+    const result = await run(["keys"], {});
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("Usage: keyward keys");
+  });
+
+  it("init reports an invalid configuration as one line", async () => {
+    const dataDir = tempDir();
+    try {
+      const result = await run(["init"], { KEYWARD_DATA_DIR: dataDir, KEYWARD_KEY_BYTES: "3" });
+      expectOneErrorLine(result, 1, "CONFIG_INVALID");
+      expect(result.stderr).toContain("KEYWARD_KEY_BYTES");
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("keyward init (human output)", () => {
+  it("prints the root token once with a warning and the master key path", async () => {
+    const dataDir = tempDir();
+    try {
+      const result = await run(["init", "--data-dir", dataDir], { KEYWARD_LOG_LEVEL: "silent" });
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe("");
+      expect(result.stdout).toContain("will NOT be shown again");
+      expect(result.stdout).toContain(join(dataDir, "master.key"));
+      const token = /^ {2}(\S+)$/m.exec(result.stdout)?.[1];
+      expect(token).toBeDefined();
+      const again = await run(["init", "--data-dir", dataDir], {});
+      expect(again.stdout).toContain("already initialized");
+      expect(again.stdout).not.toContain(token);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("keyward serve", () => {
+  /** Starts `serve` in-process and resolves once it printed a line matching `ready`. */
+  async function startServe(argv: string[], env: Env, ready: RegExp) {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const controller = new AbortController();
+    let out = "";
+    let err = "";
+    stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+    });
+    stderr.on("data", (chunk: Buffer) => {
+      err += chunk.toString("utf8");
+    });
+    const exit = runCli(argv, { env, stdout, stderr, stdin: Readable.from([]), signal: controller.signal });
+    const deadline = Date.now() + 10_000;
+    while (!ready.test(`${out}${err}`)) {
+      const finished = await Promise.race([exit, new Promise((r) => setTimeout(r, 20))]);
+      if (typeof finished === "number") throw new Error(`serve exited ${finished}: ${err}`);
+      if (Date.now() > deadline) throw new Error(`serve did not start: ${out}${err}`);
+    }
+    return { exit, stop: () => controller.abort(), output: () => ({ stdout: out, stderr: err }) };
+  }
+
+  it("--json prints the root token once and the URL, serves, and exits 0 on stop", async () => {
+    const dataDir = tempDir();
+    const env = { KEYWARD_LOG_LEVEL: "silent", KEYWARD_PORT: "not-a-port-but-overridden" };
+    const listenersBefore = process.listenerCount("SIGINT");
+    try {
+      const serving = await startServe(
+        ["serve", "--port", "0", "--data-dir", dataDir, "--json"],
+        env,
+        /"url"/,
+      );
+      expect(process.listenerCount("SIGINT")).toBe(listenersBefore + 1);
+      const lines = serving
+        .output()
+        .stdout.trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { rootToken?: string; url?: string });
+      const rootToken = lines.find((l) => l.rootToken !== undefined)?.rootToken;
+      const url = lines.find((l) => l.url !== undefined)?.url;
+      if (rootToken === undefined || url === undefined) throw new Error(serving.output().stdout);
+
+      const client = new KeywardClient({ baseUrl: url, token: rootToken });
+      expect(await client.health()).toEqual({ status: "ok" });
+      const listed = await run(["projects", "list", "--json"], {
+        KEYWARD_URL: url,
+        KEYWARD_TOKEN: rootToken,
+      });
+      expect(parsed<{ items: unknown[] }>(listed).items).toHaveLength(1);
+
+      serving.stop();
+      expect(await serving.exit).toBe(0);
+      expect(process.listenerCount("SIGINT")).toBe(listenersBefore);
+      await expect(client.health()).rejects.toMatchObject({ code: "NETWORK_ERROR" });
+
+      // Second start on the same data directory: no root token this time.
+      const again = await startServe(["serve", "--port", "0", "--data-dir", dataDir, "--json"], env, /"url"/);
+      again.stop();
+      expect(await again.exit).toBe(0);
+      expect(again.output().stdout).not.toContain("rootToken");
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("human mode prints a loud root token banner and the URL on stderr", async () => {
+    const dataDir = tempDir();
+    try {
+      const serving = await startServe(
+        ["serve", "--port", "0"],
+        { KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: "silent" },
+        /listening on/,
+      );
+      const { stderr } = serving.output();
+      expect(stderr).toContain("ROOT TOKEN: shown ONCE. It will NOT be shown again.");
+      expect(stderr).toMatch(/^ {4}kwr_\S+$/m);
+      expect(stderr).toMatch(/Keyward is listening on http:\/\/127\.0\.0\.1:\d+/);
+      serving.stop();
+      expect(await serving.exit).toBe(0);
+      expect(serving.output().stderr).toContain("shutting down");
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("a port in use is one error line and exit 1", async () => {
+    const dataDir = tempDir();
+    const first = await startServe(
+      ["serve", "--port", "0", "--json"],
+      { KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: "silent" },
+      /"url"/,
+    );
+    try {
+      const url = /"url":"([^"]+)"/.exec(first.output().stdout)?.[1] ?? "";
+      const port = new URL(url).port;
+      const result = await run(["serve", "--port", port], {
+        KEYWARD_DATA_DIR: dataDir,
+        KEYWARD_LOG_LEVEL: "silent",
+      });
+      expectOneErrorLine(result, 1, "EADDRINUSE");
+    } finally {
+      first.stop();
+      await first.exit;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

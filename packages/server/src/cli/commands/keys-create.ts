@@ -1,0 +1,57 @@
+import type { Command } from "commander";
+import { clientFromEnv } from "../client-from-env.js";
+import type { CommandContext } from "../command-context.js";
+import { expiryOption } from "../expiry-option.js";
+import { addHttpOptions, type HttpOptions } from "../http-options.js";
+import { keyFields } from "../key-fields.js";
+import { Output } from "../output.js";
+import { parseJsonObject } from "../parse-json-object.js";
+import { parseList } from "../parse-list.js";
+
+interface KeysCreateOptions extends HttpOptions {
+  project?: string;
+  name?: string;
+  owner?: string;
+  scopes?: string[];
+  meta?: Record<string, unknown>;
+  expires?: { expiresAt: string | null };
+  disabled?: boolean;
+}
+
+/** `keyward keys create`: issues a key and prints it once, with its record. */
+export function registerKeysCreate(keys: Command, ctx: CommandContext): void {
+  addHttpOptions(
+    keys
+      .command("create")
+      .description("issue a key; the key is printed once and never again")
+      .option("--project <id>", "project id (default: the default project)")
+      .option("--name <name>", "a name for people")
+      .option("--owner <id>", "your own id for the key's holder, e.g. a customer id")
+      .option("--scopes <list>", "comma-separated scopes, e.g. orders:read,orders:write", parseList)
+      .option("--meta <json>", `a JSON object stored with the key, e.g. '{"plan":"pro"}'`, parseJsonObject)
+      .option("--expires <when>", "30d, 2h, 15m, 45s, 1w, an ISO 8601 date, or never", expiryOption)
+      .option("--disabled", "create the key disabled"),
+  ).action(async (options: KeysCreateOptions) => {
+    const client = clientFromEnv(ctx.io, options.url);
+    const created = await client.createKey({
+      ...(options.project === undefined ? {} : { projectId: options.project }),
+      ...(options.name === undefined ? {} : { name: options.name }),
+      ...(options.owner === undefined ? {} : { ownerId: options.owner }),
+      ...(options.scopes === undefined ? {} : { scopes: options.scopes }),
+      ...(options.meta === undefined ? {} : { meta: options.meta }),
+      ...(options.expires === undefined ? {} : options.expires),
+      ...(options.disabled === true ? { enabled: false } : {}),
+    });
+    const out = new Output(ctx.io);
+    if (options.json === true) {
+      out.json(created);
+      return;
+    }
+    const { key, ...record } = created;
+    out.line("Key. It will NOT be shown again: give it to its holder or store it now.");
+    out.line();
+    out.line(`  ${key}`);
+    out.line();
+    out.fields(keyFields(record, Date.now()));
+  });
+}

@@ -1,0 +1,59 @@
+import type { UpdateKeyInput } from "@keyward/client/types.js";
+import { type Command, Option } from "commander";
+import { clientFromEnv } from "../client-from-env.js";
+import type { CommandContext } from "../command-context.js";
+import { expiryOption } from "../expiry-option.js";
+import { addHttpOptions, type HttpOptions } from "../http-options.js";
+import { keyFields } from "../key-fields.js";
+import { Output } from "../output.js";
+import { parseJsonObject } from "../parse-json-object.js";
+import { parseList } from "../parse-list.js";
+
+interface KeysUpdateOptions extends HttpOptions {
+  name?: string;
+  owner?: string;
+  scopes?: string[];
+  meta?: Record<string, unknown>;
+  expires?: { expiresAt: string | null };
+  enable?: boolean;
+  disable?: boolean;
+}
+
+/** `keyward keys update ID`: changes a key; options left out stay as they are. */
+export function registerKeysUpdate(keys: Command, ctx: CommandContext): void {
+  const command = keys
+    .command("update")
+    .description("change a key; options left out stay as they are")
+    .argument("<id>", "key id")
+    .option("--name <name>", 'new name ("" removes it)')
+    .option("--owner <id>", 'new owner id ("" removes it)')
+    .option("--scopes <list>", 'comma-separated scopes, replacing the old ones ("" removes all)', parseList)
+    .option("--meta <json>", "a JSON object replacing the old meta", parseJsonObject)
+    .option(
+      "--expires <when>",
+      "30d, 2h, 15m, 45s, 1w, an ISO 8601 date (a past one expires it now), or never",
+      expiryOption,
+    )
+    .addOption(new Option("--enable", "enable the key").conflicts("disable"))
+    .addOption(new Option("--disable", "disable the key (verification answers DISABLED)"));
+  addHttpOptions(command).action(async (id: string, options: KeysUpdateOptions) => {
+    const patch: UpdateKeyInput = {
+      ...(options.name === undefined ? {} : { name: options.name === "" ? null : options.name }),
+      ...(options.owner === undefined ? {} : { ownerId: options.owner === "" ? null : options.owner }),
+      ...(options.scopes === undefined ? {} : { scopes: options.scopes }),
+      ...(options.meta === undefined ? {} : { meta: options.meta }),
+      ...(options.expires === undefined ? {} : options.expires),
+      ...(options.enable === true ? { enabled: true } : {}),
+      ...(options.disable === true ? { enabled: false } : {}),
+    };
+    if (Object.keys(patch).length === 0) {
+      command.error(
+        "nothing to update; pass --name, --owner, --scopes, --meta, --expires, --enable or --disable",
+      );
+    }
+    const key = await clientFromEnv(ctx.io, options.url).updateKey(id, patch);
+    const out = new Output(ctx.io);
+    if (options.json === true) out.json(key);
+    else out.fields(keyFields(key, Date.now()));
+  });
+}

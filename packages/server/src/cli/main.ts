@@ -1,0 +1,96 @@
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import type { CommandContext } from "./command-context.js";
+import { registerInit } from "./commands/init.js";
+import { registerKeysCreate } from "./commands/keys-create.js";
+import { registerKeysList } from "./commands/keys-list.js";
+import { registerKeysRevoke } from "./commands/keys-revoke.js";
+import { registerKeysShow } from "./commands/keys-show.js";
+import { registerKeysUpdate } from "./commands/keys-update.js";
+import { registerKeysVerify } from "./commands/keys-verify.js";
+import { registerProjectsCreate } from "./commands/projects-create.js";
+import { registerProjectsList } from "./commands/projects-list.js";
+import { registerServe } from "./commands/serve.js";
+import { registerTokensCreate } from "./commands/tokens-create.js";
+import { registerTokensList } from "./commands/tokens-list.js";
+import { registerTokensRevoke } from "./commands/tokens-revoke.js";
+import type { CliIo } from "./io.js";
+import { renderError } from "./render-error.js";
+
+const ENVIRONMENT_HELP = `
+Environment:
+  KEYWARD_TOKEN      admin token for the HTTP commands (never a flag: argv is visible to other users)
+  KEYWARD_URL        server URL for the HTTP commands (default: http://127.0.0.1:8080)
+  KEYWARD_DATA_DIR   data directory of init and serve (default: ./.keyward)
+  KEYWARD_HOST, KEYWARD_PORT, KEYWARD_MASTER_KEY, KEYWARD_LOG_LEVEL: see docs/cli.md
+  KEYWARD_DEBUG=1    print the stack of unexpected errors
+
+Exit codes: 0 success, 1 error (or keys verify: key not valid), 2 usage error.`;
+
+/**
+ * Runs the `keyward` CLI with `argv` (without the node and script paths) and resolves with the exit code. Never
+ * exits the process and never reads process.env: everything comes through `io`.
+ */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const ctx: CommandContext = { io, exitCode: 0 };
+  try {
+    await buildProgram(ctx).parseAsync(argv, { from: "user" });
+    return ctx.exitCode;
+  } catch (error) {
+    const debug = io.env.KEYWARD_DEBUG !== undefined && !["", "0", "false"].includes(io.env.KEYWARD_DEBUG);
+    const rendered = renderError(error, { debug });
+    if (rendered.text !== "") io.stderr.write(rendered.text);
+    return rendered.exitCode;
+  }
+}
+
+function buildProgram(ctx: CommandContext): Command {
+  const { io } = ctx;
+  const width = (stream: NodeJS.WritableStream) => {
+    const tty = stream as { isTTY?: boolean; columns?: number };
+    return tty.isTTY === true && tty.columns !== undefined ? tty.columns : 80;
+  };
+  // Settings made here are inherited by every subcommand created with .command() below.
+  const program = new Command("keyward")
+    .description("Keyward: self-hosted API key management. Issue, store, verify and revoke API keys.")
+    .version(readVersion(), "-V, --version")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // runCli prints errors itself, as one line with a code.
+      outputError: () => {},
+      getOutHelpWidth: () => width(io.stdout),
+      getErrHelpWidth: () => width(io.stderr),
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    })
+    .addHelpText("after", ENVIRONMENT_HELP);
+
+  registerInit(program, ctx);
+  registerServe(program, ctx);
+
+  const projects = program.command("projects").description("create and list projects");
+  registerProjectsCreate(projects, ctx);
+  registerProjectsList(projects, ctx);
+
+  const keys = program.command("keys").description("issue, inspect, change, revoke and verify API keys");
+  registerKeysCreate(keys, ctx);
+  registerKeysList(keys, ctx);
+  registerKeysShow(keys, ctx);
+  registerKeysUpdate(keys, ctx);
+  registerKeysRevoke(keys, ctx);
+  registerKeysVerify(keys, ctx);
+
+  const tokens = program.command("tokens").description("mint, list and revoke admin tokens");
+  registerTokensCreate(tokens, ctx);
+  registerTokensList(tokens, ctx);
+  registerTokensRevoke(tokens, ctx);
+  return program;
+}
+
+function readVersion(): string {
+  // ../../package.json is the server package from both src/cli/ (tests) and dist/cli/ (the built bin).
+  const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+  return (JSON.parse(text) as { version: string }).version;
+}
