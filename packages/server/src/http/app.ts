@@ -1,7 +1,12 @@
 import swagger from "@fastify/swagger";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { newId } from "@keyward/core/ids.js";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from "fastify";
 import type { KeyService } from "../services/key-service.js";
 import type { ProjectService } from "../services/project-service.js";
 import type { TokenService } from "../services/token-service.js";
@@ -45,8 +50,23 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
     genReqId: () => newId("req"),
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Bad percent-encoding and over-long path parameters are refused before routing, outside the error
+    // handler; without this Fastify answers them with its own JSON (echoing the path), not a problem document.
+    frameworkErrors: (error, request, genericReply) => {
+      const problem = toProblem(error, request.id);
+      const reply = genericReply as unknown as FastifyReply;
+      void reply
+        .status(problem.status)
+        .header("x-request-id", request.id)
+        .header("cache-control", "no-store")
+        .type("application/problem+json")
+        .send(problem);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as KeywardApp;
 
+  // Bodies are JSON only: Fastify's built-in text/plain parser would turn a text body into a string that then
+  // fails validation as "must be object" (400) instead of the documented 415.
+  app.removeContentTypeParser("text/plain");
   app.setValidatorCompiler(createValidatorCompiler());
   app.decorateRequest("principal", null);
   app.addSchema(KeySchema);

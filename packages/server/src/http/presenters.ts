@@ -55,12 +55,18 @@ export function presentToken(token: TokenRecord) {
   };
 }
 
+// The instants whose UTC form is an RFC 3339 date-time with a four-digit year.
+const MIN_TIMESTAMP_MS = Date.parse("0000-01-01T00:00:00.000Z");
+const MAX_TIMESTAMP_MS = Date.parse("9999-12-31T23:59:59.999Z");
+
 /** Parses an ISO 8601 timestamp from the API into epoch milliseconds; VALIDATION_ERROR names the field if it cannot. */
 export function parseTimestamp(value: string | null | undefined, pointer: string): number | null | undefined {
   if (value === undefined || value === null) return value;
   const ms = Date.parse(value);
-  // The schema checked RFC 3339 syntax; Date.parse still refuses a few valid strings (leap seconds) and far years.
-  if (!Number.isFinite(ms)) {
+  // The schema checked RFC 3339 syntax; Date.parse still refuses a few valid strings (leap seconds). An offset can
+  // carry a valid local time past year 9999 or before year 0 in UTC ("9999-12-31T23:59:59-23:59"): such an instant
+  // would be stored, then fail the date-time response schema on every later read of the key (a 500).
+  if (!Number.isFinite(ms) || ms < MIN_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS) {
     throw new KeywardError("VALIDATION_ERROR", `${pointer.slice(1)} must be an RFC 3339 date-time.`, {
       errors: [{ pointer, detail: "must be an RFC 3339 date-time between years 0 and 9999" }],
     });

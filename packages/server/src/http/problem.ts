@@ -26,6 +26,8 @@ const FRAMEWORK_CODES: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: "VALIDATION_ERROR",
   FST_ERR_NOT_FOUND: "NOT_FOUND",
   FST_ERR_BAD_URL: "NOT_FOUND",
+  // A path parameter over the router's maxParamLength: like an id over its schema's maxLength.
+  FST_ERR_MAX_PARAM_LENGTH: "VALIDATION_ERROR",
   FST_ERR_ASYNC_CONSTRAINT: "VALIDATION_ERROR",
 };
 

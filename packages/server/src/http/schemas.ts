@@ -41,7 +41,9 @@ export const Scopes = Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.s
   description: "Granted scopes. `a:*` grants every scope starting with `a:`; `*` grants all.",
 });
 
-export const Meta = Type.Record(Type.String({ maxLength: 256 }), Type.Unknown(), {
+export const Meta = Type.Record(Type.String(), Type.Unknown(), {
+  // TypeBox turns a Record's key schema into `patternProperties` and drops its maxLength; say it directly.
+  propertyNames: { maxLength: 256 },
   description: "Free-form JSON object stored with the key (at most 8 KiB, 16 levels deep).",
 });
 
@@ -63,6 +65,14 @@ export const KEY_EXAMPLE = {
   revokedAt: null,
   revokedReason: null,
   lastUsedAt: null,
+};
+
+/** An example project, for the OpenAPI document. */
+export const PROJECT_EXAMPLE = {
+  id: "proj_0Vg3aZk2Ww1Lq9Pz3RtYu4",
+  name: "billing-api",
+  keyPrefix: "bill",
+  createdAt: exampleTime,
 };
 
 /** An example token record, for the OpenAPI document. */
@@ -108,12 +118,7 @@ export const ProjectSchema = Type.Object(
     keyPrefix: Type.String({ description: "Prefix of every key issued in this project." }),
     createdAt: timestamp("When the project was created."),
   },
-  {
-    $id: "Project",
-    examples: [
-      { id: "proj_0Vg3aZk2Ww1Lq9Pz3RtYu4", name: "billing-api", keyPrefix: "bill", createdAt: exampleTime },
-    ],
-  },
+  { $id: "Project", examples: [PROJECT_EXAMPLE] },
 );
 
 export const TokenSchema = Type.Object(
@@ -166,7 +171,10 @@ export const PermissionList = Type.Array(Type.String({ minLength: 1, maxLength: 
   description: `Permissions: ${PERMISSIONS.join(", ")}, or wildcards such as keys:* and *.`,
 });
 
-/** Page wrapper for list responses. */
-export function pageOf<T extends Parameters<typeof Type.Array>[0]>(item: T) {
-  return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+/** Page wrapper for list responses; `example` is one item, shown in the OpenAPI document as a one-item page. */
+export function pageOf<T extends Parameters<typeof Type.Array>[0]>(item: T, example: { id: string }) {
+  return Type.Object(
+    { items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) },
+    { examples: [{ items: [example], nextCursor: Buffer.from(example.id, "utf8").toString("base64url") }] },
+  );
 }

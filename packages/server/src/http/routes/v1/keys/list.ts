@@ -3,7 +3,7 @@ import type { AppDependencies, KeywardApp } from "../../../app.js";
 import { principalOf } from "../../../auth.js";
 import { presentKey } from "../../../presenters.js";
 import { problems, ref } from "../../../route-kit.js";
-import { LIMITS, PageQuery, pageOf } from "../../../schemas.js";
+import { KEY_EXAMPLE, LIMITS, PageQuery, pageOf } from "../../../schemas.js";
 
 /** GET /v1/keys: keys in creation order, filtered by project and owner. */
 export function registerListKeys(app: KeywardApp, deps: AppDependencies): void {
@@ -23,7 +23,7 @@ export function registerListKeys(app: KeywardApp, deps: AppDependencies): void {
           },
           { additionalProperties: false },
         ),
-        response: { 200: pageOf(ref("Key")), ...problems() },
+        response: { 200: pageOf(ref("Key"), KEY_EXAMPLE), ...problems() },
       },
     },
     async (request) => {

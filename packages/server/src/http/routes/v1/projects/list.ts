@@ -3,7 +3,7 @@ import type { AppDependencies, KeywardApp } from "../../../app.js";
 import { principalOf } from "../../../auth.js";
 import { presentProject } from "../../../presenters.js";
 import { problems, ref } from "../../../route-kit.js";
-import { PageQuery, pageOf } from "../../../schemas.js";
+import { PageQuery, PROJECT_EXAMPLE, pageOf } from "../../../schemas.js";
 
 /** GET /v1/projects: the projects this token can see, one page at a time. */
 export function registerListProjects(app: KeywardApp, deps: AppDependencies): void {
@@ -16,7 +16,7 @@ export function registerListProjects(app: KeywardApp, deps: AppDependencies): vo
         summary: "List projects",
         description: "Needs `projects:read`. Ordered by creation; follow `nextCursor` for the next page.",
         querystring: Type.Object(PageQuery, { additionalProperties: false }),
-        response: { 200: pageOf(ref("Project")), ...problems() },
+        response: { 200: pageOf(ref("Project"), PROJECT_EXAMPLE), ...problems() },
       },
     },
     async (request) => {

@@ -3,7 +3,7 @@ import type { AppDependencies, KeywardApp } from "../../../app.js";
 import { principalOf } from "../../../auth.js";
 import { presentToken } from "../../../presenters.js";
 import { problems, ref } from "../../../route-kit.js";
-import { PageQuery, pageOf } from "../../../schemas.js";
+import { PageQuery, pageOf, TOKEN_EXAMPLE } from "../../../schemas.js";
 
 /** GET /v1/tokens: admin tokens (never their secrets), one page at a time. */
 export function registerListTokens(app: KeywardApp, deps: AppDependencies): void {
@@ -16,7 +16,7 @@ export function registerListTokens(app: KeywardApp, deps: AppDependencies): void
         summary: "List admin tokens",
         description: "Needs `tokens:read`. Ordered by creation; follow `nextCursor` for the next page.",
         querystring: Type.Object(PageQuery, { additionalProperties: false }),
-        response: { 200: pageOf(ref("Token")), ...problems() },
+        response: { 200: pageOf(ref("Token"), TOKEN_EXAMPLE), ...problems() },
       },
     },
     async (request) => {

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createProject, walkPages } from "../../../../../test/support/api-helpers.js";
+import { createTestApp, type TestApp } from "../../../../../test/support/test-app.js";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+describe("POST /v1/projects", () => {
+  it("creates a project with the prefix asked for and returns 201 with its record", async () => {
+    const res = await t.request("POST", "/v1/projects", { name: "billing-api", keyPrefix: "bill" });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json()).toEqual({
+      id: expect.stringMatching(/^proj_[0-9A-Za-z]{22}$/),
+      name: "billing-api",
+      keyPrefix: "bill",
+      createdAt: new Date(t.clock.now()).toISOString(),
+    });
+  });
+
+  it("gives a project the kw prefix when none is asked for", async () => {
+    const res = await t.request("POST", "/v1/projects", { name: "plain" });
+    expect(res.json()).toMatchObject({ name: "plain", keyPrefix: "kw" });
+  });
+
+  it("accepts the longest prefix and name the limits allow", async () => {
+    const res = await t.request("POST", "/v1/projects", {
+      name: "n".repeat(255),
+      keyPrefix: `a${"_9".repeat(9)}z`,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+  });
+});
+
+describe("GET /v1/projects/{id}", () => {
+  it("returns the project as it was created", async () => {
+    const created = await t.request("POST", "/v1/projects", { name: "fetch-me", keyPrefix: "fm" });
+    const res = await t.request("GET", `/v1/projects/${created.json().id}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual(created.json());
+  });
+});
+
+describe("GET /v1/projects", () => {
+  it("includes the default project made at init", async () => {
+    const res = await t.request("GET", "/v1/projects?limit=100");
+    expect(res.statusCode).toBe(200);
+    expect(res.json().items).toContainEqual(expect.objectContaining({ name: "default", keyPrefix: "kw" }));
+  });
+
+  it("pages through every project with nextCursor: at least three pages, each project once, in id order", async () => {
+    const created: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      t.clock.advance(1);
+      created.push(await createProject(t, { name: `paged-${i}` }));
+    }
+    const pages = await walkPages(t, "/v1/projects?limit=3");
+    expect(pages.length).toBeGreaterThanOrEqual(3);
+    for (const page of pages.slice(0, -1)) expect(page).toHaveLength(3);
+    const seen = pages.flat();
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual([...seen].sort());
+    expect(seen).toEqual(expect.arrayContaining(created));
+  });
+
+  it("uses a page size of 50 when no limit is given", async () => {
+    for (let i = 0; i < 50; i++) await createProject(t, { name: `bulk-${i}` });
+    const res = await t.request("GET", "/v1/projects");
+    expect(res.json().items).toHaveLength(50);
+    expect(res.json().nextCursor).toEqual(expect.any(String));
+  });
+});
