@@ -179,10 +179,13 @@ describe("parseConfig()", () => {
     expect(error.errors?.map((e) => e.pointer)).toEqual(["/KEYWARD_LOG_REQUESTS"]);
   });
 
-  it.each(["0x1F90", "1e3", " 8080", "80.0", "-1"])("rejects the port %j, which is not plain digits", async (port) => {
-    const error = await expectKeywardError(() => parseConfig({ KEYWARD_PORT: port }), "CONFIG_INVALID");
-    expect(error.errors?.map((e) => e.pointer)).toEqual(["/KEYWARD_PORT"]);
-  });
+  it.each(["0x1F90", "1e3", " 8080", "80.0", "-1"])(
+    "rejects the port %j, which is not plain digits",
+    async (port) => {
+      const error = await expectKeywardError(() => parseConfig({ KEYWARD_PORT: port }), "CONFIG_INVALID");
+      expect(error.errors?.map((e) => e.pointer)).toEqual(["/KEYWARD_PORT"]);
+    },
+  );
 
   it("never puts the master key value in the error, its message or its field errors", async () => {
     const almost = randomBytes(31).toString("base64");

@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectProblem } from "../../test/support/api-helpers.js";
 import { createTestApp, type TestApp } from "../../test/support/test-app.js";
@@ -46,5 +47,62 @@ describe("routing errors", () => {
     for (const id of ["%00", "a%2Fb", "..%2F..%2Fetc%2Fpasswd", "%2E%2E", "key_%F0%9F%94%91"]) {
       expectProblem(await inject("GET", `/v1/keys/${id}`), 404, "NOT_FOUND");
     }
+  });
+});
+
+/** Sends raw bytes to a listening server and resolves with everything it answers before closing. */
+function sendRaw(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(request));
+    let answer = "";
+    socket.on("data", (chunk) => {
+      answer += chunk.toString("latin1");
+    });
+    socket.on("end", () => resolve(answer));
+    socket.on("error", reject);
+  });
+}
+
+describe("errors raised by Node's HTTP parser, before Fastify has a request", () => {
+  it("answers headers over the size limit with 431 HEADERS_TOO_LARGE as a problem document", async () => {
+    const served = await createTestApp();
+    try {
+      await served.app.listen({ host: "127.0.0.1", port: 0 });
+      const address = served.app.server.address();
+      if (address === null || typeof address === "string") throw new Error("expected a TCP address");
+      const answer = await sendRaw(address.port, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`);
+      expect(answer.startsWith("HTTP/1.1 431 ")).toBe(true);
+      expect(answer).toContain("Content-Type: application/problem+json");
+      const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4));
+      expect(body).toMatchObject({ status: 431, code: "HEADERS_TOO_LARGE" });
+      const garbage = await sendRaw(address.port, "NOT HTTP AT ALL\r\n\r\n");
+      expect(garbage.startsWith("HTTP/1.1 400 ")).toBe(true);
+      expect(JSON.parse(garbage.slice(garbage.indexOf("\r\n\r\n") + 4))).toMatchObject({ code: "VALIDATION_ERROR" });
+    } finally {
+      await served.close();
+    }
+  });
+});
+
+describe("shutdown", () => {
+  it("answers requests that arrive while the server closes with 503 NOT_READY and Connection: close", async () => {
+    const served = await createTestApp();
+    await served.app.listen({ host: "127.0.0.1", port: 0 });
+    const address = served.app.server.address();
+    if (address === null || typeof address === "string") throw new Error("expected a TCP address");
+    // A kept-alive connection opened before close; its next request arrives during shutdown.
+    const socket = connect(address.port, "127.0.0.1");
+    await new Promise((resolve) => socket.once("connect", resolve));
+    const answers: string[] = [];
+    socket.on("data", (chunk) => answers.push(chunk.toString("latin1")));
+    const closing = served.app.close();
+    socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    await new Promise((resolve) => socket.once("close", resolve));
+    await closing;
+    await served.instance.close();
+    const answer = answers.join("");
+    expect(answer.startsWith("HTTP/1.1 503 ")).toBe(true);
+    expect(answer).toMatch(/connection: close/i);
+    expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4))).toMatchObject({ code: "NOT_READY" });
   });
 });

@@ -1,6 +1,7 @@
 import swagger from "@fastify/swagger";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { newId } from "@keyward/core/ids.js";
+import { KeywardError } from "@keyward/core/keyward-error.js";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -48,7 +49,8 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
     }),
     bodyLimit: deps.bodyLimitBytes,
     genReqId: () => newId("req"),
-    return503OnClosing: true,
+    // Requests arriving while the server closes get our NOT_READY problem (below), not Fastify's own 503 body.
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Bad percent-encoding and over-long path parameters are refused before routing, outside the error
     // handler; without this Fastify answers them with its own JSON (echoing the path), not a problem document.
@@ -62,11 +64,35 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
         .type("application/problem+json")
         .send(problem);
     },
+    // Errors Node's HTTP parser raises before Fastify has a request (headers too large, malformed request line)
+    // still get a problem document rather than a bare socket close or framework JSON.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return;
+      const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+      const body = JSON.stringify(toProblem({ statusCode: status }, newId("req")));
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 431 ? "Request Header Fields Too Large" : "Bad Request"}\r\n` +
+          `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `Connection: close\r\n\r\n${body}`,
+      );
+    },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as KeywardApp;
 
   // Bodies are JSON only: Fastify's built-in text/plain parser would turn a text body into a string that then
   // fails validation as "must be object" (400) instead of the documented 415.
-  app.removeContentTypeParser("text/plain");
+  app.removeContentTypeParser(["text/plain", "application/json"]);
+  // An empty JSON body is "no body": routes whose body is optional (revoke) accept it, and routes that need one
+  // answer VALIDATION_ERROR naming the body. Everything else goes through Fastify's safe default JSON parser.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    if (text.trim() === "") {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+
   app.setValidatorCompiler(createValidatorCompiler());
   app.decorateRequest("principal", null);
   app.addSchema(KeySchema);
@@ -76,6 +102,17 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
 
   await app.register(swagger, { openapi: describeApi() });
 
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onRequest", async (_request, reply) => {
+    if (!closing) return;
+    reply.header("connection", "close");
+    throw new KeywardError("NOT_READY", "Keyward is shutting down; retry on another node or in a moment.", {
+      retryable: true,
+    });
+  });
   app.addHook("onRequest", createAuthHook(deps.tokens));
   app.addHook("onSend", async (request, reply, payload) => {
     reply.header("x-request-id", request.id);

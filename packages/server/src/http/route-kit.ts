@@ -14,5 +14,5 @@ export function problems(...statuses: number[]): Record<number, TSchema> {
 
 /** preValidation hook for routes whose body is optional: a missing body is an empty object. */
 export async function emptyBodyAsObject(request: FastifyRequest): Promise<void> {
-  if (request.body === undefined || request.body === null) request.body = {};
+  if (request.body === undefined) request.body = {};
 }

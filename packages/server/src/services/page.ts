@@ -42,3 +42,23 @@ export async function listPage<T extends { id: string }>(
       rows.length > size && last !== undefined ? Buffer.from(last.id, "utf8").toString("base64url") : null,
   };
 }
+
+/** A page fetcher that scans the store's pages in batches and keeps only the items `keep` accepts. */
+export function filteredFetch<T extends { id: string }>(
+  fetch: (query: { limit: number; after?: string }) => Promise<T[]>,
+  keep: (item: T) => boolean,
+  batchSize = MAX_PAGE_SIZE,
+): (query: { limit: number; after?: string }) => Promise<T[]> {
+  return async (page) => {
+    const found: T[] = [];
+    let after = page.after;
+    for (;;) {
+      const batch = await fetch(after === undefined ? { limit: batchSize } : { limit: batchSize, after });
+      found.push(...batch.filter(keep));
+      const last = batch.at(-1);
+      if (found.length >= page.limit || last === undefined || batch.length < batchSize) break;
+      after = last.id;
+    }
+    return found.slice(0, page.limit);
+  };
+}

@@ -4,7 +4,7 @@ import { KeywardError } from "@keyward/core/keyward-error.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { ProjectRecord } from "../store/records.js";
 import type { Clock } from "./clock.js";
-import { listPage, type Page } from "./page.js";
+import { filteredFetch, listPage, type Page } from "./page.js";
 import { canAccessProject, type Principal, requirePermission } from "./principal.js";
 
 /** Options for {@link ProjectService}. */
@@ -66,20 +66,11 @@ export class ProjectService {
     }
     const allowed = principal.projectIds;
     // A limited token sees a short, fixed list; filter the store's pages rather than adding a query shape.
-    return listPage(query.limit, query.cursor, async (page) => {
-      const found: ProjectRecord[] = [];
-      let after = page.after;
-      for (;;) {
-        const batch = await this.#options.store.listProjects(
-          after === undefined ? { limit: 100 } : { limit: 100, after },
-        );
-        found.push(...batch.filter((p) => allowed.includes(p.id)));
-        const last = batch.at(-1);
-        if (found.length >= page.limit || last === undefined || batch.length < 100) break;
-        after = last.id;
-      }
-      return found.slice(0, page.limit);
-    });
+    const fetch = filteredFetch(
+      (page) => this.#options.store.listProjects(page),
+      (p) => allowed.includes(p.id),
+    );
+    return listPage(query.limit, query.cursor, fetch);
   }
 
   /**

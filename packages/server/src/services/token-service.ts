@@ -8,7 +8,7 @@ import type { NewToken, TokenRecord } from "../store/records.js";
 import type { Clock } from "./clock.js";
 import { DigestCache } from "./digest-cache.js";
 import { throwIfInvalid } from "./key-input-rules.js";
-import { listPage, type Page } from "./page.js";
+import { filteredFetch, listPage, type Page } from "./page.js";
 import type { Principal } from "./principal.js";
 import { requirePermission } from "./principal.js";
 import type { ProjectService } from "./project-service.js";
@@ -110,7 +110,14 @@ export class TokenService {
     query: { limit?: number; cursor?: string },
   ): Promise<Page<TokenRecord>> {
     requirePermission(principal, "tokens:read");
-    return listPage(query.limit, query.cursor, (page) => this.#options.store.listTokens(page));
+    const fetch = (page: { limit: number; after?: string }) => this.#options.store.listTokens(page);
+    if (principal.projectIds === null) return listPage(query.limit, query.cursor, fetch);
+    // A token limited to projects sees only tokens within those projects, never the root token.
+    return listPage(
+      query.limit,
+      query.cursor,
+      filteredFetch(fetch, (token) => withinProjects(principal, token)),
+    );
   }
 
   /** Revokes a token at once in this process; only a token that covers the target's powers may revoke it. */
@@ -165,14 +172,17 @@ function assertCovers(
   if (!coversPermissions(principal.permissions, target.permissions)) {
     throw new KeywardError("FORBIDDEN", "A token can only grant or revoke permissions it holds itself.");
   }
-  const limited = principal.projectIds;
-  if (
-    limited !== null &&
-    (target.projectIds === null || !target.projectIds.every((id) => limited.includes(id)))
-  ) {
+  if (!withinProjects(principal, target)) {
     throw new KeywardError(
       "FORBIDDEN",
       "A token limited to projects can only manage tokens within those projects.",
     );
   }
+}
+
+/** True when the target token reaches only projects the principal reaches (always, for an unlimited principal). */
+function withinProjects(principal: Principal, target: { projectIds: readonly string[] | null }): boolean {
+  const limited = principal.projectIds;
+  if (limited === null) return true;
+  return target.projectIds?.every((id) => limited.includes(id)) ?? false;
 }

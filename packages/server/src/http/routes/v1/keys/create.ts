@@ -2,8 +2,8 @@ import { Type } from "typebox";
 import type { AppDependencies, KeywardApp } from "../../../app.js";
 import { principalOf } from "../../../auth.js";
 import { parseTimestamp, presentKey } from "../../../presenters.js";
-import { problems } from "../../../route-kit.js";
-import { KEY_EXAMPLE, KeySchema, LIMITS, Meta, Scopes } from "../../../schemas.js";
+import { emptyBodyAsObject, problems } from "../../../route-kit.js";
+import { KEY_EXAMPLE, KeySchema, LIMITS, Meta, nullableString, Scopes } from "../../../schemas.js";
 
 const CreatedKey = Type.Object(
   {
@@ -26,6 +26,7 @@ export function registerCreateKey(app: KeywardApp, deps: AppDependencies): void 
     "/v1/keys",
     {
       config: { permission: "keys:create" },
+      preValidation: emptyBodyAsObject,
       schema: {
         tags: ["keys"],
         summary: "Create a key",
@@ -35,14 +36,14 @@ export function registerCreateKey(app: KeywardApp, deps: AppDependencies): void 
         body: Type.Object(
           {
             projectId: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.idLength })),
-            name: Type.Optional(Type.Union([Type.String({ maxLength: LIMITS.nameLength }), Type.Null()])),
-            ownerId: Type.Optional(
-              Type.Union([Type.String({ maxLength: LIMITS.ownerIdLength }), Type.Null()]),
-            ),
+            name: Type.Optional(nullableString({ maxLength: LIMITS.nameLength })),
+            ownerId: Type.Optional(nullableString({ maxLength: LIMITS.ownerIdLength })),
             scopes: Type.Optional(Scopes),
             meta: Type.Optional(Meta),
             expiresAt: Type.Optional(
-              Type.Union([Type.String({ format: "date-time", maxLength: 40 }), Type.Null()], {
+              nullableString({
+                format: "date-time",
+                maxLength: 40,
                 description: "When the key stops verifying (must be in the future), or null for never.",
               }),
             ),

@@ -162,8 +162,21 @@ describe("request bodies", () => {
     }
   });
 
-  it("refuses an empty body sent as application/json with INVALID_JSON", async () => {
-    expectProblem(await send("POST", "/v1/keys", "", "application/json"), 400, "INVALID_JSON");
+  it("treats an empty application/json body as no body: VALIDATION_ERROR where a body is required", async () => {
+    expect(expectValidationError(await send("POST", "/v1/keys/verify", "", "application/json"))).toEqual([
+      "/",
+    ]);
+    expect(expectValidationError(await send("PATCH", `/v1/keys/${"key_x"}`, "", "application/json"))).toEqual(
+      ["/"],
+    );
+  });
+
+  it("accepts an empty body where every field is optional (create, revoke)", async () => {
+    const created = await send("POST", "/v1/keys", "", "application/json");
+    expect(created.statusCode).toBe(201);
+    const revoked = await send("POST", `/v1/keys/${created.json().id}/revoke`, "", "application/json");
+    expect(revoked.statusCode).toBe(200);
+    expect(revoked.json().revokedAt).not.toBeNull();
   });
 
   it("refuses a JSON body that is not an object", async () => {

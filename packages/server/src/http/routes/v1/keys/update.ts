@@ -3,7 +3,7 @@ import type { AppDependencies, KeywardApp } from "../../../app.js";
 import { principalOf } from "../../../auth.js";
 import { parseTimestamp, presentKey } from "../../../presenters.js";
 import { problems, ref } from "../../../route-kit.js";
-import { IdParams, LIMITS, Meta, Scopes } from "../../../schemas.js";
+import { IdParams, LIMITS, Meta, nullableString, Scopes } from "../../../schemas.js";
 
 /** PATCH /v1/keys/{id}: changes a key; this node's next verification sees the change. */
 export function registerUpdateKey(app: KeywardApp, deps: AppDependencies): void {
@@ -20,15 +20,11 @@ export function registerUpdateKey(app: KeywardApp, deps: AppDependencies): void 
         params: IdParams,
         body: Type.Object(
           {
-            name: Type.Optional(Type.Union([Type.String({ maxLength: LIMITS.nameLength }), Type.Null()])),
-            ownerId: Type.Optional(
-              Type.Union([Type.String({ maxLength: LIMITS.ownerIdLength }), Type.Null()]),
-            ),
+            name: Type.Optional(nullableString({ maxLength: LIMITS.nameLength })),
+            ownerId: Type.Optional(nullableString({ maxLength: LIMITS.ownerIdLength })),
             scopes: Type.Optional(Scopes),
             meta: Type.Optional(Meta),
-            expiresAt: Type.Optional(
-              Type.Union([Type.String({ format: "date-time", maxLength: 40 }), Type.Null()]),
-            ),
+            expiresAt: Type.Optional(nullableString({ format: "date-time", maxLength: 40 })),
             enabled: Type.Optional(Type.Boolean()),
           },
           { additionalProperties: false, examples: [{ enabled: false }, { scopes: ["orders:read"] }] },

@@ -151,3 +151,18 @@ describe("plaintext tokens", () => {
     }
   });
 });
+
+describe("listing", () => {
+  it("shows a token limited to projects only the tokens within those projects, never the root token", async () => {
+    const inA = await mintToken(t, ["keys:read"], { projectIds: [projectA] });
+    const inB = await mintToken(t, ["keys:read"], { projectIds: [projectB] });
+    const lister = await mintToken(t, ["tokens:read"], { projectIds: [projectA] });
+    const res = await t.request("GET", "/v1/tokens?limit=100", undefined, lister.token);
+    expect(res.statusCode).toBe(200);
+    const ids = (res.json().items as Array<{ id: string }>).map((x) => x.id);
+    expect(ids).toContain(inA.id);
+    expect(ids).toContain(lister.id);
+    expect(ids).not.toContain(inB.id);
+    expect(ids).not.toContain(rootId);
+  });
+});
