@@ -70,14 +70,19 @@ describe("errors raised by Node's HTTP parser, before Fastify has a request", ()
       await served.app.listen({ host: "127.0.0.1", port: 0 });
       const address = served.app.server.address();
       if (address === null || typeof address === "string") throw new Error("expected a TCP address");
-      const answer = await sendRaw(address.port, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`);
+      const answer = await sendRaw(
+        address.port,
+        `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`,
+      );
       expect(answer.startsWith("HTTP/1.1 431 ")).toBe(true);
       expect(answer).toContain("Content-Type: application/problem+json");
       const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4));
       expect(body).toMatchObject({ status: 431, code: "HEADERS_TOO_LARGE" });
       const garbage = await sendRaw(address.port, "NOT HTTP AT ALL\r\n\r\n");
       expect(garbage.startsWith("HTTP/1.1 400 ")).toBe(true);
-      expect(JSON.parse(garbage.slice(garbage.indexOf("\r\n\r\n") + 4))).toMatchObject({ code: "VALIDATION_ERROR" });
+      expect(JSON.parse(garbage.slice(garbage.indexOf("\r\n\r\n") + 4))).toMatchObject({
+        code: "VALIDATION_ERROR",
+      });
     } finally {
       await served.close();
     }
