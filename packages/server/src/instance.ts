@@ -52,33 +52,8 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
   const store = options.store ?? new SqliteKeyStore({ path: join(config.dataDir, DATABASE_FILE) });
   try {
     await store.migrate();
-    let rootToken: string | null = null;
-    let sealed = await store.readInstanceSetting(PEPPER_SETTING);
-    let pepper: Buffer;
-    if (sealed === null) {
-      pepper = randomBytes(32);
-      const now = clock.now();
-      const root = mintToken(
-        { name: "root", permissions: ["*"], projectIds: null, createdBy: null },
-        { pepper, nowMs: now },
-      );
-      const won = await store.bootstrap({
-        sealedPepper: JSON.stringify(await sealSecret(kms, pepper, PEPPER_SETTING)),
-        defaultProject: {
-          id: newId("proj", { now }),
-          name: "default",
-          keyPrefix: DEFAULT_KEY_PREFIX,
-          createdAt: now,
-        },
-        rootToken: root.newToken,
-      });
-      // Another process initialized the same store first: use its pepper, and it printed the root token.
-      if (won) rootToken = root.token;
-      sealed = won ? null : await store.readInstanceSetting(PEPPER_SETTING);
-    }
-    if (sealed !== null) pepper = await unsealPepper(kms, sealed);
-    // biome-ignore lint/style/noNonNullAssertion: assigned on both branches above
-    const services = createServices({ store, pepper: pepper!, clock, config, options });
+    const { pepper, rootToken } = await initializeOrUnseal(store, kms, clock);
+    const services = createServices({ store, pepper, clock, config, options });
     services.keys.usage.start(config.usageFlushIntervalMs);
     services.tokens.usage.start(config.usageFlushIntervalMs);
     return {
@@ -120,6 +95,41 @@ function createServices(input: {
     keys: new KeyService({ store, projects, pepper, clock, keyBytes: config.keyBytes, ...cache, ...onError }),
     tokens: new TokenService({ store, projects, pepper, clock, ...cache, ...onError }),
   };
+}
+
+/**
+ * Reads and unseals the pepper of an initialized store, or initializes an empty one (pepper, default project,
+ * root token) in one transaction. When two processes initialize at once, the loser uses the winner's pepper and
+ * prints no root token.
+ */
+async function initializeOrUnseal(
+  store: KeyStore,
+  kms: Kms,
+  clock: Clock,
+): Promise<{ pepper: Buffer; rootToken: string | null }> {
+  const sealed = await store.readInstanceSetting(PEPPER_SETTING);
+  if (sealed !== null) return { pepper: await unsealPepper(kms, sealed), rootToken: null };
+  const pepper = randomBytes(32);
+  const now = clock.now();
+  const root = mintToken(
+    { name: "root", permissions: ["*"], projectIds: null, createdBy: null },
+    { pepper, nowMs: now },
+  );
+  const won = await store.bootstrap({
+    sealedPepper: JSON.stringify(await sealSecret(kms, pepper, PEPPER_SETTING)),
+    defaultProject: {
+      id: newId("proj", { now }),
+      name: "default",
+      keyPrefix: DEFAULT_KEY_PREFIX,
+      createdAt: now,
+    },
+    rootToken: root.newToken,
+  });
+  if (won) return { pepper, rootToken: root.token };
+  const winners = await store.readInstanceSetting(PEPPER_SETTING);
+  if (winners === null)
+    throw new KeywardError("STORE_UNAVAILABLE", "The store lost its pepper during bootstrap.");
+  return { pepper: await unsealPepper(kms, winners), rootToken: null };
 }
 
 async function unsealPepper(kms: Kms, sealed: string): Promise<Buffer> {

@@ -100,7 +100,11 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
   app.addSchema(TokenSchema);
   app.addSchema(ProblemSchema);
 
-  await app.register(swagger, { openapi: describeApi() });
+  await app.register(swagger, {
+    openapi: describeApi(),
+    // Name components after their $id (Key, Problem, ...) instead of def-0, def-1.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
 
   let closing = false;
   app.addHook("preClose", async () => {

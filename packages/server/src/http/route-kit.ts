@@ -6,10 +6,33 @@ export function ref(name: "Key" | "Project" | "Token" | "Problem"): TSchema {
   return Type.Unsafe({ $ref: `${name}#` });
 }
 
-/** Problem responses for the given statuses, for the OpenAPI document and for fast serialization. */
-export function problems(...statuses: number[]): Record<number, TSchema> {
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: "The request is not valid (VALIDATION_ERROR, INVALID_JSON).",
+  401: "No valid bearer token (UNAUTHORIZED).",
+  403: "The token lacks the permission (FORBIDDEN).",
+  404: "No such resource, or hidden from this token (NOT_FOUND).",
+  409: "Conflicts with the resource's state (CONFLICT).",
+  413: "The body is too large (PAYLOAD_TOO_LARGE).",
+  415: "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
+  500: "An unexpected failure (INTERNAL_ERROR); the requestId names it in the log.",
+  503: "The store is unavailable or the server is stopping (STORE_UNAVAILABLE, NOT_READY).",
+};
+
+/**
+ * Problem responses for the given statuses, as `application/problem+json`, for the OpenAPI document and for
+ * fast serialization. 400, 401, 403 and 500 are always included.
+ */
+export function problems(...statuses: number[]): Record<number, unknown> {
   const all = [...new Set([400, 401, 403, ...statuses, 500])];
-  return Object.fromEntries(all.map((status) => [status, ref("Problem")]));
+  return Object.fromEntries(
+    all.map((status) => [
+      status,
+      {
+        description: PROBLEM_DESCRIPTIONS[status] ?? "A problem document.",
+        content: { "application/problem+json": { schema: ref("Problem") } },
+      },
+    ]),
+  );
 }
 
 /** preValidation hook for routes whose body is optional: a missing body is an empty object. */
