@@ -7,6 +7,12 @@ const bin = fileURLToPath(new URL("../../bin/keyward.js", import.meta.url));
 const builtCli = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 const built = existsSync(builtCli);
 
+if (!built) {
+  const message = "packages/server/dist is absent: run `npm run build` (npm ci does it) to test the built bin";
+  if (process.env.CI === "true") throw new Error(`CI=true requires the built bin tests: ${message}`);
+  console.warn(`\n*** SKIPPING the built keyward bin tests: ${message} ***\n`);
+}
+
 function keyward(args: string[], env: Record<string, string> = {}, input?: string) {
   // A clean environment: the CLI must not depend on anything the test runner happens to export.
   return spawnSync(process.execPath, [bin, ...args], {
@@ -38,7 +44,3 @@ describe.skipIf(!built)(
     });
   },
 );
-
-it.runIf(!built)("the built bin test is skipped: packages/server/dist/cli/main.js is absent", () => {
-  expect(built).toBe(false);
-});
