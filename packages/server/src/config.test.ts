@@ -17,6 +17,8 @@ describe("parseConfig()", () => {
       cacheTtlMs: 10_000,
       usageFlushIntervalMs: 1_000,
       bodyLimitBytes: 64 * 1024,
+      sqliteCacheMiB: 64,
+      sqliteMmapMiB: 1024,
     });
   });
 

@@ -19,6 +19,10 @@ export interface Config {
   /** How often batched `lastUsedAt` and verification counts are written. */
   readonly usageFlushIntervalMs: number;
   readonly bodyLimitBytes: number;
+  /** SQLite page cache in MiB. */
+  readonly sqliteCacheMiB: number;
+  /** SQLite mmap window in MiB (address space, not resident memory). */
+  readonly sqliteMmapMiB: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -90,6 +94,8 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     cacheTtlMs: integer("KEYWARD_CACHE_TTL_MS", 10_000, 0, 3_600_000),
     usageFlushIntervalMs: integer("KEYWARD_USAGE_FLUSH_MS", 1_000, 10, 600_000),
     bodyLimitBytes: integer("KEYWARD_BODY_LIMIT_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
+    sqliteCacheMiB: integer("KEYWARD_SQLITE_CACHE_MB", 64, 1, 65_536),
+    sqliteMmapMiB: integer("KEYWARD_SQLITE_MMAP_MB", 1024, 0, 1_048_576),
     ...overrides,
   };
   if (errors.length > 0) {

@@ -49,7 +49,13 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const kms = options.kms ?? new LocalKms(config.masterKey ?? loadOrCreateMasterKeyFile(config.dataDir));
-  const store = options.store ?? new SqliteKeyStore({ path: join(config.dataDir, DATABASE_FILE) });
+  const store =
+    options.store ??
+    new SqliteKeyStore({
+      path: join(config.dataDir, DATABASE_FILE),
+      cacheSizeMiB: config.sqliteCacheMiB,
+      mmapSizeMiB: config.sqliteMmapMiB,
+    });
   try {
     await store.migrate();
     const { pepper, rootToken } = await initializeOrUnseal(store, kms, clock);

@@ -8,7 +8,8 @@ const builtCli = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url
 const built = existsSync(builtCli);
 
 if (!built) {
-  const message = "packages/server/dist is absent: run `npm run build` (npm ci does it) to test the built bin";
+  const message =
+    "packages/server/dist is absent: run `npm run build` (npm ci does it) to test the built bin";
   if (process.env.CI === "true") throw new Error(`CI=true requires the built bin tests: ${message}`);
   console.warn(`\n*** SKIPPING the built keyward bin tests: ${message} ***\n`);
 }

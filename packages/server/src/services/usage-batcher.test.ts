@@ -214,6 +214,10 @@ describe("UsageBatcher", () => {
     await Promise.resolve();
     expect(sink.batches).toHaveLength(0);
     batcher.record("key_c", 5);
+    // Never inside record() itself: it runs on the verify hot path.
+    expect(sink.batches).toHaveLength(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sink.batches).toHaveLength(1);
     await batcher.flush();
     expect(sink.batches).toHaveLength(1);
     expect(byId(sink.batches[0] ?? [])).toEqual([

@@ -18,6 +18,7 @@ export class UsageBatcher {
   #pending = new Map<string, UsageEntry>();
   #flushing: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
+  #flushScheduled = false;
   readonly #options: UsageBatcherOptions;
 
   constructor(options: UsageBatcherOptions) {
@@ -29,7 +30,7 @@ export class UsageBatcher {
     const entry = this.#pending.get(id);
     if (entry === undefined) {
       this.#pending.set(id, { id, lastUsedAt: atMs, count: 1 });
-      if (this.#pending.size >= (this.#options.maxPending ?? 10_000)) void this.flush();
+      if (this.#pending.size >= (this.#options.maxPending ?? 10_000)) this.#scheduleFlush();
     } else {
       entry.count += 1;
       if (atMs > entry.lastUsedAt) entry.lastUsedAt = atMs;
@@ -72,6 +73,19 @@ export class UsageBatcher {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
     await this.flush();
+  }
+
+  /**
+   * Flushes on the next turn of the event loop, never inside the caller: `record()` runs on the verify hot path,
+   * and a store with a synchronous driver would otherwise write the whole batch inside one verification.
+   */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      void this.flush();
+    });
   }
 
   #merge(entry: UsageEntry): void {
