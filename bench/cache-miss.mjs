@@ -93,7 +93,7 @@ async function ensureDatabase(path) {
   db.pragma("synchronous = OFF");
   db.pragma("cache_size = -524288");
   const insert = db.prepare(
-    "INSERT INTO keys (id, project_id, digest, start, name, owner_id, scopes, meta, created_at, updated_at, expires_at, enabled, revoked_at, revoked_reason, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1, NULL, NULL, NULL)",
+    "INSERT INTO keys (id, project_id, digest, start, name, owner_id, scopes, meta, created_at, updated_at, expires_at, enabled, revoked_at, revoked_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1, NULL, NULL)",
   );
   const samples = new Set(sampleRows());
   const scopes = JSON.stringify(["bench:read", "bench:write"]);

@@ -70,7 +70,11 @@ interface ProjectRow {
 const USAGE_CHUNK = 250;
 
 const KEY_COLUMNS =
-  "id, project_id, digest, start, name, owner_id, scopes, meta, created_at, updated_at, expires_at, enabled, revoked_at, revoked_reason, last_used_at";
+  "id, project_id, digest, start, name, owner_id, scopes, meta, created_at, updated_at, expires_at, enabled, revoked_at, revoked_reason";
+/** A key row with its usage, which lives in its own table. */
+const SELECT_KEYS = `SELECT ${KEY_COLUMNS.split(", ")
+  .map((c) => `k.${c}`)
+  .join(", ")}, u.last_used_at FROM keys k LEFT JOIN key_usage u ON u.key_id = k.id`;
 const TOKEN_COLUMNS =
   "id, digest, start, name, permissions, project_ids, created_by, created_at, revoked_at, last_used_at";
 
@@ -175,53 +179,58 @@ export class SqliteKeyStore implements KeyStore {
 
   async createKey(key: NewKey): Promise<void> {
     const r = key.record;
-    this.#run(
-      `INSERT INTO keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      "run",
-      r.id,
-      r.projectId,
-      key.digest,
-      r.start,
-      r.name,
-      r.ownerId,
-      JSON.stringify(r.scopes),
-      JSON.stringify(r.meta),
-      r.createdAt,
-      r.updatedAt,
-      r.expiresAt,
-      r.enabled ? 1 : 0,
-      r.revokedAt,
-      r.revokedReason,
-      r.lastUsedAt,
-    );
+    const insert = this.#db.transaction(() => {
+      this.#statement(
+        `INSERT INTO keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        r.id,
+        r.projectId,
+        key.digest,
+        r.start,
+        r.name,
+        r.ownerId,
+        JSON.stringify(r.scopes),
+        JSON.stringify(r.meta),
+        r.createdAt,
+        r.updatedAt,
+        r.expiresAt,
+        r.enabled ? 1 : 0,
+        r.revokedAt,
+        r.revokedReason,
+      );
+      if (r.lastUsedAt !== null) {
+        this.#statement(
+          "INSERT INTO key_usage (key_id, last_used_at, verification_count) VALUES (?, ?, 0)",
+        ).run(r.id, r.lastUsedAt);
+      }
+    });
+    translate(() => insert());
   }
 
   async findKey(id: string): Promise<KeyRecord | null> {
-    const row = this.#run(`SELECT ${KEY_COLUMNS} FROM keys WHERE id = ?`, "get", id) as KeyRow | undefined;
+    const row = this.#run(`${SELECT_KEYS} WHERE k.id = ?`, "get", id) as KeyRow | undefined;
     return row === undefined ? null : toKey(row);
   }
 
   async findKeyByDigest(digest: Buffer): Promise<WithDigest<KeyRecord> | null> {
-    const row = this.#run(`SELECT ${KEY_COLUMNS} FROM keys WHERE digest = ?`, "get", digest) as
-      | KeyRow
-      | undefined;
+    const row = this.#run(`${SELECT_KEYS} WHERE k.digest = ?`, "get", digest) as KeyRow | undefined;
     return row === undefined ? null : { record: toKey(row), digest: row.digest };
   }
 
   async listKeys(query: KeyQuery): Promise<KeyRecord[]> {
     if (query.projectIds !== null && query.projectIds.length === 0) return [];
-    const where = ["id > ?"];
+    const where = ["k.id > ?"];
     const params: unknown[] = [query.after ?? ""];
     if (query.projectIds !== null) {
-      where.push(`project_id IN (${query.projectIds.map(() => "?").join(", ")})`);
+      where.push(`k.project_id IN (${query.projectIds.map(() => "?").join(", ")})`);
       params.push(...query.projectIds);
     }
     if (query.ownerId !== undefined) {
-      where.push("owner_id = ?");
+      where.push("k.owner_id = ?");
       params.push(query.ownerId);
     }
     params.push(query.limit);
-    const sql = `SELECT ${KEY_COLUMNS} FROM keys WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`;
+    const sql = `${SELECT_KEYS} WHERE ${where.join(" AND ")} ORDER BY k.id LIMIT ?`;
     return (this.#run(sql, "all", ...params) as KeyRow[]).map(toKey);
   }
 
@@ -239,12 +248,14 @@ export class SqliteKeyStore implements KeyStore {
     if (patch.expiresAt !== undefined) column("expires_at", patch.expiresAt);
     if (patch.enabled !== undefined) column("enabled", patch.enabled ? 1 : 0);
     params.push(id);
-    const row = this.#run(
-      `UPDATE keys SET ${sets.join(", ")} WHERE id = ? RETURNING ${KEY_COLUMNS}`,
-      "get",
-      ...params,
-    );
-    return row === undefined ? null : toKey(row as KeyRow);
+    const sql = `UPDATE keys SET ${sets.join(", ")} WHERE id = ?`;
+    // Update and read back in one transaction, so the returned record is exactly what this update left.
+    const updateAndRead = this.#db.transaction((): KeyRow | undefined => {
+      if (this.#statement(sql).run(...params).changes === 0) return undefined;
+      return this.#statement(`${SELECT_KEYS} WHERE k.id = ?`).get(id) as KeyRow | undefined;
+    });
+    const row = translate(() => updateAndRead());
+    return row === undefined ? null : toKey(row);
   }
 
   async revokeKey(id: string, reason: string | null, nowMs: number): Promise<KeyRecord | null> {
@@ -261,7 +272,13 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async recordKeyUsage(entries: readonly UsageEntry[]): Promise<void> {
-    await this.#recordUsage("keys", "verification_count", entries);
+    // The SELECT from keys ignores ids of keys that do not exist instead of creating orphan usage rows.
+    await this.#writeUsage(
+      `INSERT INTO key_usage (key_id, last_used_at, verification_count) SELECT id, ?, ? FROM keys WHERE id = ?
+       ON CONFLICT (key_id) DO UPDATE SET last_used_at = MAX(last_used_at, excluded.last_used_at),
+       verification_count = verification_count + excluded.verification_count`,
+      entries,
+    );
   }
 
   async createToken(token: NewToken): Promise<void> {
@@ -298,20 +315,18 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async recordTokenUsage(entries: readonly UsageEntry[]): Promise<void> {
-    await this.#recordUsage("tokens", "use_count", entries);
+    await this.#writeUsage(
+      "UPDATE tokens SET last_used_at = MAX(COALESCE(last_used_at, 0), ?), use_count = use_count + ? WHERE id = ?",
+      entries,
+    );
   }
 
-  async #recordUsage(
-    table: "keys" | "tokens",
-    countColumn: string,
-    entries: readonly UsageEntry[],
-  ): Promise<void> {
+  /** Runs `sql` (parameters: lastUsedAt, count, id) for every entry, in small sorted transactions. */
+  async #writeUsage(sql: string, entries: readonly UsageEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const update = this.#statement(
-      `UPDATE ${table} SET last_used_at = MAX(COALESCE(last_used_at, 0), ?), ${countColumn} = ${countColumn} + ? WHERE id = ?`,
-    );
+    const statement = this.#statement(sql);
     const writeChunk = this.#db.transaction((chunk: readonly UsageEntry[]) => {
-      for (const entry of chunk) update.run(entry.lastUsedAt, entry.count, entry.id);
+      for (const entry of chunk) statement.run(entry.lastUsedAt, entry.count, entry.id);
     });
     // Sorted ids touch neighbouring index pages one after another; small transactions with a turn of the event
     // loop between them keep this synchronous driver from stalling verification for the whole batch.

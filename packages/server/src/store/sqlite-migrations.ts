@@ -38,12 +38,18 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
         expires_at INTEGER,
         enabled INTEGER NOT NULL,
         revoked_at INTEGER,
-        revoked_reason TEXT,
-        last_used_at INTEGER,
-        verification_count INTEGER NOT NULL DEFAULT 0
+        revoked_reason TEXT
       ) STRICT;
       CREATE INDEX keys_project_id ON keys (project_id, id);
       CREATE INDEX keys_owner_id ON keys (owner_id, id);
+
+      -- Usage lives apart from the key record: batched usage writes then dirty a few pages of this narrow
+      -- table instead of one page of the wide keys table per key, and the record's pages stay read-mostly.
+      CREATE TABLE key_usage (
+        key_id TEXT PRIMARY KEY,
+        last_used_at INTEGER NOT NULL,
+        verification_count INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
 
       CREATE TABLE tokens (
         id TEXT PRIMARY KEY,
