@@ -1,3 +1,4 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import swagger from "@fastify/swagger";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { KeywardError } from "@keyward/core/keyward-error.js";
@@ -18,6 +19,7 @@ import { createRequestIdGenerator } from "./request-id.js";
 import { ROUTES } from "./routes.js";
 import { KeySchema, ProblemSchema, ProjectSchema, TokenSchema } from "./schemas.js";
 import { createValidatorCompiler } from "./validator.js";
+import { createVerifyFastPath } from "./verify-fast-path.js";
 
 /** What the HTTP layer needs; built by the composition root (main.ts) or a test. */
 export interface AppDependencies {
@@ -42,7 +44,28 @@ export type KeywardApp = FastifyInstance<
 /** Builds the HTTP API. Does no I/O until the caller listens or injects a request. */
 export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
   const nextRequestId = createRequestIdGenerator();
+  let closing = false;
+  // The verify hot path skips Fastify for plain requests (see verify-fast-path.ts). With access logs on, every
+  // request goes through Fastify so each one is logged.
+  const fastPath = deps.logRequests
+    ? null
+    : createVerifyFastPath({
+        keys: deps.keys,
+        tokens: deps.tokens,
+        logger: deps.logger,
+        bodyLimitBytes: deps.bodyLimitBytes,
+        nextRequestId,
+        isClosing: () => closing,
+      });
   const app = Fastify({
+    ...(fastPath === null
+      ? {}
+      : {
+          serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
+            createServer((req, res) => {
+              if (!fastPath(req, res)) handler(req, res);
+            }),
+        }),
     loggerInstance: deps.logger,
     logController: new LogController({
       disableRequestLogging: !deps.logRequests,
@@ -110,7 +133,6 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
 
-  let closing = false;
   app.addHook("preClose", async () => {
     closing = true;
   });

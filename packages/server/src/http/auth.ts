@@ -26,16 +26,27 @@ export function createAuthHook(tokens: TokenService) {
   return async function authenticate(request: FastifyRequest): Promise<void> {
     const permission = request.routeOptions.config.permission;
     if (permission === null || request.is404) return;
-    const header = request.headers.authorization;
-    if (typeof header !== "string" || header.length > 512 || !header.toLowerCase().startsWith(BEARER)) {
-      throw new KeywardError("UNAUTHORIZED", "Send Authorization: Bearer <token>.");
-    }
-    const principal = await tokens.authenticate(header.slice(BEARER.length).trim());
-    if (principal === null) throw new KeywardError("UNAUTHORIZED", "The bearer token is not valid.");
-    request.principal = principal;
     // A route without a declared permission is a programming error: refuse rather than allow.
-    requirePermission(principal, permission ?? "*");
+    request.principal = await authenticateBearer(tokens, request.headers.authorization, permission ?? "*");
   };
+}
+
+/**
+ * The principal behind an `Authorization: Bearer` header, holding `permission`: UNAUTHORIZED without a valid
+ * token, FORBIDDEN without the permission. Shared by the hook and the verify fast path.
+ */
+export async function authenticateBearer(
+  tokens: TokenService,
+  header: string | string[] | undefined,
+  permission: string,
+): Promise<Principal> {
+  if (typeof header !== "string" || header.length > 512 || !header.toLowerCase().startsWith(BEARER)) {
+    throw new KeywardError("UNAUTHORIZED", "Send Authorization: Bearer <token>.");
+  }
+  const principal = await tokens.authenticate(header.slice(BEARER.length).trim());
+  if (principal === null) throw new KeywardError("UNAUTHORIZED", "The bearer token is not valid.");
+  requirePermission(principal, permission);
+  return principal;
 }
 
 /** The principal of an authenticated request; throws if a route forgot its permission. */

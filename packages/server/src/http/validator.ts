@@ -20,12 +20,18 @@ const COMMON: Options = {
  * silently ignored field); query strings and path parameters arrive as text and are coerced.
  */
 export function createValidatorCompiler(): FastifySchemaCompiler<FastifySchema> {
-  const strictBody = new Ajv({ ...COMMON, coerceTypes: false, removeAdditional: false });
+  const strictBody = createBodyAjv();
   const coercing = new Ajv({ ...COMMON, coerceTypes: "array", removeAdditional: false });
-  addFormats(strictBody);
   addFormats(coercing);
   return ({ schema, httpPart }) => {
     const ajv = httpPart === "body" ? strictBody : coercing;
     return ajv.compile(schema as object);
   };
+}
+
+/** The Ajv that validates request bodies: no coercion, unknown fields refused, formats checked. */
+export function createBodyAjv(): Ajv {
+  const ajv = new Ajv({ ...COMMON, coerceTypes: false, removeAdditional: false });
+  addFormats(ajv);
+  return ajv;
 }

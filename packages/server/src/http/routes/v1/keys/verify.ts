@@ -1,54 +1,7 @@
-import { isIP } from "node:net";
-import { KeywardError } from "@keyward/core/keyward-error.js";
-import { Type } from "typebox";
 import type { AppDependencies, KeywardApp } from "../../../app.js";
 import { principalOf } from "../../../auth.js";
 import { problems } from "../../../route-kit.js";
-import { LIMITS, Scopes } from "../../../schemas.js";
-
-const VerifyResponse = Type.Object(
-  {
-    valid: Type.Boolean(),
-    code: Type.Union([
-      Type.Literal("VALID"),
-      Type.Literal("NOT_FOUND"),
-      Type.Literal("REVOKED"),
-      Type.Literal("EXPIRED"),
-      Type.Literal("DISABLED"),
-      Type.Literal("INSUFFICIENT_SCOPE"),
-    ]),
-    keyId: Type.Optional(Type.String()),
-    projectId: Type.Optional(Type.String()),
-    ownerId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    name: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    scopes: Type.Optional(Type.Array(Type.String())),
-    meta: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    expiresAt: Type.Optional(Type.Union([Type.String({ format: "date-time" }), Type.Null()])),
-    missingScopes: Type.Optional(Type.Array(Type.String())),
-  },
-  {
-    examples: [
-      {
-        valid: true,
-        code: "VALID",
-        keyId: "key_0Vg3bQn7QJ8YHh2xkLmN0a",
-        projectId: "proj_0Vg3aZk2Ww1Lq9Pz3RtYu4",
-        ownerId: "customer_42",
-        name: "acme production",
-        scopes: ["orders:read", "orders:write"],
-        meta: { plan: "pro" },
-        expiresAt: null,
-      },
-      { valid: false, code: "NOT_FOUND" },
-      {
-        valid: false,
-        code: "INSUFFICIENT_SCOPE",
-        keyId: "key_0Vg3bQn7QJ8YHh2xkLmN0a",
-        missingScopes: ["admin"],
-      },
-    ],
-  },
-);
+import { runVerification, VerifyRequest, VerifyResponse } from "./verify-contract.js";
 
 /** POST /v1/keys/verify: the hot path. A failed check is data (HTTP 200), never an error. */
 export function registerVerifyKey(app: KeywardApp, deps: AppDependencies): void {
@@ -63,53 +16,10 @@ export function registerVerifyKey(app: KeywardApp, deps: AppDependencies): void 
           "Needs `keys:verify`. Checks, in order: format and checksum (no lookup for a malformed key), lookup, " +
           "revoked, disabled, expired, scopes. Returns HTTP 200 with `valid` and a `code`; key details are " +
           "included whenever the key exists. Required scopes must all be granted, exactly or by a wildcard.",
-        body: Type.Object(
-          {
-            key: Type.String({ minLength: 1, maxLength: LIMITS.keyLength, description: "The key to check." }),
-            scopes: Type.Optional(Scopes),
-            ip: Type.Optional(
-              Type.String({ minLength: 2, maxLength: 64, description: "The caller's IP address." }),
-            ),
-          },
-          {
-            additionalProperties: false,
-            examples: [
-              {
-                key: "kw_3Fh9xq0T8cVb2LmN7pQr5sKd1Wz4Ye6uJa9Hg0Bf3Cx7Mv0tO2iZ1r4Ag5",
-                scopes: ["orders:read"],
-              },
-            ],
-          },
-        ),
+        body: VerifyRequest,
         response: { 200: VerifyResponse, ...problems(413, 415) },
       },
     },
-    async (request) => {
-      const { key, scopes, ip } = request.body;
-      if (ip !== undefined && isIP(ip) === 0) {
-        throw new KeywardError("VALIDATION_ERROR", "ip must be an IPv4 or IPv6 address.", {
-          errors: [{ pointer: "/ip", detail: "must be an IPv4 or IPv6 address" }],
-        });
-      }
-      const result = await deps.keys.verifyKey(principalOf(request), {
-        key,
-        ...(scopes === undefined ? {} : { scopes }),
-        ...(ip === undefined ? {} : { ip }),
-      });
-      const record = result.key;
-      if (record === undefined) return { valid: result.valid, code: result.code };
-      return {
-        valid: result.valid,
-        code: result.code,
-        keyId: record.id,
-        projectId: record.projectId,
-        ownerId: record.ownerId,
-        name: record.name,
-        scopes: record.scopes,
-        meta: record.meta,
-        expiresAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString(),
-        ...(result.missingScopes === undefined ? {} : { missingScopes: result.missingScopes }),
-      };
-    },
+    async (request) => runVerification(deps.keys, principalOf(request), request.body),
   );
 }
