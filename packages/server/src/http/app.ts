@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import swagger from "@fastify/swagger";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { KeywardError } from "@keyward/core/keyward-error.js";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -14,7 +13,7 @@ import type { TokenService } from "../services/token-service.js";
 import type { KeyStore } from "../store/key-store.js";
 import { createAuthHook } from "./auth.js";
 import { describeApi } from "./openapi-info.js";
-import { isServerFailure, toProblem } from "./problem.js";
+import { isServerFailure, shuttingDownError, toProblem } from "./problem.js";
 import { createRequestIdGenerator } from "./request-id.js";
 import { ROUTES } from "./routes.js";
 import { KeySchema, ProblemSchema, ProjectSchema, TokenSchema } from "./schemas.js";
@@ -144,9 +143,7 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
     reply.header("cache-control", "no-store");
     if (closing) {
       reply.header("connection", "close");
-      throw new KeywardError("NOT_READY", "Keyward is shutting down; retry on another node or in a moment.", {
-        retryable: true,
-      });
+      throw shuttingDownError();
     }
     await authenticate(request);
   });

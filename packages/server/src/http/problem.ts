@@ -44,7 +44,8 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   431: "HEADERS_TOO_LARGE",
 };
 
-interface AjvError {
+/** The part of an Ajv error this module reads. */
+export interface AjvError {
   instancePath?: string;
   message?: string;
   params?: { missingProperty?: string; additionalProperty?: string };
@@ -61,10 +62,7 @@ export function toProblem(error: unknown, requestId: string): Problem {
     validation?: unknown;
     message?: unknown;
   };
-  if (Array.isArray(candidate.validation)) {
-    const errors = (candidate.validation as AjvError[]).map(fieldError);
-    return problem("VALIDATION_ERROR", requestId, describe(errors), errors);
-  }
+  if (Array.isArray(candidate.validation)) return toProblem(validationError(candidate.validation), requestId);
   const mapped =
     (typeof candidate.code === "string" ? FRAMEWORK_CODES[candidate.code] : undefined) ??
     (typeof candidate.statusCode === "number" ? STATUS_CODES[candidate.statusCode] : undefined);
@@ -77,6 +75,19 @@ export function toProblem(error: unknown, requestId: string): Problem {
     requestId,
     "An internal error occurred; the request id identifies it in the log.",
   );
+}
+
+/** A VALIDATION_ERROR naming every field a JSON Schema validator (Ajv) refused. */
+export function validationError(ajvErrors: readonly AjvError[]): KeywardError {
+  const errors = ajvErrors.map(fieldError);
+  return new KeywardError("VALIDATION_ERROR", describe(errors), { errors });
+}
+
+/** The error for requests that arrive while the server shuts down: retryable, on another node or later. */
+export function shuttingDownError(): KeywardError {
+  return new KeywardError("NOT_READY", "Keyward is shutting down; retry on another node or in a moment.", {
+    retryable: true,
+  });
 }
 
 /** True when the error is a server-side failure that must be logged with its stack. */

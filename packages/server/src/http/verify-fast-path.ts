@@ -5,7 +5,7 @@ import secureJson from "secure-json-parse";
 import type { KeyService } from "../services/key-service.js";
 import type { TokenService } from "../services/token-service.js";
 import { authenticateBearer } from "./auth.js";
-import { isServerFailure, toProblem } from "./problem.js";
+import { isServerFailure, shuttingDownError, toProblem, validationError } from "./problem.js";
 import { runVerification, VerifyRequest, type VerifyRequestBody } from "./routes/v1/keys/verify-contract.js";
 import { createBodyAjv } from "./validator.js";
 
@@ -35,11 +35,7 @@ export function createVerifyFastPath(
   const validate = createBodyAjv().compile<VerifyRequestBody>(VerifyRequest);
 
   async function verify(req: IncomingMessage, body: Buffer): Promise<string> {
-    if (options.isClosing()) {
-      throw new KeywardError("NOT_READY", "Keyward is shutting down; retry on another node or in a moment.", {
-        retryable: true,
-      });
-    }
+    if (options.isClosing()) throw shuttingDownError();
     const principal = await authenticateBearer(options.tokens, req.headers.authorization, "keys:verify");
     const text = body.toString("utf8");
     let parsed: unknown;
@@ -51,8 +47,7 @@ export function createVerifyFastPath(
     } catch (cause) {
       throw new KeywardError("INVALID_JSON", undefined, { cause });
     }
-    if (!validate(parsed))
-      throw Object.assign(new Error("invalid body"), { validation: validate.errors ?? [] });
+    if (!validate(parsed)) throw validationError(validate.errors ?? []);
     return JSON.stringify(await runVerification(options.keys, principal, parsed));
   }
 
