@@ -198,15 +198,9 @@ async function main() {
   const store = new SqliteKeyStore({ path });
   await store.migrate();
   const projects = new ProjectService({ store, clock, defaultProjectId: async () => PROJECT_ID });
-  const service = new KeyService({
-    store,
-    projects,
-    pepper: PEPPER,
-    clock,
-    keyBytes: 32,
-    cacheMaxEntries: 0,
-    cacheTtlMs: 0,
-  });
+  // No cache: every verification is a miss.
+  const serviceOptions = { projects, pepper: PEPPER, clock, keyBytes: 32, cacheMaxEntries: 0, cacheTtlMs: 0 };
+  const service = new KeyService({ store, ...serviceOptions });
   // As in the server: batched usage writes every second (and whenever 10,000 distinct keys are pending).
   service.usage.start(1_000);
   const stored = (await store.findKeyByDigest(digests[0]))?.record;
@@ -230,15 +224,7 @@ async function main() {
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
-  const serviceWithoutUsage = new KeyService({
-    store: noUsageStore,
-    projects,
-    pepper: PEPPER,
-    clock,
-    keyBytes: 32,
-    cacheMaxEntries: 0,
-    cacheTtlMs: 0,
-  });
+  const serviceWithoutUsage = new KeyService({ store: noUsageStore, ...serviceOptions });
   const verifyWithoutUsage = async (i) => {
     const result = await serviceWithoutUsage.verifyKey(PRINCIPAL, { key: keys[i] });
     if (!result.valid) invalid += 1;

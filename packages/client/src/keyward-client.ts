@@ -1,5 +1,5 @@
 import type { FieldError } from "@keyward/core/keyward-error.js";
-import { KeywardError } from "@keyward/core/keyward-error.js";
+import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
 import { KeywardApiError } from "./keyward-api-error.js";
 import type {
   CreatedKey,
@@ -228,9 +228,7 @@ function checkToken(token: string): string {
 
 function pathId(id: string): string {
   if (typeof id !== "string" || id === "") {
-    throw new KeywardError("VALIDATION_ERROR", "id must be a non-empty string.", {
-      errors: [{ pointer: "/id", detail: "must be a non-empty string" }],
-    });
+    throw invalidField("/id", "must be a non-empty string");
   }
   return encodeURIComponent(id);
 }

@@ -52,27 +52,21 @@ export interface CreatedKey extends Key {
   key: string;
 }
 
-/** Body of `POST /v1/keys`; `expiresAt` may be a Date, an ISO 8601 string, or null for never. */
-export interface CreateKeyInput {
-  /** Defaults to the instance's default project. */
-  projectId?: string;
-  name?: string | null;
-  ownerId?: string | null;
-  scopes?: string[];
-  meta?: Record<string, unknown>;
-  expiresAt?: Date | string | null;
-  enabled?: boolean;
-}
-
 /** Body of `PATCH /v1/keys/{id}`: absent fields stay as they are; `scopes` and `meta` are replaced whole. */
 export interface UpdateKeyInput {
   name?: string | null;
   ownerId?: string | null;
   scopes?: string[];
   meta?: Record<string, unknown>;
-  /** A time in the past expires the key now; null removes the expiry. */
+  /** A Date or ISO 8601 string; on update a time in the past expires the key now; null removes the expiry. */
   expiresAt?: Date | string | null;
   enabled?: boolean;
+}
+
+/** Body of `POST /v1/keys`: the fields of an update (with `expiresAt` in the future), plus the project. */
+export interface CreateKeyInput extends UpdateKeyInput {
+  /** Defaults to the instance's default project. */
+  projectId?: string;
 }
 
 /** Body of `POST /v1/keys/{id}/revoke`. */

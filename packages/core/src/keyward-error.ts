@@ -35,3 +35,12 @@ export class KeywardError extends Error {
     this.errors = options.errors;
   }
 }
+
+/**
+ * A VALIDATION_ERROR for one invalid field. `detail` completes a sentence about the field ("must be ..."), so the
+ * message and the `errors[]` entry say the same thing.
+ */
+export function invalidField(pointer: string, detail: string): KeywardError {
+  const subject = pointer === "/" || pointer === "" ? "The request" : pointer.slice(1);
+  return new KeywardError("VALIDATION_ERROR", `${subject} ${detail}.`, { errors: [{ pointer, detail }] });
+}

@@ -13,7 +13,7 @@ import type { TokenService } from "../services/token-service.js";
 import type { KeyStore } from "../store/key-store.js";
 import { createAuthHook } from "./auth.js";
 import { describeApi } from "./openapi-info.js";
-import { isServerFailure, shuttingDownError, toProblem } from "./problem.js";
+import { isServerFailure, shuttingDownError, toProblem, WWW_AUTHENTICATE } from "./problem.js";
 import { createRequestIdGenerator } from "./request-id.js";
 import { ROUTES } from "./routes.js";
 import { KeySchema, ProblemSchema, ProjectSchema, TokenSchema } from "./schemas.js";
@@ -151,7 +151,7 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
   app.setErrorHandler(async (error, request, reply) => {
     const problem = toProblem(error, request.id);
     if (isServerFailure(problem)) request.log.error({ err: error, requestId: request.id }, "request failed");
-    if (problem.code === "UNAUTHORIZED") reply.header("www-authenticate", 'Bearer realm="keyward"');
+    if (problem.code === "UNAUTHORIZED") reply.header("www-authenticate", WWW_AUTHENTICATE);
     return reply.status(problem.status).type("application/problem+json").send(problem);
   });
   app.setNotFoundHandler(async (request, reply) => {

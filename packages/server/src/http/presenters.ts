@@ -1,12 +1,13 @@
 import type { KeyRecord } from "@keyward/core/key-record.js";
-import { KeywardError } from "@keyward/core/keyward-error.js";
+import { invalidField } from "@keyward/core/keyward-error.js";
 import type { ProjectRecord, TokenRecord } from "../store/records.js";
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function isoOrNull(ms: number | null): string | null {
+/** Epoch milliseconds as an ISO 8601 UTC string, or null. */
+export function isoOrNull(ms: number | null): string | null {
   return ms === null ? null : iso(ms);
 }
 
@@ -67,9 +68,7 @@ export function parseTimestamp(value: string | null | undefined, pointer: string
   // carry a valid local time past year 9999 or before year 0 in UTC ("9999-12-31T23:59:59-23:59"): such an instant
   // would be stored, then fail the date-time response schema on every later read of the key (a 500).
   if (!Number.isFinite(ms) || ms < MIN_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS) {
-    throw new KeywardError("VALIDATION_ERROR", `${pointer.slice(1)} must be an RFC 3339 date-time.`, {
-      errors: [{ pointer, detail: "must be an RFC 3339 date-time between years 0 and 9999" }],
-    });
+    throw invalidField(pointer, "must be an RFC 3339 date-time between years 0 and 9999");
   }
   return ms;
 }

@@ -12,6 +12,9 @@ export interface Problem {
   errors?: FieldError[];
 }
 
+/** The WWW-Authenticate header every 401 carries (RFC 6750). */
+export const WWW_AUTHENTICATE = 'Bearer realm="keyward"';
+
 /** Base of the `type` URI of every problem; each code has its section in docs/errors.md. */
 export const PROBLEM_TYPE_BASE = "https://keyward.dev/errors/";
 

@@ -5,7 +5,13 @@ import secureJson from "secure-json-parse";
 import type { KeyService } from "../services/key-service.js";
 import type { TokenService } from "../services/token-service.js";
 import { authenticateBearer } from "./auth.js";
-import { isServerFailure, shuttingDownError, toProblem, validationError } from "./problem.js";
+import {
+  isServerFailure,
+  shuttingDownError,
+  toProblem,
+  validationError,
+  WWW_AUTHENTICATE,
+} from "./problem.js";
 import { runVerification, VerifyRequest, type VerifyRequestBody } from "./routes/v1/keys/verify-contract.js";
 import { createBodyAjv } from "./validator.js";
 
@@ -63,7 +69,7 @@ export function createVerifyFastPath(
       "content-length": Buffer.byteLength(payload),
       "x-request-id": requestId,
       "cache-control": "no-store",
-      ...(status === 401 ? { "www-authenticate": 'Bearer realm="keyward"' } : {}),
+      ...(status === 401 ? { "www-authenticate": WWW_AUTHENTICATE } : {}),
       ...(options.isClosing() ? { connection: "close" } : {}),
     });
     res.end(payload);

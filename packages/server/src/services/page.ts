@@ -1,4 +1,4 @@
-import { KeywardError } from "@keyward/core/keyward-error.js";
+import { invalidField } from "@keyward/core/keyward-error.js";
 
 /** One page of a list and the opaque cursor for the next page (null on the last page). */
 export interface Page<T> {
@@ -16,9 +16,7 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
   const id = Buffer.from(cursor, "base64url").toString("utf8");
   if (id.length === 0 || id.length > 64 || Buffer.from(id, "utf8").toString("base64url") !== cursor) {
-    throw new KeywardError("VALIDATION_ERROR", "cursor must be a nextCursor value from a previous page.", {
-      errors: [{ pointer: "/cursor", detail: "cursor must be a nextCursor value from a previous page." }],
-    });
+    throw invalidField("/cursor", "must be a nextCursor value from a previous page");
   }
   return id;
 }

@@ -1,6 +1,6 @@
 import { newId } from "@keyward/core/ids.js";
-import { DEFAULT_KEY_PREFIX, isValidKeyPrefix } from "@keyward/core/key-format.js";
-import { KeywardError } from "@keyward/core/keyward-error.js";
+import { DEFAULT_KEY_PREFIX, isValidKeyPrefix, KEY_PREFIX_PATTERN } from "@keyward/core/key-format.js";
+import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { ProjectRecord } from "../store/records.js";
 import type { Clock } from "./clock.js";
@@ -34,9 +34,7 @@ export class ProjectService {
     }
     const keyPrefix = input.keyPrefix ?? DEFAULT_KEY_PREFIX;
     if (!isValidKeyPrefix(keyPrefix)) {
-      throw new KeywardError("VALIDATION_ERROR", "keyPrefix must match [a-z][a-z0-9_]{0,19}.", {
-        errors: [{ pointer: "/keyPrefix", detail: "keyPrefix must match [a-z][a-z0-9_]{0,19}." }],
-      });
+      throw invalidField("/keyPrefix", `must match ${KEY_PREFIX_PATTERN}`);
     }
     const now = this.#options.clock.now();
     const project: ProjectRecord = {
@@ -79,14 +77,9 @@ export class ProjectService {
    */
   async resolveProject(principal: Principal, projectId: string | undefined): Promise<ProjectRecord> {
     const id = projectId ?? (await this.#options.defaultProjectId());
-    if (id === null)
-      throw new KeywardError("VALIDATION_ERROR", "projectId is required.", {
-        errors: [{ pointer: "/projectId", detail: "projectId is required." }],
-      });
+    if (id === null) throw invalidField("/projectId", "is required");
     const project = await this.#options.store.findProject(id);
-    if (project === null || !canAccessProject(principal, project.id)) {
-      throw new KeywardError("NOT_FOUND", "No project has this id.");
-    }
+    if (project === null || !canAccessProject(principal, project.id)) throw notFound();
     return project;
   }
 

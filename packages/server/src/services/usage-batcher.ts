@@ -63,7 +63,7 @@ export class UsageBatcher {
 
   /** Flushes every `intervalMs` until {@link stop}; the timer does not keep the process alive. */
   start(intervalMs: number): void {
-    this.stop();
+    if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = setInterval(() => void this.flush(), intervalMs);
     this.#timer.unref();
   }

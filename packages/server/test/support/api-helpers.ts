@@ -1,18 +1,11 @@
 import { ERROR_CATALOGUE, type ErrorCode } from "@keyward/core/error-catalogue.js";
 import type { LightMyRequestResponse } from "fastify";
 import { expect } from "vitest";
+import type { Problem } from "../../src/http/problem.js";
 import type { TestApp } from "./test-app.js";
 
 /** A problem document as the API sends it. */
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: ErrorCode;
-  requestId: string;
-  errors?: Array<{ pointer: string; detail: string }>;
-}
+export type ProblemBody = Problem;
 
 /**
  * Asserts the response is an RFC 9457 problem with this status and code, shaped as the catalogue says, and that

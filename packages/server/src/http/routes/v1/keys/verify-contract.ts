@@ -1,9 +1,10 @@
 import { isIP } from "node:net";
-import { KeywardError } from "@keyward/core/keyward-error.js";
+import { invalidField } from "@keyward/core/keyward-error.js";
 import { type Static, Type } from "typebox";
 import type { KeyService } from "../../../../services/key-service.js";
 import type { Principal } from "../../../../services/principal.js";
-import { LIMITS, Scopes } from "../../../schemas.js";
+import { isoOrNull } from "../../../presenters.js";
+import { KEY_EXAMPLE, LIMITS, Scopes } from "../../../schemas.js";
 
 /** The body of POST /v1/keys/verify. */
 export const VerifyRequest = Type.Object(
@@ -49,21 +50,16 @@ export const VerifyResponse = Type.Object(
       {
         valid: true,
         code: "VALID",
-        keyId: "key_0Vg3bQn7QJ8YHh2xkLmN0a",
-        projectId: "proj_0Vg3aZk2Ww1Lq9Pz3RtYu4",
-        ownerId: "customer_42",
-        name: "acme production",
-        scopes: ["orders:read", "orders:write"],
-        meta: { plan: "pro" },
-        expiresAt: null,
+        keyId: KEY_EXAMPLE.id,
+        projectId: KEY_EXAMPLE.projectId,
+        ownerId: KEY_EXAMPLE.ownerId,
+        name: KEY_EXAMPLE.name,
+        scopes: KEY_EXAMPLE.scopes,
+        meta: KEY_EXAMPLE.meta,
+        expiresAt: KEY_EXAMPLE.expiresAt,
       },
       { valid: false, code: "NOT_FOUND" },
-      {
-        valid: false,
-        code: "INSUFFICIENT_SCOPE",
-        keyId: "key_0Vg3bQn7QJ8YHh2xkLmN0a",
-        missingScopes: ["admin"],
-      },
+      { valid: false, code: "INSUFFICIENT_SCOPE", keyId: KEY_EXAMPLE.id, missingScopes: ["admin"] },
     ],
   },
 );
@@ -84,11 +80,7 @@ export async function runVerification(
   body: VerifyRequestBody,
 ): Promise<VerifyResponseBody> {
   const { key, scopes, ip } = body;
-  if (ip !== undefined && isIP(ip) === 0) {
-    throw new KeywardError("VALIDATION_ERROR", "ip must be an IPv4 or IPv6 address.", {
-      errors: [{ pointer: "/ip", detail: "must be an IPv4 or IPv6 address" }],
-    });
-  }
+  if (ip !== undefined && isIP(ip) === 0) throw invalidField("/ip", "must be an IPv4 or IPv6 address");
   const result = await keys.verifyKey(principal, {
     key,
     ...(scopes === undefined ? {} : { scopes }),
@@ -106,7 +98,7 @@ export async function runVerification(
     name: record.name,
     scopes: record.scopes,
     meta: record.meta,
-    expiresAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString(),
+    expiresAt: isoOrNull(record.expiresAt),
     ...(result.missingScopes === undefined ? {} : { missingScopes: result.missingScopes }),
   };
 }
