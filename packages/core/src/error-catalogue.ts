@@ -8,6 +8,8 @@ export const ERROR_CATALOGUE = {
   METHOD_NOT_ALLOWED: { status: 405, title: "The method is not allowed on this resource." },
   NOT_ACCEPTABLE: { status: 406, title: "The requested representation is not available." },
   CONFLICT: { status: 409, title: "The request conflicts with the current state." },
+  KEY_ALREADY_ROTATED: { status: 409, title: "The key has already been rotated." },
+  POLICY_VIOLATION: { status: 422, title: "The request breaks a policy of the project." },
   PAYLOAD_TOO_LARGE: { status: 413, title: "The request body is too large." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "The request body must be application/json." },
   HEADERS_TOO_LARGE: { status: 431, title: "The request headers are too large." },

@@ -15,4 +15,8 @@ export interface KeyRecord {
   revokedAt: number | null;
   revokedReason: string | null;
   lastUsedAt: number | null;
+  /** The key that replaced this one in a rotation, or null. */
+  replacedBy: string | null;
+  /** The key this one replaced in a rotation, or null. */
+  replaces: string | null;
 }

@@ -6,11 +6,14 @@ export const PERMISSIONS = [
   "keys:read",
   "keys:update",
   "keys:revoke",
+  "keys:rotate",
   "keys:verify",
   "projects:read",
   "projects:write",
   "tokens:read",
   "tokens:write",
+  "webhooks:read",
+  "webhooks:write",
 ] as const;
 
 /** A concrete permission a route can require. */

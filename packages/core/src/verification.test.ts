@@ -20,6 +20,8 @@ function key(overrides: Partial<KeyRecord> = {}): KeyRecord {
     revokedAt: null,
     revokedReason: null,
     lastUsedAt: null,
+    replacedBy: null,
+    replaces: null,
     ...overrides,
   };
 }

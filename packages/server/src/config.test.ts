@@ -19,6 +19,16 @@ describe("parseConfig()", () => {
       bodyLimitBytes: 64 * 1024,
       sqliteCacheMiB: 64,
       sqliteMmapMiB: 1024,
+      schedulerEnabled: true,
+      schedulerIntervalMs: 60_000,
+      webhookDeliveryEnabled: true,
+      webhookTimeoutMs: 10_000,
+      webhookConcurrency: 8,
+      webhookPollIntervalMs: 1_000,
+      webhookFirstRetryMs: 5_000,
+      webhookRetryWindowMs: 24 * 3_600_000,
+      webhookAllowInsecureHttp: false,
+      eventRetentionMs: 30 * 86_400_000,
     });
   });
 

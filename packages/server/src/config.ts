@@ -23,9 +23,31 @@ export interface Config {
   readonly sqliteCacheMiB: number;
   /** SQLite mmap window in MiB (address space, not resident memory). */
   readonly sqliteMmapMiB: number;
+  /** Run the lifecycle scheduler (expiry and rotation notices, inactivity revocation) in this process. */
+  readonly schedulerEnabled: boolean;
+  readonly schedulerIntervalMs: number;
+  /** Deliver webhooks from this process. */
+  readonly webhookDeliveryEnabled: boolean;
+  /** Per-request timeout of a webhook delivery. */
+  readonly webhookTimeoutMs: number;
+  /** Webhook requests in flight at once. */
+  readonly webhookConcurrency: number;
+  /** How often the delivery queue is checked when nothing new was written in this process. */
+  readonly webhookPollIntervalMs: number;
+  /** Delay before the first retry; later retries double it, up to an hour. */
+  readonly webhookFirstRetryMs: number;
+  /** How long a delivery is retried before it is marked failed. */
+  readonly webhookRetryWindowMs: number;
+  /** Allow plain-http webhook URLs to hosts other than loopback. */
+  readonly webhookAllowInsecureHttp: boolean;
+  /** How long events (and their finished deliveries) are kept. */
+  readonly eventRetentionMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -96,6 +118,16 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     bodyLimitBytes: integer("KEYWARD_BODY_LIMIT_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
     sqliteCacheMiB: integer("KEYWARD_SQLITE_CACHE_MB", 64, 1, 65_536),
     sqliteMmapMiB: integer("KEYWARD_SQLITE_MMAP_MB", 1024, 0, 1_048_576),
+    schedulerEnabled: boolean("KEYWARD_SCHEDULER_ENABLED", true),
+    schedulerIntervalMs: integer("KEYWARD_SCHEDULER_INTERVAL_MS", 60_000, 100, 86_400_000),
+    webhookDeliveryEnabled: boolean("KEYWARD_WEBHOOK_DELIVERY_ENABLED", true),
+    webhookTimeoutMs: integer("KEYWARD_WEBHOOK_TIMEOUT_MS", 10_000, 100, 120_000),
+    webhookConcurrency: integer("KEYWARD_WEBHOOK_CONCURRENCY", 8, 1, 256),
+    webhookPollIntervalMs: integer("KEYWARD_WEBHOOK_POLL_MS", 1_000, 10, 600_000),
+    webhookFirstRetryMs: integer("KEYWARD_WEBHOOK_FIRST_RETRY_MS", 5_000, 10, 3_600_000),
+    webhookRetryWindowMs: HOUR_MS * integer("KEYWARD_WEBHOOK_RETRY_HOURS", 24, 1, 720),
+    webhookAllowInsecureHttp: boolean("KEYWARD_WEBHOOK_ALLOW_HTTP", false),
+    eventRetentionMs: DAY_MS * integer("KEYWARD_EVENT_RETENTION_DAYS", 30, 1, 3650),
     ...overrides,
   };
   if (errors.length > 0) {

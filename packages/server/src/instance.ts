@@ -8,38 +8,64 @@ import { openSecret, type SealedSecret, sealSecret } from "./kms/envelope.js";
 import type { Kms } from "./kms/kms.js";
 import { LocalKms } from "./kms/local-kms.js";
 import { loadOrCreateMasterKeyFile } from "./kms/master-key.js";
+import { parseKeyPolicies } from "@keyward/core/key-policies.js";
 import { type Clock, systemClock } from "./services/clock.js";
 import { KeyService } from "./services/key-service.js";
+import { type LifecycleReport, LifecycleScheduler } from "./services/lifecycle-scheduler.js";
 import { ProjectService } from "./services/project-service.js";
 import { mintToken, TokenService } from "./services/token-service.js";
+import { WebhookService } from "./services/webhook-service.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./store/key-store.js";
-import { SqliteKeyStore } from "./store/sqlite-key-store.js";
+import { openSqliteStores } from "./store/sqlite-stores.js";
+import type { Stores } from "./store/stores.js";
+import { WebhookDeliveryWorker } from "./webhooks/delivery-worker.js";
 
 /** File name of the SQLite database inside the data directory. */
 export const DATABASE_FILE = "keyward.db";
 
 /** Everything a running Keyward needs, opened from configuration. */
 export interface Instance {
+  /** The key store, which owns the connection shared by `stores`. */
   store: KeyStore;
+  stores: Stores;
   kms: Kms;
   keys: KeyService;
   tokens: TokenService;
   projects: ProjectService;
+  webhooks: WebhookService;
+  /** Applies key policies in the background; started by {@link Instance.startBackgroundJobs}. */
+  scheduler: LifecycleScheduler;
+  /** Sends webhooks from the outbox; started by {@link Instance.startBackgroundJobs}. */
+  deliveries: WebhookDeliveryWorker;
   clock: Clock;
   /** The root token's plaintext when this call initialized the store; null otherwise. Show it once. */
   rootToken: string | null;
-  /** Flushes batched usage and closes the store. */
+  /** Starts the scheduler and the webhook worker, as far as the configuration enables them. */
+  startBackgroundJobs(): void;
+  /** Stops background jobs, flushes batched usage and closes the store. */
   close(): Promise<void>;
 }
 
+/** Reports from the background jobs, for the log. */
+export interface BackgroundReporter {
+  onUsageWriteError?(error: unknown): void;
+  onSchedulerError?(error: unknown): void;
+  onSchedulerRun?(report: LifecycleReport): void;
+  onDeliveryError?(error: unknown): void;
+}
+
 /** Options for {@link openInstance}: real dependencies by default, replaceable in tests. */
-export interface OpenInstanceOptions {
+export interface OpenInstanceOptions extends BackgroundReporter {
   config: Config;
-  store?: KeyStore;
+  stores?: Stores;
   kms?: Kms;
   clock?: Clock;
-  onUsageWriteError?(error: unknown): void;
+  /** Jitter for webhook retries, in [0, 1). */
+  random?: () => number;
 }
+
+/** What webhook requests send as their user agent. */
+export const WEBHOOK_USER_AGENT = "Keyward-Webhooks/1.0 (+https://www.standardwebhooks.com/)";
 
 /**
  * Opens the store and KMS, initializes an empty store (pepper, default project, root token) in one transaction,
@@ -49,26 +75,34 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const kms = options.kms ?? new LocalKms(config.masterKey ?? loadOrCreateMasterKeyFile(config.dataDir));
-  const store =
-    options.store ??
-    new SqliteKeyStore({
+  const stores =
+    options.stores ??
+    openSqliteStores({
       path: join(config.dataDir, DATABASE_FILE),
       cacheSizeMiB: config.sqliteCacheMiB,
       mmapSizeMiB: config.sqliteMmapMiB,
     });
+  const store = stores.keys;
   try {
     await store.migrate();
     const { pepper, rootToken } = await initializeOrUnseal(store, kms, clock);
-    const services = createServices({ store, pepper, clock, config, options });
+    const services = createServices({ stores, kms, pepper, clock, config, options });
     services.keys.usage.start(config.usageFlushIntervalMs);
     services.tokens.usage.start(config.usageFlushIntervalMs);
     return {
       store,
+      stores,
       kms,
       clock,
       rootToken,
       ...services,
+      startBackgroundJobs() {
+        if (config.schedulerEnabled) services.scheduler.start();
+        if (config.webhookDeliveryEnabled) services.deliveries.start();
+      },
       async close() {
+        await services.scheduler.stop();
+        await services.deliveries.stop();
         await services.keys.usage.stop();
         await services.tokens.usage.stop();
         await store.close();
@@ -80,26 +114,85 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
   }
 }
 
+type Services = Pick<
+  Instance,
+  "keys" | "tokens" | "projects" | "webhooks" | "scheduler" | "deliveries"
+>;
+
 function createServices(input: {
-  store: KeyStore;
+  stores: Stores;
+  kms: Kms;
   pepper: Buffer;
   clock: Clock;
   config: Config;
   options: OpenInstanceOptions;
-}): { keys: KeyService; tokens: TokenService; projects: ProjectService } {
-  const { store, pepper, clock, config, options } = input;
+}): Services {
+  const { stores, kms, pepper, clock, config, options } = input;
+  const store = stores.keys;
   const onError =
     options.onUsageWriteError === undefined ? {} : { onUsageWriteError: options.onUsageWriteError };
   const projects = new ProjectService({
     store,
     clock,
     defaultProjectId: () => store.readInstanceSetting(DEFAULT_PROJECT_SETTING),
+    policyCacheTtlMs: config.cacheTtlMs,
   });
+  const deliveries = new WebhookDeliveryWorker({
+    store: stores.webhooks,
+    kms,
+    clock,
+    concurrency: config.webhookConcurrency,
+    timeoutMs: config.webhookTimeoutMs,
+    pollIntervalMs: config.webhookPollIntervalMs,
+    schedule: {
+      firstDelayMs: config.webhookFirstRetryMs,
+      maxDelayMs: Math.max(config.webhookFirstRetryMs, 3_600_000),
+      giveUpAfterMs: config.webhookRetryWindowMs,
+    },
+    userAgent: WEBHOOK_USER_AGENT,
+    ...(options.random === undefined ? {} : { random: options.random }),
+    ...(options.onDeliveryError === undefined ? {} : { onError: options.onDeliveryError }),
+  });
+  const onEvents = () => deliveries.wake();
   const cache = { cacheMaxEntries: config.cacheMaxEntries, cacheTtlMs: config.cacheTtlMs };
+  const keys = new KeyService({
+    store,
+    projects,
+    pepper,
+    clock,
+    keyBytes: config.keyBytes,
+    onEvents,
+    ...cache,
+    ...onError,
+  });
+  const scheduler = new LifecycleScheduler({
+    keys: store,
+    lifecycle: stores.lifecycle,
+    webhooks: stores.webhooks,
+    clock,
+    policiesFor: (project) => parseKeyPolicies(project.policies),
+    intervalMs: config.schedulerIntervalMs,
+    eventRetentionMs: config.eventRetentionMs,
+    expiredLookbackMs: 7 * 86_400_000,
+    onRevoked: (key) => keys.forgetCached(key.id),
+    onEvents,
+    ...(options.onSchedulerRun === undefined ? {} : { onRun: options.onSchedulerRun }),
+    ...(options.onSchedulerError === undefined ? {} : { onError: options.onSchedulerError }),
+  });
   return {
     projects,
-    keys: new KeyService({ store, projects, pepper, clock, keyBytes: config.keyBytes, ...cache, ...onError }),
+    keys,
     tokens: new TokenService({ store, projects, pepper, clock, ...cache, ...onError }),
+    webhooks: new WebhookService({
+      store: stores.webhooks,
+      projects,
+      kms,
+      clock,
+      allowInsecureHttp: config.webhookAllowInsecureHttp,
+      onEvents,
+    }),
+    scheduler,
+    deliveries,
   };
 }
 
@@ -127,6 +220,7 @@ async function initializeOrUnseal(
       id: newId("proj", { now }),
       name: "default",
       keyPrefix: DEFAULT_KEY_PREFIX,
+      policies: {},
       createdAt: now,
     },
     rootToken: root.newToken,

@@ -6,7 +6,7 @@ import { parseConfig } from "../config.js";
 import { type Instance, openInstance } from "../instance.js";
 import { LocalKms } from "../kms/local-kms.js";
 import { createLogger, REDACTED_PATHS } from "../logger.js";
-import { SqliteKeyStore } from "../store/sqlite-key-store.js";
+import { openSqliteStores } from "../store/sqlite-stores.js";
 import { createApp, type KeywardApp } from "./app.js";
 
 /** Every line the logger wrote, as text. */
@@ -20,7 +20,7 @@ beforeAll(async () => {
   instance = await openInstance({
     config,
     clock: new ManualClock(),
-    store: new SqliteKeyStore({ path: ":memory:" }),
+    stores: openSqliteStores({ path: ":memory:" }),
     kms: new LocalKms(randomBytes(32)),
   });
   rootToken = instance.rootToken ?? "";

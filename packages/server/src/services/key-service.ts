@@ -1,11 +1,18 @@
 import { digestKey, digestsEqual } from "@keyward/core/digest-key.js";
 import { newId } from "@keyward/core/ids.js";
 import { generateKey, keyStart, parseKey } from "@keyward/core/key-format.js";
+import {
+  defaultExpiry,
+  type KeyPolicies,
+  isRotationDue,
+  latestAllowedExpiry,
+} from "@keyward/core/key-policies.js";
 import type { KeyRecord } from "@keyward/core/key-record.js";
-import { KeywardError } from "@keyward/core/keyward-error.js";
+import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
 import { decideVerification, type VerificationCode } from "@keyward/core/verification.js";
+import { keyEvent } from "../events/key-events.js";
 import type { KeyStore } from "../store/key-store.js";
-import type { KeyPatch } from "../store/records.js";
+import type { KeyPatch, NewEvent } from "../store/records.js";
 import type { Clock } from "./clock.js";
 import { DigestCache } from "./digest-cache.js";
 import { checkKeyFields, throwIfInvalid } from "./key-input-rules.js";
@@ -28,6 +35,19 @@ export interface CreateKeyInput {
 /** What a caller may change on a key. */
 export type UpdateKeyInput = KeyPatch;
 
+/** A key as services return it: the record plus what the project's policies say about it now. */
+export interface KeyView extends KeyRecord {
+  /** True when the key is older than the project's `rotationPeriod` and has not been rotated. */
+  rotationDue: boolean;
+}
+
+/** Default overlap of a rotation: the old key keeps working this long. */
+export const DEFAULT_GRACE_PERIOD_SECONDS = 86_400;
+/** Longest overlap a rotation may ask for: 30 days. */
+export const MAX_GRACE_PERIOD_SECONDS = 30 * 86_400;
+/** Keys revoked per transaction by a bulk revocation. */
+const BULK_REVOKE_BATCH = 500;
+
 /** A verification request. The key is only ever held in memory for the duration of the call. */
 export interface VerifyKeyInput {
   key: string;
@@ -39,8 +59,10 @@ export interface VerifyKeyInput {
 export interface VerifyKeyResult {
   valid: boolean;
   code: VerificationCode;
-  key?: KeyRecord;
+  key?: KeyView;
   missingScopes?: string[];
+  /** Set while a rotated key is in its grace window: use `replacedBy` before `expiresAt`. */
+  rotation?: { replacedBy: string; expiresAt: number };
 }
 
 /** Options for {@link KeyService}. */
@@ -54,6 +76,8 @@ export interface KeyServiceOptions {
   cacheTtlMs: number;
   randomBytes?: (size: number) => Buffer;
   onUsageWriteError?(error: unknown): void;
+  /** Called after a change wrote events, so the webhook worker can deliver them without waiting for its poll. */
+  onEvents?(): void;
 }
 
 /** Issues, lists, changes, revokes and verifies API keys. The only way routes and commands reach keys. */
@@ -76,7 +100,7 @@ export class KeyService {
   }
 
   /** Creates a key and returns its plaintext, which is never stored and never shown again. */
-  async createKey(principal: Principal, input: CreateKeyInput): Promise<{ key: string; record: KeyRecord }> {
+  async createKey(principal: Principal, input: CreateKeyInput): Promise<{ key: string; record: KeyView }> {
     requirePermission(principal, "keys:create");
     const project = await this.#options.projects.resolveProject(principal, input.projectId);
     const now = this.#options.clock.now();
@@ -85,81 +109,201 @@ export class KeyService {
       errors.push({ pointer: "/expiresAt", detail: "expiresAt must be in the future." });
     }
     throwIfInvalid(errors);
+    const policies = await this.#options.projects.policiesFor(project.id);
+    const expiresAt = defaultExpiry(now, input.expiresAt, policies);
+    checkMaxLifetime(expiresAt, now, policies);
 
-    const random = this.#options.randomBytes;
-    const key = generateKey({
-      prefix: project.keyPrefix,
-      bytes: this.#options.keyBytes,
-      ...(random === undefined ? {} : { randomBytes: random }),
-    });
-    const record: KeyRecord = {
-      id: newId("key", { now, ...(random === undefined ? {} : { randomBytes: random }) }),
+    const { key, record } = this.#newKey({
       projectId: project.id,
-      name: input.name ?? null,
-      ownerId: input.ownerId ?? null,
-      start: keyStart(key),
-      scopes: dedupe(input.scopes ?? []),
-      meta: input.meta ?? {},
-      createdAt: now,
-      updatedAt: now,
-      expiresAt: input.expiresAt ?? null,
-      enabled: input.enabled ?? true,
-      revokedAt: null,
-      revokedReason: null,
-      lastUsedAt: null,
-    };
-    await this.#options.store.createKey({ record, digest: digestKey(key, this.#options.pepper) });
-    return { key, record };
+      keyPrefix: project.keyPrefix,
+      now,
+      fields: {
+        name: input.name ?? null,
+        ownerId: input.ownerId ?? null,
+        scopes: dedupe(input.scopes ?? []),
+        meta: input.meta ?? {},
+        expiresAt,
+        enabled: input.enabled ?? true,
+        replaces: null,
+      },
+    });
+    await this.#options.store.createKey({ record, digest: digestKey(key, this.#options.pepper) }, [
+      keyEvent("key.created", record, now),
+    ]);
+    this.#options.onEvents?.();
+    return { key, record: this.#view(record, policies, now) };
   }
 
   /** The key with this id, if the principal may see it; NOT_FOUND otherwise (a hidden key looks absent). */
-  async getKey(principal: Principal, id: string): Promise<KeyRecord> {
+  async getKey(principal: Principal, id: string): Promise<KeyView> {
     requirePermission(principal, "keys:read");
-    return this.#findVisible(principal, id);
+    return this.#viewOf(await this.#findVisible(principal, id));
   }
 
   /** Keys in creation order, filtered by project and owner, one page at a time. */
   async listKeys(
     principal: Principal,
     query: { projectId?: string; ownerId?: string; limit?: number; cursor?: string },
-  ): Promise<Page<KeyRecord>> {
+  ): Promise<Page<KeyView>> {
     requirePermission(principal, "keys:read");
     let projectIds: readonly string[] | null = principal.projectIds;
     if (query.projectId !== undefined) {
       projectIds = canAccessProject(principal, query.projectId) ? [query.projectId] : [];
     }
-    return listPage(query.limit, query.cursor, (page) =>
+    const page = await listPage(query.limit, query.cursor, (page) =>
       this.#options.store.listKeys({
         projectIds,
         ...(query.ownerId === undefined ? {} : { ownerId: query.ownerId }),
         ...page,
       }),
     );
+    const items: KeyView[] = [];
+    for (const key of page.items) items.push(await this.#viewOf(key));
+    return { items, nextCursor: page.nextCursor };
   }
 
   /** Changes a key; the change applies to this process's next verification at once. */
-  async updateKey(principal: Principal, id: string, patch: UpdateKeyInput): Promise<KeyRecord> {
+  async updateKey(principal: Principal, id: string, patch: UpdateKeyInput): Promise<KeyView> {
     requirePermission(principal, "keys:update");
     const existing = await this.#findVisible(principal, id);
     if (existing.revokedAt !== null) {
       throw new KeywardError("CONFLICT", "A revoked key cannot be changed.");
     }
     throwIfInvalid(checkKeyFields(patch));
+    const policies = await this.#options.projects.policiesFor(existing.projectId);
+    if (patch.expiresAt !== undefined) checkMaxLifetime(patch.expiresAt, existing.createdAt, policies);
     const normalized = patch.scopes === undefined ? patch : { ...patch, scopes: dedupe(patch.scopes) };
-    const updated = await this.#options.store.updateKey(id, normalized, this.#options.clock.now());
+    const now = this.#options.clock.now();
+    const updated = await this.#options.store.updateKey(id, normalized, now, (key) => [
+      keyEvent("key.updated", key, now),
+    ]);
     this.#cache.deleteById(id);
     if (updated === null) throw notFound();
-    return updated;
+    this.#options.onEvents?.();
+    return this.#view(updated, policies, now);
   }
 
   /** Revokes a key for good; revoking again returns the record unchanged. */
-  async revokeKey(principal: Principal, id: string, reason: string | null): Promise<KeyRecord> {
+  async revokeKey(principal: Principal, id: string, reason: string | null): Promise<KeyView> {
     requirePermission(principal, "keys:revoke");
     await this.#findVisible(principal, id);
-    const revoked = await this.#options.store.revokeKey(id, reason, this.#options.clock.now());
+    const now = this.#options.clock.now();
+    const revoked = await this.#options.store.revokeKey(id, reason, now, (key) => [
+      keyEvent("key.revoked", key, now),
+    ]);
     this.#cache.deleteById(id);
     if (revoked === null) throw notFound();
-    return revoked;
+    this.#options.onEvents?.();
+    return this.#viewOf(revoked);
+  }
+
+  /**
+   * Revokes every unrevoked key of an owner or of a project (or of an owner within a project) that the
+   * principal can see, in batches; returns how many it revoked.
+   */
+  async revokeKeys(
+    principal: Principal,
+    input: { projectId?: string; ownerId?: string; reason?: string | null },
+  ): Promise<{ revoked: number }> {
+    requirePermission(principal, "keys:revoke");
+    if (input.projectId === undefined && input.ownerId === undefined) {
+      throw invalidField("/", "must name an ownerId or a projectId");
+    }
+    let projectIds = principal.projectIds;
+    if (input.projectId !== undefined) {
+      projectIds = [(await this.#options.projects.resolveProject(principal, input.projectId)).id];
+    }
+    let revoked = 0;
+    for (;;) {
+      const now = this.#options.clock.now();
+      const batch = await this.#options.store.revokeKeys(
+        {
+          projectIds,
+          ...(input.ownerId === undefined ? {} : { ownerId: input.ownerId }),
+          reason: input.reason ?? null,
+          nowMs: now,
+          limit: BULK_REVOKE_BATCH,
+        },
+        (key) => [keyEvent("key.revoked", key, now)],
+      );
+      for (const key of batch) this.#cache.deleteById(key.id);
+      revoked += batch.length;
+      if (batch.length > 0) this.#options.onEvents?.();
+      if (batch.length < BULK_REVOKE_BATCH) return { revoked };
+    }
+  }
+
+  /**
+   * Replaces a key with a new one that has the same project, owner, name, scopes, meta, enabled state and
+   * lifetime; the old key keeps working for `gracePeriodSeconds` (or until its own expiry, if sooner). Returns
+   * the new key's plaintext once.
+   */
+  async rotateKey(
+    principal: Principal,
+    id: string,
+    input: { gracePeriodSeconds?: number },
+  ): Promise<{ key: string; record: KeyView; previous: KeyView }> {
+    requirePermission(principal, "keys:rotate");
+    const grace = input.gracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS;
+    if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_PERIOD_SECONDS) {
+      throw invalidField(
+        "/gracePeriodSeconds",
+        `must be an integer from 0 to ${MAX_GRACE_PERIOD_SECONDS} (30 days)`,
+      );
+    }
+    const old = await this.#findVisible(principal, id);
+    refuseRotation(old);
+    const project = await this.#options.projects.resolveProject(principal, old.projectId);
+    const policies = await this.#options.projects.policiesFor(project.id);
+    const now = this.#options.clock.now();
+    // The replacement lives as long as the old key was meant to, within the project's maximum.
+    const lifetime = old.expiresAt === null ? null : Math.max(old.expiresAt - old.createdAt, 1);
+    let expiresAt = defaultExpiry(now, lifetime === null ? undefined : now + lifetime, policies);
+    const latest = latestAllowedExpiry(now, policies);
+    if (latest !== null && (expiresAt === null || expiresAt > latest)) expiresAt = latest;
+    const { key, record } = this.#newKey({
+      projectId: project.id,
+      keyPrefix: project.keyPrefix,
+      now,
+      fields: {
+        name: old.name,
+        ownerId: old.ownerId,
+        scopes: old.scopes,
+        meta: old.meta,
+        expiresAt,
+        enabled: old.enabled,
+        replaces: old.id,
+      },
+    });
+    const graceEndsAt = now + grace * 1000;
+    const result = await this.#options.store.rotateKey(
+      {
+        oldId: old.id,
+        replacement: { record, digest: digestKey(key, this.#options.pepper) },
+        oldExpiresAt: graceEndsAt,
+        nowMs: now,
+      },
+      (previous, replacement) => [
+        keyEvent("key.created", replacement, now),
+        keyEvent("key.rotated", previous, now, { replacedBy: replacement.id, graceEndsAt: iso(graceEndsAt) }),
+      ],
+    );
+    this.#cache.deleteById(old.id);
+    // Another request may have revoked or rotated the key since it was read above.
+    switch (result.outcome) {
+      case "not_found":
+        throw notFound();
+      case "revoked":
+        throw cannotRotateRevoked();
+      case "already_rotated":
+        throw alreadyRotated();
+    }
+    this.#options.onEvents?.();
+    return {
+      key,
+      record: this.#view(result.replacement, policies, now),
+      previous: this.#view(result.old, policies, now),
+    };
   }
 
   /**
@@ -175,12 +319,59 @@ export class KeyService {
     const decision = decideVerification(key, input.scopes === undefined ? {} : { scopes: input.scopes }, now);
     if (key === null) return { valid: false, code: decision.code };
     if (decision.valid) this.usage.record(key.id, now);
+    const policies = await this.#options.projects.policiesFor(key.projectId);
     return {
       valid: decision.valid,
       code: decision.code,
-      key,
+      key: this.#view(key, policies, now),
       ...(decision.missingScopes === undefined ? {} : { missingScopes: decision.missingScopes }),
+      ...(decision.valid && key.replacedBy !== null && key.expiresAt !== null
+        ? { rotation: { replacedBy: key.replacedBy, expiresAt: key.expiresAt } }
+        : {}),
     };
+  }
+
+  /** Drops a key from this process's verification cache (it was changed by something other than this service). */
+  forgetCached(id: string): void {
+    this.#cache.deleteById(id);
+  }
+
+  #newKey(input: {
+    projectId: string;
+    keyPrefix: string;
+    now: number;
+    fields: Pick<
+      KeyRecord,
+      "name" | "ownerId" | "scopes" | "meta" | "expiresAt" | "enabled" | "replaces"
+    >;
+  }): { key: string; record: KeyRecord } {
+    const random = this.#options.randomBytes;
+    const key = generateKey({
+      prefix: input.keyPrefix,
+      bytes: this.#options.keyBytes,
+      ...(random === undefined ? {} : { randomBytes: random }),
+    });
+    const record: KeyRecord = {
+      id: newId("key", { now: input.now, ...(random === undefined ? {} : { randomBytes: random }) }),
+      projectId: input.projectId,
+      start: keyStart(key),
+      ...input.fields,
+      createdAt: input.now,
+      updatedAt: input.now,
+      revokedAt: null,
+      revokedReason: null,
+      lastUsedAt: null,
+      replacedBy: null,
+    };
+    return { key, record };
+  }
+
+  #view(key: KeyRecord, policies: KeyPolicies, now: number): KeyView {
+    return { ...key, rotationDue: isRotationDue(key, policies, now) };
+  }
+
+  async #viewOf(key: KeyRecord): Promise<KeyView> {
+    return this.#view(key, await this.#options.projects.policiesFor(key.projectId), this.#options.clock.now());
   }
 
   async #lookup(key: string): Promise<KeyRecord | null> {
@@ -203,6 +394,40 @@ export class KeyService {
 
 function notFound(): KeywardError {
   return new KeywardError("NOT_FOUND", "No key has this id.");
+}
+
+/** Throws when a key cannot be rotated: revoked, or rotated already (its replacement is the one to rotate). */
+function refuseRotation(key: Pick<KeyRecord, "revokedAt" | "replacedBy">): void {
+  if (key.revokedAt !== null) throw cannotRotateRevoked();
+  if (key.replacedBy !== null) throw alreadyRotated();
+}
+
+function cannotRotateRevoked(): KeywardError {
+  return new KeywardError("CONFLICT", "A revoked key cannot be rotated.");
+}
+
+function alreadyRotated(): KeywardError {
+  return new KeywardError(
+    "KEY_ALREADY_ROTATED",
+    "This key has already been rotated; rotate its replacement (replacedBy) instead.",
+  );
+}
+
+/** Throws POLICY_VIOLATION when an expiry breaks the project's maxLifetime for a key created at `createdAt`. */
+function checkMaxLifetime(expiresAt: number | null, createdAt: number, policies: KeyPolicies): void {
+  const latest = latestAllowedExpiry(createdAt, policies);
+  if (latest === null) return;
+  if (expiresAt === null || expiresAt > latest) {
+    const detail =
+      expiresAt === null
+        ? "The project's maxLifetime policy requires every key to expire; expiresAt cannot be null."
+        : `The project's maxLifetime policy allows expiresAt up to ${iso(latest)} for this key.`;
+    throw new KeywardError("POLICY_VIOLATION", detail, { errors: [{ pointer: "/expiresAt", detail }] });
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }
 
 function dedupe(values: readonly string[]): string[] {

@@ -1,5 +1,11 @@
 import { newId } from "@keyward/core/ids.js";
 import { DEFAULT_KEY_PREFIX, isValidKeyPrefix, KEY_PREFIX_PATTERN } from "@keyward/core/key-format.js";
+import {
+  KEY_POLICY_NAMES,
+  type KeyPolicies,
+  type KeyPolicySettings,
+  parseKeyPolicies,
+} from "@keyward/core/key-policies.js";
 import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { ProjectRecord } from "../store/records.js";
@@ -13,11 +19,20 @@ export interface ProjectServiceOptions {
   clock: Clock;
   /** The project keys go to when a request names none. */
   defaultProjectId: () => Promise<string | null>;
+  /** How long a project's parsed policies are reused before they are read again (other processes' changes). */
+  policyCacheTtlMs?: number;
+}
+
+/** A change to a project: a new name, and policies to set (a duration) or remove (null); absent ones stay. */
+export interface UpdateProjectInput {
+  name?: string;
+  policies?: Partial<Record<(typeof KEY_POLICY_NAMES)[number], string | null>>;
 }
 
 /** Creates and lists projects, and resolves which project a request means. */
 export class ProjectService {
   readonly #options: ProjectServiceOptions;
+  readonly #policies = new Map<string, { policies: KeyPolicies; readAt: number }>();
 
   constructor(options: ProjectServiceOptions) {
     this.#options = options;
@@ -41,10 +56,52 @@ export class ProjectService {
       id: newId("proj", { now }),
       name: input.name,
       keyPrefix,
+      policies: {},
       createdAt: now,
     };
     await this.#options.store.createProject(project);
     return project;
+  }
+
+  /** Renames a project or changes its key policies; every policy given is validated before anything changes. */
+  async updateProject(principal: Principal, id: string, input: UpdateProjectInput): Promise<ProjectRecord> {
+    requirePermission(principal, "projects:write");
+    const existing = await this.getProject(principal, id);
+    let policies: KeyPolicySettings | undefined;
+    if (input.policies !== undefined) {
+      const merged: KeyPolicySettings = { ...existing.policies };
+      for (const name of KEY_POLICY_NAMES) {
+        const value = input.policies[name];
+        if (value === null) delete merged[name];
+        else if (value !== undefined) merged[name] = value;
+      }
+      parseKeyPolicies(merged);
+      policies = merged;
+    }
+    const updated = await this.#options.store.updateProject(id, {
+      ...(input.name === undefined ? {} : { name: input.name }),
+      ...(policies === undefined ? {} : { policies }),
+    });
+    this.#policies.delete(id);
+    if (updated === null) throw notFound();
+    return updated;
+  }
+
+  /**
+   * The parsed policies of a project, cached for `policyCacheTtlMs` (verification asks on every call). An
+   * unknown project has no policies. A stored policy that no longer parses is ignored rather than failing every
+   * verification of the project.
+   */
+  async policiesFor(projectId: string): Promise<KeyPolicies> {
+    const now = this.#options.clock.now();
+    const cached = this.#policies.get(projectId);
+    if (cached !== undefined && now - cached.readAt < (this.#options.policyCacheTtlMs ?? 10_000)) {
+      return cached.policies;
+    }
+    const project = await this.#options.store.findProject(projectId);
+    const policies = safeParsePolicies(project?.policies ?? {});
+    this.#policies.set(projectId, { policies, readAt: now });
+    return policies;
   }
 
   async getProject(principal: Principal, id: string): Promise<ProjectRecord> {
@@ -87,6 +144,14 @@ export class ProjectService {
   async allExist(ids: readonly string[]): Promise<boolean> {
     for (const id of ids) if ((await this.#options.store.findProject(id)) === null) return false;
     return true;
+  }
+}
+
+function safeParsePolicies(settings: KeyPolicySettings): KeyPolicies {
+  try {
+    return parseKeyPolicies(settings);
+  } catch {
+    return parseKeyPolicies({});
   }
 }
 

@@ -50,7 +50,14 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<Ke
 
     function makeProject(overrides: Partial<ProjectRecord> = {}): ProjectRecord {
       const now = nextTime();
-      return { id: newId("proj", { now }), name: "acme", keyPrefix: "acme", createdAt: now, ...overrides };
+      return {
+        id: newId("proj", { now }),
+        name: "acme",
+        keyPrefix: "acme",
+        policies: {},
+        createdAt: now,
+        ...overrides,
+      };
     }
 
     async function createProject(overrides: Partial<ProjectRecord> = {}): Promise<ProjectRecord> {
@@ -77,6 +84,8 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<Ke
         revokedAt: null,
         revokedReason: null,
         lastUsedAt: null,
+        replacedBy: null,
+        replaces: null,
         ...overrides,
       };
       return { key, record, digest: digestKey(key, pepper) };

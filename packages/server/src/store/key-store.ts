@@ -1,12 +1,18 @@
 import type { KeyRecord } from "@keyward/core/key-record.js";
 import type {
   BootstrapSeed,
+  BulkRevocation,
+  EventsFor,
   KeyPatch,
+  KeyRotation,
   KeyQuery,
+  NewEvent,
   NewKey,
   NewToken,
   PageQuery,
+  ProjectPatch,
   ProjectRecord,
+  RotationOutcome,
   TokenRecord,
   UsageEntry,
   WithDigest,
@@ -21,6 +27,9 @@ export const DEFAULT_PROJECT_SETTING = "default_project_id";
  * Where keys, tokens and projects live. Speaks in domain verbs; every implementation passes the one conformance
  * suite (`key-store.conformance.ts`). Driver errors are translated here: unique violations become CONFLICT,
  * lost connections STORE_UNAVAILABLE (retryable).
+ *
+ * Every change that takes `events` writes them to the event outbox (and fans them out to the project's
+ * subscribed webhooks) in the same transaction as the change, so an event exists exactly when its change does.
  */
 export interface KeyStore {
   /** Applies pending schema migrations; safe to call on every start. */
@@ -36,17 +45,45 @@ export interface KeyStore {
   createProject(project: ProjectRecord): Promise<void>;
   findProject(id: string): Promise<ProjectRecord | null>;
   listProjects(query: PageQuery): Promise<ProjectRecord[]>;
+  /** Applies the patch and returns the new record, or null when no project has that id. */
+  updateProject(id: string, patch: ProjectPatch): Promise<ProjectRecord | null>;
 
-  createKey(key: NewKey): Promise<void>;
+  createKey(key: NewKey, events?: readonly NewEvent[]): Promise<void>;
   findKey(id: string): Promise<KeyRecord | null>;
   /** Looks a key up by the HMAC digest of its plaintext (an indexed lookup). */
   findKeyByDigest(digest: Buffer): Promise<WithDigest<KeyRecord> | null>;
   /** Keys in id order (creation order), at most `limit`. */
   listKeys(query: KeyQuery): Promise<KeyRecord[]>;
   /** Applies the patch and returns the new record, or null when no key has that id. */
-  updateKey(id: string, patch: KeyPatch, nowMs: number): Promise<KeyRecord | null>;
-  /** Revokes once: a key already revoked keeps its first revocation. Null when no key has that id. */
-  revokeKey(id: string, reason: string | null, nowMs: number): Promise<KeyRecord | null>;
+  updateKey(
+    id: string,
+    patch: KeyPatch,
+    nowMs: number,
+    eventsFor?: EventsFor<KeyRecord>,
+  ): Promise<KeyRecord | null>;
+  /**
+   * Revokes once: a key already revoked keeps its first revocation, and only the call that revoked it writes
+   * events. Null when no key has that id.
+   */
+  revokeKey(
+    id: string,
+    reason: string | null,
+    nowMs: number,
+    eventsFor?: EventsFor<KeyRecord>,
+  ): Promise<KeyRecord | null>;
+  /**
+   * Revokes up to `limit` unrevoked keys matching the filters, each with its events, in one transaction;
+   * returns the keys it revoked (fewer than `limit` means none are left).
+   */
+  revokeKeys(revocation: BulkRevocation, eventsFor?: EventsFor<KeyRecord>): Promise<KeyRecord[]>;
+  /**
+   * Inserts the replacement and points the two keys at each other in one transaction. Only an unrevoked key
+   * that has not been rotated yet can be rotated, so two concurrent rotations cannot both succeed.
+   */
+  rotateKey(
+    rotation: KeyRotation,
+    eventsFor?: (old: KeyRecord, replacement: KeyRecord) => NewEvent[],
+  ): Promise<RotationOutcome>;
   /** Adds batched usage: `lastUsedAt` only moves forward, counts add up. Unknown ids are ignored. */
   recordKeyUsage(entries: readonly UsageEntry[]): Promise<void>;
 

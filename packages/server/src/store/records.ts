@@ -1,12 +1,37 @@
 import type { KeyRecord } from "@keyward/core/key-record.js";
+import type { KeyPolicySettings } from "@keyward/core/key-policies.js";
 
-/** A project groups keys and gives them their prefix. Times are epoch milliseconds. */
+/** A project groups keys, gives them their prefix and holds their lifecycle policies. Times are epoch ms. */
 export interface ProjectRecord {
   id: string;
   name: string;
   keyPrefix: string;
+  /** Lifecycle policies as ISO 8601 durations; `{}` when the project has none. */
+  policies: KeyPolicySettings;
   createdAt: number;
 }
+
+/** The fields of a project an update may change; absent fields stay as they are. */
+export interface ProjectPatch {
+  name?: string;
+  policies?: KeyPolicySettings;
+}
+
+/**
+ * Something that happened, written to the event outbox in the same transaction as the change that caused it.
+ * `payload` is the JSON body webhooks receive; it never holds key material.
+ */
+export interface NewEvent {
+  id: string;
+  projectId: string;
+  type: string;
+  keyId: string | null;
+  payload: string;
+  createdAt: number;
+}
+
+/** Builds the events of a change from the record the change produced, inside the change's transaction. */
+export type EventsFor<T> = (record: T) => NewEvent[];
 
 /** An admin API token as the API shows it: never the digest, never the token. */
 export interface TokenRecord {
@@ -43,6 +68,32 @@ export interface KeyPatch {
   meta?: Record<string, unknown>;
   expiresAt?: number | null;
   enabled?: boolean;
+}
+
+/** A rotation: the replacement key to insert and when the old key stops working. */
+export interface KeyRotation {
+  oldId: string;
+  /** The new key; its record's `replaces` is `oldId`. */
+  replacement: NewKey;
+  /** The old key expires then, or at its own expiry if that is sooner. */
+  oldExpiresAt: number;
+  nowMs: number;
+}
+
+/** What a rotation did: both records when it happened, or why it did not. */
+export type RotationOutcome =
+  | { outcome: "rotated"; old: KeyRecord; replacement: KeyRecord }
+  | { outcome: "not_found" | "revoked" | "already_rotated" };
+
+/** Which keys a bulk revocation takes: every unrevoked key matching all the given filters. */
+export interface BulkRevocation {
+  /** Only keys of these projects; null for every project. */
+  projectIds: readonly string[] | null;
+  ownerId?: string;
+  reason: string | null;
+  nowMs: number;
+  /** At most this many keys per call, so one transaction stays short; call again until fewer come back. */
+  limit: number;
 }
 
 /** Filters and paging for listing keys; `after` is the last id of the previous page. */

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectKeywardError } from "../../test/support/expect-keyward-error.js";
 import { describeKeyStoreConformance } from "./key-store.conformance.js";
 import { SqliteKeyStore } from "./sqlite-key-store.js";
+import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
 
 const tempDirs: string[] = [];
 
@@ -64,7 +65,7 @@ describe("SqliteKeyStore on a file", () => {
   it("two stores on one file see each other's writes", async () => {
     const a = await openStore();
     const b = await openStore();
-    const project = { id: newId("proj"), name: "shared", keyPrefix: "kw", createdAt: T0 };
+    const project = { id: newId("proj"), name: "shared", keyPrefix: "kw", policies: {}, createdAt: T0 };
     await a.createProject(project);
     expect(await b.findProject(project.id)).toEqual(project);
 
@@ -86,6 +87,8 @@ describe("SqliteKeyStore on a file", () => {
         revokedAt: null,
         revokedReason: null,
         lastUsedAt: null,
+        replacedBy: null,
+        replaces: null,
       },
     });
     const seen = await a.findKeyByDigest(digest);
@@ -108,12 +111,12 @@ describe("SqliteKeyStore on a file", () => {
     }
   });
 
-  it("records migration version 1 in schema_migrations, once, however often migrate() runs", async () => {
+  it("records every migration in schema_migrations, once, however often migrate() runs", async () => {
     const store = await openStore();
     await store.migrate();
     await (await openStore()).migrate();
     const rows = inspect().prepare("SELECT version, name FROM schema_migrations ORDER BY version").all();
-    expect(rows).toEqual([{ version: 1, name: "foundation" }]);
+    expect(rows).toEqual(SQLITE_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
   });
 
   it("creates missing parent directories for the database file", async () => {

@@ -1,34 +1,29 @@
-import { closeSync, mkdirSync, openSync } from "node:fs";
-import { dirname } from "node:path";
+import type { KeyPolicySettings } from "@keyward/core/key-policies.js";
 import type { KeyRecord } from "@keyward/core/key-record.js";
-import { KeywardError } from "@keyward/core/keyward-error.js";
-import Database from "better-sqlite3";
 import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./key-store.js";
 import type {
   BootstrapSeed,
+  BulkRevocation,
+  EventsFor,
   KeyPatch,
+  KeyRotation,
   KeyQuery,
+  NewEvent,
   NewKey,
   NewToken,
   PageQuery,
+  ProjectPatch,
   ProjectRecord,
+  RotationOutcome,
   TokenRecord,
   UsageEntry,
   WithDigest,
 } from "./records.js";
-import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
+import { SqliteDatabase, type SqliteDatabaseOptions, translate } from "./sqlite-database.js";
+import { insertEvents } from "./sqlite-event-outbox.js";
 
-/** Options for {@link SqliteKeyStore}. */
-export interface SqliteKeyStoreOptions {
-  /** Database file path, or `:memory:`. */
-  path: string;
-  /** SQLite page cache in MiB (SQLite's default is 2 MiB; a million keys take ~400 MiB on disk). */
-  cacheSizeMiB?: number;
-  /** Bytes of the file SQLite may read through mmap, in MiB (address space, not resident memory); 0 disables. */
-  mmapSizeMiB?: number;
-}
-
-interface KeyRow {
+/** A row of `keys` joined with its usage. */
+export interface KeyRow {
   id: string;
   project_id: string;
   digest: Buffer;
@@ -43,6 +38,8 @@ interface KeyRow {
   enabled: number;
   revoked_at: number | null;
   revoked_reason: string | null;
+  replaced_by: string | null;
+  replaces: string | null;
   last_used_at: number | null;
 }
 
@@ -63,6 +60,7 @@ interface ProjectRow {
   id: string;
   name: string;
   key_prefix: string;
+  policies: string;
   created_at: number;
 }
 
@@ -70,9 +68,9 @@ interface ProjectRow {
 const USAGE_CHUNK = 250;
 
 const KEY_COLUMNS =
-  "id, project_id, digest, start, name, owner_id, scopes, meta, created_at, updated_at, expires_at, enabled, revoked_at, revoked_reason";
+  "id, project_id, digest, start, name, owner_id, scopes, meta, created_at, updated_at, expires_at, enabled, revoked_at, revoked_reason, replaced_by, replaces";
 /** A key row with its usage, which lives in its own table. */
-const SELECT_KEYS = `SELECT ${KEY_COLUMNS.split(", ")
+export const SELECT_KEYS = `SELECT ${KEY_COLUMNS.split(", ")
   .map((c) => `k.${c}`)
   .join(", ")}, u.last_used_at FROM keys k LEFT JOIN key_usage u ON u.key_id = k.id`;
 const TOKEN_COLUMNS =
@@ -80,67 +78,33 @@ const TOKEN_COLUMNS =
 
 /** The embedded default {@link KeyStore}: one SQLite file in WAL mode, via better-sqlite3. */
 export class SqliteKeyStore implements KeyStore {
-  readonly #db: Database.Database;
-  readonly #statements = new Map<string, Database.Statement>();
+  readonly #database: SqliteDatabase;
 
-  constructor(options: SqliteKeyStoreOptions) {
-    if (options.path !== ":memory:") {
-      mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
-      // Create the file 0600 before SQLite does (it would use the umask); its -wal and -shm files copy this mode.
-      closeSync(openSync(options.path, "a", 0o600));
-    }
-    this.#db = translate(() => new Database(options.path));
-    this.#db.pragma("journal_mode = WAL");
-    // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
-    this.#db.pragma("synchronous = NORMAL");
-    this.#db.pragma("busy_timeout = 5000");
-    this.#db.pragma("foreign_keys = ON");
-    // Cache-miss verification is a random index probe into a large file: a bigger page cache and mmap reads
-    // roughly double its throughput at a million keys (docs/benchmarks.md).
-    this.#db.pragma(`cache_size = ${-1024 * Math.trunc(options.cacheSizeMiB ?? 64)}`);
-    this.#db.pragma(`mmap_size = ${1024 * 1024 * Math.trunc(options.mmapSizeMiB ?? 1024)}`);
+  /** Opens its own connection from options, or shares one with the other SQLite stores. */
+  constructor(database: SqliteDatabase | SqliteDatabaseOptions) {
+    this.#database = database instanceof SqliteDatabase ? database : new SqliteDatabase(database);
   }
 
   async migrate(): Promise<void> {
-    translate(() => {
-      this.#db.exec(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT",
-      );
-      const applyAll = this.#db.transaction(() => {
-        const applied = new Set(
-          (this.#db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map(
-            (r) => r.version,
-          ),
-        );
-        for (const migration of SQLITE_MIGRATIONS) {
-          if (applied.has(migration.version)) continue;
-          this.#db.exec(migration.sql);
-          this.#db
-            .prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
-            .run(migration.version, migration.name, Date.now());
-        }
-      });
-      // IMMEDIATE takes the write lock first, so two processes migrating at once run one after the other.
-      applyAll.immediate();
-    });
+    this.#database.migrate(Date.now());
   }
 
   async ping(): Promise<void> {
-    this.#run("SELECT 1", "get");
+    this.#database.run("SELECT 1", "get");
   }
 
   async close(): Promise<void> {
-    if (this.#db.open) this.#db.close();
+    this.#database.close();
   }
 
   async bootstrap(seed: BootstrapSeed): Promise<boolean> {
-    const write = this.#db.transaction((): boolean => {
-      const inserted = this.#statement(
+    const write = this.#database.db.transaction((): boolean => {
+      const inserted = this.#database.statement(
         "INSERT INTO instance_settings (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
       ).run(PEPPER_SETTING, seed.sealedPepper, seed.defaultProject.createdAt);
       if (inserted.changes === 0) return false;
       this.#insertProject(seed.defaultProject);
-      this.#statement("INSERT INTO instance_settings (name, value, created_at) VALUES (?, ?, ?)").run(
+      this.#database.statement("INSERT INTO instance_settings (name, value, created_at) VALUES (?, ?, ?)").run(
         DEFAULT_PROJECT_SETTING,
         seed.defaultProject.id,
         seed.defaultProject.createdAt,
@@ -152,7 +116,7 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async readInstanceSetting(name: string): Promise<string | null> {
-    const row = this.#run("SELECT value FROM instance_settings WHERE name = ?", "get", name) as
+    const row = this.#database.run("SELECT value FROM instance_settings WHERE name = ?", "get", name) as
       | { value: string }
       | undefined;
     return row?.value ?? null;
@@ -163,12 +127,12 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async findProject(id: string): Promise<ProjectRecord | null> {
-    const row = this.#run("SELECT * FROM projects WHERE id = ?", "get", id) as ProjectRow | undefined;
+    const row = this.#database.run("SELECT * FROM projects WHERE id = ?", "get", id) as ProjectRow | undefined;
     return row === undefined ? null : toProject(row);
   }
 
   async listProjects(query: PageQuery): Promise<ProjectRecord[]> {
-    const rows = this.#run(
+    const rows = this.#database.run(
       "SELECT * FROM projects WHERE id > ? ORDER BY id LIMIT ?",
       "all",
       query.after ?? "",
@@ -177,43 +141,35 @@ export class SqliteKeyStore implements KeyStore {
     return (rows as ProjectRow[]).map(toProject);
   }
 
-  async createKey(key: NewKey): Promise<void> {
-    const r = key.record;
-    const insert = this.#db.transaction(() => {
-      this.#statement(
-        `INSERT INTO keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        r.id,
-        r.projectId,
-        key.digest,
-        r.start,
-        r.name,
-        r.ownerId,
-        JSON.stringify(r.scopes),
-        JSON.stringify(r.meta),
-        r.createdAt,
-        r.updatedAt,
-        r.expiresAt,
-        r.enabled ? 1 : 0,
-        r.revokedAt,
-        r.revokedReason,
-      );
-      if (r.lastUsedAt !== null) {
-        this.#statement(
-          "INSERT INTO key_usage (key_id, last_used_at, verification_count) VALUES (?, ?, 0)",
-        ).run(r.id, r.lastUsedAt);
+  async updateProject(id: string, patch: ProjectPatch): Promise<ProjectRecord | null> {
+    const row = this.#database.write((): ProjectRow | undefined => {
+      if (patch.name !== undefined) {
+        this.#database.statement("UPDATE projects SET name = ? WHERE id = ?").run(patch.name, id);
       }
+      if (patch.policies !== undefined) {
+        this.#database
+          .statement("UPDATE projects SET policies = ? WHERE id = ?")
+          .run(JSON.stringify(patch.policies), id);
+      }
+      return this.#database.statement("SELECT * FROM projects WHERE id = ?").get(id) as ProjectRow | undefined;
     });
-    translate(() => insert());
+    return row === undefined ? null : toProject(row);
+  }
+
+  async createKey(key: NewKey, events: readonly NewEvent[] = []): Promise<void> {
+    this.#database.write(() => {
+      this.#insertKey(key);
+      insertEvents(this.#database, events);
+    });
   }
 
   async findKey(id: string): Promise<KeyRecord | null> {
-    const row = this.#run(`${SELECT_KEYS} WHERE k.id = ?`, "get", id) as KeyRow | undefined;
+    const row = this.#database.run(`${SELECT_KEYS} WHERE k.id = ?`, "get", id) as KeyRow | undefined;
     return row === undefined ? null : toKey(row);
   }
 
   async findKeyByDigest(digest: Buffer): Promise<WithDigest<KeyRecord> | null> {
-    const row = this.#run(`${SELECT_KEYS} WHERE k.digest = ?`, "get", digest) as KeyRow | undefined;
+    const row = this.#database.run(`${SELECT_KEYS} WHERE k.digest = ?`, "get", digest) as KeyRow | undefined;
     return row === undefined ? null : { record: toKey(row), digest: row.digest };
   }
 
@@ -231,10 +187,15 @@ export class SqliteKeyStore implements KeyStore {
     }
     params.push(query.limit);
     const sql = `${SELECT_KEYS} WHERE ${where.join(" AND ")} ORDER BY k.id LIMIT ?`;
-    return (this.#run(sql, "all", ...params) as KeyRow[]).map(toKey);
+    return (this.#database.run(sql, "all", ...params) as KeyRow[]).map(toKey);
   }
 
-  async updateKey(id: string, patch: KeyPatch, nowMs: number): Promise<KeyRecord | null> {
+  async updateKey(
+    id: string,
+    patch: KeyPatch,
+    nowMs: number,
+    eventsFor?: EventsFor<KeyRecord>,
+  ): Promise<KeyRecord | null> {
     const sets: string[] = ["updated_at = ?"];
     const params: unknown[] = [nowMs];
     const column = (name: string, value: unknown): void => {
@@ -249,26 +210,90 @@ export class SqliteKeyStore implements KeyStore {
     if (patch.enabled !== undefined) column("enabled", patch.enabled ? 1 : 0);
     params.push(id);
     const sql = `UPDATE keys SET ${sets.join(", ")} WHERE id = ?`;
-    // Update and read back in one transaction, so the returned record is exactly what this update left.
-    const updateAndRead = this.#db.transaction((): KeyRow | undefined => {
-      if (this.#statement(sql).run(...params).changes === 0) return undefined;
-      return this.#statement(`${SELECT_KEYS} WHERE k.id = ?`).get(id) as KeyRow | undefined;
+    // Update, read back and write events in one transaction: the record and events are exactly what it left.
+    return this.#database.write((): KeyRecord | null => {
+      if (this.#database.statement(sql).run(...params).changes === 0) return null;
+      const updated = this.#readKey(id);
+      if (updated !== null && eventsFor !== undefined) insertEvents(this.#database, eventsFor(updated));
+      return updated;
     });
-    const row = translate(() => updateAndRead());
-    return row === undefined ? null : toKey(row);
   }
 
-  async revokeKey(id: string, reason: string | null, nowMs: number): Promise<KeyRecord | null> {
-    // One statement, so a concurrent second revoke cannot overwrite the first one's time or reason.
-    this.#run(
-      "UPDATE keys SET revoked_at = ?, revoked_reason = ?, updated_at = ? WHERE id = ? AND revoked_at IS NULL",
-      "run",
-      nowMs,
-      reason,
-      nowMs,
-      id,
-    );
-    return this.findKey(id);
+  async revokeKey(
+    id: string,
+    reason: string | null,
+    nowMs: number,
+    eventsFor?: EventsFor<KeyRecord>,
+  ): Promise<KeyRecord | null> {
+    return this.#database.write((): KeyRecord | null => {
+      // The revoked_at IS NULL guard keeps the first revocation's time and reason, and its events the only ones.
+      const changed = this.#database
+        .statement(
+          "UPDATE keys SET revoked_at = ?, revoked_reason = ?, updated_at = ? WHERE id = ? AND revoked_at IS NULL",
+        )
+        .run(nowMs, reason, nowMs, id).changes;
+      const record = this.#readKey(id);
+      if (changed > 0 && record !== null && eventsFor !== undefined) {
+        insertEvents(this.#database, eventsFor(record));
+      }
+      return record;
+    });
+  }
+
+  async revokeKeys(revocation: BulkRevocation, eventsFor?: EventsFor<KeyRecord>): Promise<KeyRecord[]> {
+    const { projectIds, ownerId, reason, nowMs, limit } = revocation;
+    if (projectIds !== null && projectIds.length === 0) return [];
+    const where = ["revoked_at IS NULL"];
+    const params: unknown[] = [];
+    if (projectIds !== null) {
+      where.push(`project_id IN (${projectIds.map(() => "?").join(", ")})`);
+      params.push(...projectIds);
+    }
+    if (ownerId !== undefined) {
+      where.push("owner_id = ?");
+      params.push(ownerId);
+    }
+    const sql = `UPDATE keys SET revoked_at = ?, revoked_reason = ?, updated_at = ?
+      WHERE id IN (SELECT id FROM keys WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?) RETURNING id`;
+    return this.#database.write((): KeyRecord[] => {
+      const ids = this.#database.statement(sql).all(nowMs, reason, nowMs, ...params, limit) as { id: string }[];
+      const revoked: KeyRecord[] = [];
+      for (const { id } of ids) {
+        const record = this.#readKey(id);
+        if (record === null) continue;
+        revoked.push(record);
+        if (eventsFor !== undefined) insertEvents(this.#database, eventsFor(record));
+      }
+      return revoked;
+    });
+  }
+
+  async rotateKey(
+    rotation: KeyRotation,
+    eventsFor?: (old: KeyRecord, replacement: KeyRecord) => NewEvent[],
+  ): Promise<RotationOutcome> {
+    const { oldId, replacement, oldExpiresAt, nowMs } = rotation;
+    return this.#database.write((): RotationOutcome => {
+      // The guards make the check and the change one step: of two concurrent rotations only one matches.
+      const changed = this.#database
+        .statement(
+          `UPDATE keys SET replaced_by = ?, updated_at = ?,
+             expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at < ? THEN expires_at ELSE ? END
+           WHERE id = ? AND revoked_at IS NULL AND replaced_by IS NULL`,
+        )
+        .run(replacement.record.id, nowMs, oldExpiresAt, oldExpiresAt, oldId).changes;
+      if (changed === 0) {
+        const existing = this.#readKey(oldId);
+        if (existing === null) return { outcome: "not_found" };
+        return { outcome: existing.revokedAt !== null ? "revoked" : "already_rotated" };
+      }
+      this.#insertKey(replacement);
+      const old = this.#readKey(oldId);
+      const added = this.#readKey(replacement.record.id);
+      if (old === null || added === null) throw new Error("A rotated key vanished inside its transaction.");
+      if (eventsFor !== undefined) insertEvents(this.#database, eventsFor(old, added));
+      return { outcome: "rotated", old, replacement: added };
+    });
   }
 
   async recordKeyUsage(entries: readonly UsageEntry[]): Promise<void> {
@@ -286,21 +311,21 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async findToken(id: string): Promise<TokenRecord | null> {
-    const row = this.#run(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id = ?`, "get", id) as
+    const row = this.#database.run(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id = ?`, "get", id) as
       | TokenRow
       | undefined;
     return row === undefined ? null : toToken(row);
   }
 
   async findTokenByDigest(digest: Buffer): Promise<WithDigest<TokenRecord> | null> {
-    const row = this.#run(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE digest = ?`, "get", digest) as
+    const row = this.#database.run(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE digest = ?`, "get", digest) as
       | TokenRow
       | undefined;
     return row === undefined ? null : { record: toToken(row), digest: row.digest };
   }
 
   async listTokens(query: PageQuery): Promise<TokenRecord[]> {
-    const rows = this.#run(
+    const rows = this.#database.run(
       `SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id > ? ORDER BY id LIMIT ?`,
       "all",
       query.after ?? "",
@@ -310,7 +335,7 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async revokeToken(id: string, nowMs: number): Promise<TokenRecord | null> {
-    this.#run("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", "run", nowMs, id);
+    this.#database.run("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", "run", nowMs, id);
     return this.findToken(id);
   }
 
@@ -324,8 +349,8 @@ export class SqliteKeyStore implements KeyStore {
   /** Runs `sql` (parameters: lastUsedAt, count, id) for every entry, in small sorted transactions. */
   async #writeUsage(sql: string, entries: readonly UsageEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const statement = this.#statement(sql);
-    const writeChunk = this.#db.transaction((chunk: readonly UsageEntry[]) => {
+    const statement = this.#database.statement(sql);
+    const writeChunk = this.#database.db.transaction((chunk: readonly UsageEntry[]) => {
       for (const entry of chunk) statement.run(entry.lastUsedAt, entry.count, entry.id);
     });
     // Sorted ids touch neighbouring index pages one after another; small transactions with a turn of the event
@@ -337,18 +362,49 @@ export class SqliteKeyStore implements KeyStore {
     }
   }
 
+  #readKey(id: string): KeyRecord | null {
+    const row = this.#database.statement(`${SELECT_KEYS} WHERE k.id = ?`).get(id) as KeyRow | undefined;
+    return row === undefined ? null : toKey(row);
+  }
+
+  #insertKey(key: NewKey): void {
+    const r = key.record;
+    this.#database
+      .statement(`INSERT INTO keys (${KEY_COLUMNS}) VALUES (${KEY_COLUMNS.split(", ").map(() => "?").join(", ")})`)
+      .run(
+        r.id,
+        r.projectId,
+        key.digest,
+        r.start,
+        r.name,
+        r.ownerId,
+        JSON.stringify(r.scopes),
+        JSON.stringify(r.meta),
+        r.createdAt,
+        r.updatedAt,
+        r.expiresAt,
+        r.enabled ? 1 : 0,
+        r.revokedAt,
+        r.revokedReason,
+        r.replacedBy,
+        r.replaces,
+      );
+    if (r.lastUsedAt !== null) {
+      this.#database
+        .statement("INSERT INTO key_usage (key_id, last_used_at, verification_count) VALUES (?, ?, 0)")
+        .run(r.id, r.lastUsedAt);
+    }
+  }
+
   #insertProject(project: ProjectRecord): void {
-    this.#statement("INSERT INTO projects (id, name, key_prefix, created_at) VALUES (?, ?, ?, ?)").run(
-      project.id,
-      project.name,
-      project.keyPrefix,
-      project.createdAt,
-    );
+    this.#database
+      .statement("INSERT INTO projects (id, name, key_prefix, policies, created_at) VALUES (?, ?, ?, ?, ?)")
+      .run(project.id, project.name, project.keyPrefix, JSON.stringify(project.policies), project.createdAt);
   }
 
   #insertToken(token: NewToken): void {
     const r = token.record;
-    this.#statement(`INSERT INTO tokens (${TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+    this.#database.statement(`INSERT INTO tokens (${TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
       r.id,
       token.digest,
       r.start,
@@ -361,51 +417,20 @@ export class SqliteKeyStore implements KeyStore {
       r.lastUsedAt,
     );
   }
-
-  #statement(sql: string): Database.Statement {
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = translate(() => this.#db.prepare(sql));
-      this.#statements.set(sql, statement);
-    }
-    return statement;
-  }
-
-  #run(sql: string, mode: "get" | "all" | "run", ...params: unknown[]): unknown {
-    const statement = this.#statement(sql);
-    return translate(() => statement[mode](...params));
-  }
-}
-
-/** Runs a driver call, turning driver errors into catalogue errors. */
-function translate<T>(action: () => T): T {
-  try {
-    return action();
-  } catch (error) {
-    if (error instanceof KeywardError) throw error;
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === "string") {
-      if (code.startsWith("SQLITE_CONSTRAINT")) {
-        throw new KeywardError("CONFLICT", "The record conflicts with one that already exists.", {
-          cause: error,
-        });
-      }
-      if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED") || code === "SQLITE_CANTOPEN") {
-        throw new KeywardError("STORE_UNAVAILABLE", undefined, { cause: error, retryable: true });
-      }
-    }
-    if (error instanceof TypeError && /database connection is not open/.test(error.message)) {
-      throw new KeywardError("STORE_UNAVAILABLE", undefined, { cause: error });
-    }
-    throw error;
-  }
 }
 
 function toProject(row: ProjectRow): ProjectRecord {
-  return { id: row.id, name: row.name, keyPrefix: row.key_prefix, createdAt: row.created_at };
+  return {
+    id: row.id,
+    name: row.name,
+    keyPrefix: row.key_prefix,
+    policies: JSON.parse(row.policies) as KeyPolicySettings,
+    createdAt: row.created_at,
+  };
 }
 
-function toKey(row: KeyRow): KeyRecord {
+/** A key row as a record. */
+export function toKey(row: KeyRow): KeyRecord {
   return {
     id: row.id,
     projectId: row.project_id,
@@ -421,6 +446,8 @@ function toKey(row: KeyRow): KeyRecord {
     revokedAt: row.revoked_at,
     revokedReason: row.revoked_reason,
     lastUsedAt: row.last_used_at,
+    replacedBy: row.replaced_by,
+    replaces: row.replaces,
   };
 }
 

@@ -66,4 +66,77 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: "lifecycle and webhooks",
+    sql: `
+      ALTER TABLE projects ADD COLUMN policies TEXT NOT NULL DEFAULT '{}';
+
+      ALTER TABLE keys ADD COLUMN replaced_by TEXT;
+      ALTER TABLE keys ADD COLUMN replaces TEXT;
+      -- The scheduler's scans: expiries in a time range, and keys of a project by age.
+      CREATE INDEX keys_expires_at ON keys (expires_at) WHERE expires_at IS NOT NULL AND revoked_at IS NULL;
+      CREATE INDEX keys_project_created_at ON keys (project_id, created_at);
+
+      -- One row per notice sent: the primary key is what makes a notice fire once across processes.
+      CREATE TABLE key_notices (
+        key_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        subject_at INTEGER NOT NULL,
+        sent_at INTEGER NOT NULL,
+        PRIMARY KEY (key_id, kind, subject_at)
+      ) STRICT, WITHOUT ROWID;
+
+      -- The outbox: written in the transaction of the change that caused the event.
+      CREATE TABLE events (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        key_id TEXT,
+        payload TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX events_created_at ON events (created_at);
+
+      CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL REFERENCES projects(id),
+        url TEXT NOT NULL,
+        description TEXT,
+        events TEXT NOT NULL,
+        sealed_secret TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX webhooks_project_id ON webhooks (project_id, id);
+
+      CREATE TABLE webhook_deliveries (
+        webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+        event_id TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        window_start INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        lease_until INTEGER,
+        delivered_at INTEGER,
+        PRIMARY KEY (webhook_id, event_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_event_id ON webhook_deliveries (event_id);
+
+      CREATE TABLE webhook_attempts (
+        webhook_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        attempted_at INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        response_body TEXT,
+        PRIMARY KEY (webhook_id, event_id, attempt),
+        FOREIGN KEY (webhook_id, event_id) REFERENCES webhook_deliveries (webhook_id, event_id) ON DELETE CASCADE
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];

@@ -5,8 +5,8 @@ import { parseConfig } from "../../src/config.js";
 import { createApp, type KeywardApp } from "../../src/http/app.js";
 import { type Instance, openInstance } from "../../src/instance.js";
 import { LocalKms } from "../../src/kms/local-kms.js";
-import type { KeyStore } from "../../src/store/key-store.js";
-import { SqliteKeyStore } from "../../src/store/sqlite-key-store.js";
+import { openSqliteStores } from "../../src/store/sqlite-stores.js";
+import type { Stores } from "../../src/store/stores.js";
 import { ManualClock } from "./manual-clock.js";
 
 /** An app on an in-memory SQLite store with a manual clock, and its root token. */
@@ -27,14 +27,14 @@ export interface TestApp {
 
 /** Builds a fresh app for one test; nothing touches the disk unless `store` says so. */
 export async function createTestApp(
-  options: { store?: KeyStore; env?: Record<string, string> } = {},
+  options: { stores?: Stores; env?: Record<string, string> } = {},
 ): Promise<TestApp> {
   const clock = new ManualClock();
   const config = parseConfig(options.env ?? {}, { masterKey: randomBytes(32), logLevel: "silent" });
   const instance = await openInstance({
     config,
     clock,
-    store: options.store ?? new SqliteKeyStore({ path: ":memory:" }),
+    stores: options.stores ?? openSqliteStores({ path: ":memory:" }),
     kms: new LocalKms(randomBytes(32)),
   });
   const rootToken = instance.rootToken;

@@ -1,0 +1,15 @@
+import { SqliteDatabase, type SqliteDatabaseOptions } from "./sqlite-database.js";
+import { SqliteKeyLifecycleStore } from "./sqlite-key-lifecycle-store.js";
+import { SqliteKeyStore } from "./sqlite-key-store.js";
+import { SqliteWebhookStore } from "./sqlite-webhook-store.js";
+import type { Stores } from "./stores.js";
+
+/** Opens one SQLite database and the stores that share it. */
+export function openSqliteStores(options: SqliteDatabaseOptions): Stores {
+  const database = new SqliteDatabase(options);
+  return {
+    keys: new SqliteKeyStore(database),
+    lifecycle: new SqliteKeyLifecycleStore(database),
+    webhooks: new SqliteWebhookStore(database),
+  };
+}
