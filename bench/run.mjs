@@ -10,6 +10,7 @@ import { table } from "./lib/report.mjs";
 const BENCHMARKS = [
   { name: "verify-throughput", script: "bench/verify-throughput.mjs" },
   { name: "cache-miss", script: "bench/cache-miss.mjs" },
+  { name: "verify-during-webhooks", script: "bench/verify-during-webhooks.mjs" },
 ];
 
 const started = performance.now();

@@ -12,24 +12,11 @@
 //   BENCH_SERVER_DIST  another build of packages/server/dist to measure instead (A/B of a server change)
 //   BENCH_PROFILE=1    write .cpuprofile files of both servers to bench/.results/profiles/ (slower; for the
 //                      profile only, summarize with bench/profile-summary.mjs)
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createHistogram } from "node:perf_hooks";
-import autocannon from "autocannon";
-import {
-  cpuSecondsOf,
-  cpuStatDelta,
-  freePort,
-  pinThisProcess,
-  planPinning,
-  RESULTS_DIR,
-  ROOT,
-  readCpuStat,
-  spawnNode,
-  waitForHttp,
-} from "./lib/processes.mjs";
+import { childEnv, postJson, startKeyward } from "./lib/keyward.mjs";
+import { measureVerify } from "./lib/measure-verify.mjs";
+import { pinThisProcess, planPinning, RESULTS_DIR, ROOT, spawnNode } from "./lib/processes.mjs";
 import { count, describeMachine, envNumber, ratio, table, verdict, writeResult } from "./lib/report.mjs";
 
 const TARGETS = { throughputRatio: 0.6, p99Ratio: 3.0 };
@@ -43,18 +30,6 @@ const PROFILE = process.env.BENCH_PROFILE === "1";
 const PROFILE_DIR = join(RESULTS_DIR, "profiles");
 const SCOPE = "bench:read";
 
-const CLI_BIN = join(ROOT, "packages/server/bin/keyward.js");
-const CLI_MAIN = join(ROOT, "packages/server/dist/cli/main.js");
-const FALLBACK_LAUNCHER = join(ROOT, "bench/keyward-server.mjs");
-const ROOT_TOKEN_PATTERN = /\bkwr_[0-9A-Za-z]{28,92}\b/;
-
-/** The environment for a server child, without inherited NODE_OPTIONS. */
-function childEnv(extra) {
-  const env = { ...process.env, ...extra };
-  delete env.NODE_OPTIONS;
-  return env;
-}
-
 const profileNames = {};
 
 /** Node flags for a server child: a CPU profile written on exit when BENCH_PROFILE=1 (not allowed in NODE_OPTIONS). */
@@ -63,63 +38,6 @@ function nodeFlags(name) {
   mkdirSync(PROFILE_DIR, { recursive: true });
   profileNames[name] = `${name}-${Date.now()}.cpuprofile`;
   return ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${profileNames[name]}`];
-}
-
-/**
- * Starts the built Keyward server on a fresh data directory: `keyward init --json` then `keyward serve` when the
- * CLI is built, otherwise bench/keyward-server.mjs (the same startServer composition from dist). Returns the
- * process handle, its URL, the root token and which launcher ran.
- */
-async function startKeyward(cpu) {
-  const dataDir = mkdtempSync(join(tmpdir(), "keyward-bench-"));
-  const port = await freePort();
-  const env = childEnv({
-    KEYWARD_DATA_DIR: dataDir,
-    KEYWARD_PORT: String(port),
-    KEYWARD_HOST: "127.0.0.1",
-    KEYWARD_LOG_LEVEL: "warn",
-  });
-  let rootToken = null;
-  let args = [FALLBACK_LAUNCHER];
-  let launcher = "bench/keyward-server.mjs (startServer from packages/server/dist; CLI not built)";
-  if (process.env.BENCH_SERVER_DIST) {
-    launcher = `bench/keyward-server.mjs with BENCH_SERVER_DIST=${process.env.BENCH_SERVER_DIST}`;
-  } else if (existsSync(CLI_BIN) && existsSync(CLI_MAIN)) {
-    try {
-      const out = execFileSync(process.execPath, [CLI_BIN, "init", "--json"], { env, cwd: ROOT });
-      rootToken = out.toString("utf8").match(ROOT_TOKEN_PATTERN)?.[0] ?? null;
-    } catch (error) {
-      process.stderr.write(
-        `keyward init --json failed; reading the root token from serve instead: ${error}\n`,
-      );
-    }
-    args = [CLI_BIN, "serve"];
-    launcher = "packages/server/bin/keyward.js serve";
-  }
-  const server = spawnNode({ args: [...nodeFlags("keyward"), ...args], env, cpu, label: "keyward" });
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    const exitedEarly = server.exit.then((status) => {
-      throw new Error(`keyward exited (${JSON.stringify(status)}) before it was ready:\n${server.output()}`);
-    });
-    await Promise.race([waitForHttp(`${url}/healthz`), exitedEarly]);
-    rootToken ??= await server.waitForOutput((text) => text.match(ROOT_TOKEN_PATTERN)?.[0], 5_000);
-  } catch (error) {
-    await server.stop();
-    throw error;
-  }
-  return {
-    name: "keyward",
-    server,
-    pid: server.pid,
-    url,
-    rootToken,
-    launcher,
-    async stop() {
-      await server.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 async function startBare(cpu, key, response) {
@@ -139,91 +57,6 @@ async function startBare(cpu, key, response) {
   };
 }
 
-async function postJson(url, body, token) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
-  return {
-    status: response.status,
-    contentType: response.headers.get("content-type"),
-    text: await response.text(),
-  };
-}
-
-/** One warm-up plus one measured autocannon run; latency from our own microsecond histogram. */
-async function measure(target, request) {
-  const latencyUs = createHistogram();
-  let serverCpuStart = null;
-  let driverCpuStart = null;
-  let systemStart = null;
-  let startedAt = 0;
-  let responses2xx = 0;
-  const instance = autocannon({
-    url: `${target.url}/v1/keys/verify`,
-    method: "POST",
-    headers: request.headers,
-    body: request.body,
-    connections: CONNECTIONS,
-    pipelining: 1,
-    duration: DURATION_SECONDS,
-    expectBody: request.expectBody,
-    ...(WARMUP_SECONDS > 0 ? { warmup: { duration: WARMUP_SECONDS } } : {}),
-  });
-  instance.on("start", () => {
-    serverCpuStart = cpuSecondsOf(target.pid);
-    driverCpuStart = process.cpuUsage();
-    systemStart = readCpuStat();
-    startedAt = performance.now();
-  });
-  instance.on("response", (_client, statusCode, _bytes, responseTimeMs) => {
-    if (statusCode >= 200 && statusCode < 300) responses2xx += 1;
-    latencyUs.record(Math.max(1, Math.round(responseTimeMs * 1000)));
-  });
-  const result = await instance;
-  const elapsedSeconds = (performance.now() - startedAt) / 1000;
-  const serverCpuEnd = cpuSecondsOf(target.pid);
-  const driverCpu = process.cpuUsage(driverCpuStart);
-  const system = cpuStatDelta(systemStart, readCpuStat());
-  const serverCpu =
-    serverCpuStart === null || serverCpuEnd === null
-      ? null
-      : (serverCpuEnd - serverCpuStart) / elapsedSeconds;
-  const driverCpuShare = (driverCpu.user + driverCpu.system) / 1e6 / elapsedSeconds;
-  const systemBusy =
-    system === null ? null : Object.values(system).reduce((a, c) => a + c.busy, 0) / elapsedSeconds;
-  const warmup = result.warmup;
-  const problems = {
-    non2xx: result.non2xx + (warmup?.non2xx ?? 0),
-    errors: result.errors + (warmup?.errors ?? 0),
-    timeouts: result.timeouts + (warmup?.timeouts ?? 0),
-    mismatches: result.mismatches + (warmup?.mismatches ?? 0),
-  };
-  return {
-    target: target.name,
-    requests: result.requests.total,
-    warmupRequests: warmup?.requests.total ?? 0,
-    ok: responses2xx - result.mismatches,
-    requestsPerSecond: (responses2xx - result.mismatches) / elapsedSeconds,
-    requestsPerCpuSecond:
-      serverCpu === null ? null : (responses2xx - result.mismatches) / (serverCpu * elapsedSeconds),
-    p50Ms: latencyUs.percentile(50) / 1000,
-    p99Ms: latencyUs.percentile(99) / 1000,
-    maxMs: latencyUs.max / 1000,
-    serverCpu,
-    driverCpu: driverCpuShare,
-    // CPU used by everything else on the machine during the run (other processes, kernel work not charged to us).
-    otherCpu:
-      systemBusy === null || serverCpu === null ? null : Math.max(0, systemBusy - serverCpu - driverCpuShare),
-    stealCpu:
-      system === null ? null : Object.values(system).reduce((a, c) => a + c.steal, 0) / elapsedSeconds,
-    elapsedSeconds,
-    problems,
-    valid: Object.values(problems).every((n) => n === 0) && responses2xx > 0,
-  };
-}
-
 function mean(values) {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
@@ -236,7 +69,7 @@ async function main() {
   const pinning = planPinning();
   if (pinning.enabled) pinThisProcess(pinning.driverCpu);
   const setupStart = performance.now();
-  const keyward = await startKeyward(pinning.serverCpu);
+  const keyward = await startKeyward(pinning.serverCpu, { nodeFlags: nodeFlags("keyward") });
   let bare = null;
   try {
     const created = await postJson(
@@ -287,7 +120,11 @@ async function main() {
     const runs = [];
     for (const target of order) {
       process.stdout.write(`  measuring ${target.name} ... `);
-      const run = await measure(target, request);
+      const run = await measureVerify(target, request, {
+        connections: CONNECTIONS,
+        durationSeconds: DURATION_SECONDS,
+        warmupSeconds: WARMUP_SECONDS,
+      });
       runs.push(run);
       console.log(
         `${count(run.requestsPerSecond)} req/s${run.valid ? "" : ` INVALID ${JSON.stringify(run.problems)}`}`,
