@@ -54,7 +54,46 @@ const keyRecord = {
   revokedAt: null,
   revokedReason: null,
   lastUsedAt: null,
+  replacedBy: null,
+  replaces: null,
+  rotationDue: false,
 };
+
+const webhookRecord = {
+  id: "wh_1",
+  projectId: "proj_1",
+  url: "https://hooks.example.com/keyward",
+  description: null,
+  events: ["key.rotated"],
+  enabled: true,
+  createdAt: "2026-11-28T09:00:00.000Z",
+  updatedAt: "2026-11-28T09:00:00.000Z",
+};
+
+const deliveryRecord = {
+  id: "evt_1",
+  webhookId: "wh_1",
+  eventType: "key.rotated",
+  status: "failed",
+  attempts: 1,
+  nextAttemptAt: null,
+  deliveredAt: null,
+  createdAt: "2026-11-28T09:00:00.000Z",
+  attemptLog: [
+    {
+      attempt: 1,
+      attemptedAt: "2026-11-28T09:00:01.000Z",
+      durationMs: 12,
+      statusCode: 500,
+      error: null,
+      responseBody: "oops",
+    },
+  ],
+};
+
+function routes(calls: Call[]): string[] {
+  return calls.map((call) => `${call.method} ${call.url.replace("http://keyward.test", "")}`);
+}
 
 describe("KeywardClient requests", () => {
   it("createKey() posts JSON with the bearer token and returns the created key", async () => {
@@ -159,6 +198,135 @@ describe("KeywardClient requests", () => {
   });
 });
 
+describe("KeywardClient rotation, bulk revocation and policies", () => {
+  it("rotateKey() posts the grace period and returns the new key with the previous one", async () => {
+    const previous = { ...keyRecord, replacedBy: "key_2", expiresAt: "2026-11-28T11:00:00.000Z" };
+    const answer = { key: "kw_newSecret", ...keyRecord, id: "key_2", replaces: "key_1", previous };
+    const fake = fakeFetch(json(201, answer), json(201, answer));
+    const c = client(fake.fetch);
+    const rotated = await c.rotateKey("key_1", { gracePeriodSeconds: 7200 });
+    await c.rotateKey("key_1");
+    expect(rotated.key).toBe("kw_newSecret");
+    expect(rotated.replaces).toBe("key_1");
+    expect(rotated.previous.replacedBy).toBe("key_2");
+    expect(routes(fake.calls)).toEqual(["POST /v1/keys/key_1/rotate", "POST /v1/keys/key_1/rotate"]);
+    expect(fake.calls.map((call) => call.body)).toEqual([{ gracePeriodSeconds: 7200 }, {}]);
+  });
+
+  it("revokeKeys() posts the filters to /v1/keys/revoke and returns the count", async () => {
+    const fake = fakeFetch(json(200, { revoked: 3 }));
+    const result = await client(fake.fetch).revokeKeys({
+      ownerId: "cus_1",
+      projectId: "proj_1",
+      reason: "churn",
+    });
+    expect(result).toEqual({ revoked: 3 });
+    expect(routes(fake.calls)).toEqual(["POST /v1/keys/revoke"]);
+    expect(fake.calls[0]?.body).toEqual({ ownerId: "cus_1", projectId: "proj_1", reason: "churn" });
+  });
+
+  it("updateProject() patches the name and policies, sending null to remove a policy", async () => {
+    const project = {
+      id: "proj_1",
+      name: "b",
+      keyPrefix: "kw",
+      policies: { maxLifetime: "P90D" },
+      createdAt: "x",
+    };
+    const fake = fakeFetch(json(200, project));
+    const updated = await client(fake.fetch).updateProject("proj_1", {
+      name: "b",
+      policies: { maxLifetime: "P90D", rotationPeriod: null },
+    });
+    expect(updated.policies).toEqual({ maxLifetime: "P90D" });
+    expect(routes(fake.calls)).toEqual(["PATCH /v1/projects/proj_1"]);
+    expect(fake.calls[0]?.body).toEqual({
+      name: "b",
+      policies: { maxLifetime: "P90D", rotationPeriod: null },
+    });
+  });
+
+  it("verifyKey() passes rotationDue and rotation through", async () => {
+    const answer = {
+      valid: true,
+      code: "VALID",
+      keyId: "key_1",
+      rotationDue: true,
+      rotation: { replacedBy: "key_2", expiresAt: "2026-11-29T09:00:00.000Z" },
+    };
+    const fake = fakeFetch(json(200, answer));
+    const result = await client(fake.fetch).verifyKey({ key: "kw_secretKey" });
+    expect(result.rotationDue).toBe(true);
+    expect(result.rotation).toEqual(answer.rotation);
+  });
+});
+
+describe("KeywardClient webhooks", () => {
+  it("createWebhook() posts the input and returns the secret once with the record", async () => {
+    const fake = fakeFetch(json(201, { secret: "whsec_abc", ...webhookRecord }));
+    const input = {
+      url: webhookRecord.url,
+      events: ["key.rotated", "key.revoked"],
+      projectId: "proj_1",
+      description: "pager",
+      enabled: false,
+    };
+    const created = await client(fake.fetch).createWebhook(input);
+    expect(created.secret).toBe("whsec_abc");
+    expect(routes(fake.calls)).toEqual(["POST /v1/webhooks"]);
+    expect(fake.calls[0]?.body).toEqual(input);
+  });
+
+  it("every webhook method calls its route with its query and body", async () => {
+    const page = { items: [], nextCursor: null };
+    const fake = fakeFetch(
+      json(200, page),
+      json(200, page),
+      json(200, webhookRecord),
+      json(200, webhookRecord),
+      json(200, page),
+      json(200, page),
+      json(200, { ...deliveryRecord, status: "pending" }),
+    );
+    const c = client(fake.fetch);
+    await c.listWebhooks();
+    await c.listWebhooks({ projectId: "proj_1", limit: 5, cursor: "c1" });
+    expect(await c.getWebhook("wh_1")).toEqual(webhookRecord);
+    await c.updateWebhook("wh_1", { enabled: false, description: null, events: ["*"] });
+    await c.listDeliveries("wh_1");
+    await c.listDeliveries("wh_1", { status: "failed", limit: 10 });
+    const retried = await c.retryDelivery("wh_1", "evt_1");
+    expect(retried.status).toBe("pending");
+    expect(routes(fake.calls)).toEqual([
+      "GET /v1/webhooks",
+      "GET /v1/webhooks?projectId=proj_1&limit=5&cursor=c1",
+      "GET /v1/webhooks/wh_1",
+      "PATCH /v1/webhooks/wh_1",
+      "GET /v1/webhooks/wh_1/deliveries",
+      "GET /v1/webhooks/wh_1/deliveries?status=failed&limit=10",
+      "POST /v1/webhooks/wh_1/deliveries/evt_1/retry",
+    ]);
+    expect(fake.calls[3]?.body).toEqual({ enabled: false, description: null, events: ["*"] });
+  });
+
+  it("deleteWebhook() sends DELETE without a body and resolves on 204 No Content", async () => {
+    const fake = fakeFetch(new Response(null, { status: 204 }));
+    await expect(client(fake.fetch).deleteWebhook("wh_1")).resolves.toBeUndefined();
+    expect(routes(fake.calls)).toEqual(["DELETE /v1/webhooks/wh_1"]);
+    expect(fake.calls[0]?.body).toBeUndefined();
+    expect(fake.calls[0]?.headers["content-type"]).toBeUndefined();
+  });
+
+  it("encodes both ids of a delivery retry and refuses an empty event id before sending", async () => {
+    const fake = fakeFetch(json(200, deliveryRecord));
+    const c = client(fake.fetch);
+    await c.retryDelivery("wh/1", "evt?1");
+    expect(routes(fake.calls)).toEqual(["POST /v1/webhooks/wh%2F1/deliveries/evt%3F1/retry"]);
+    await expect(c.retryDelivery("wh_1", "")).rejects.toMatchObject({ code: "VALIDATION_ERROR" });
+    expect(fake.calls).toHaveLength(1);
+  });
+});
+
 describe("KeywardClient errors", () => {
   it("throws KeywardApiError with the problem document's fields on a non-2xx answer", async () => {
     const problem = {
@@ -184,6 +352,42 @@ describe("KeywardClient errors", () => {
       errors: problem.errors,
       retryable: false,
     });
+  });
+
+  it.each([
+    ["rotateKey() of a rotated key", 409, "KEY_ALREADY_ROTATED", (c: KeywardClient) => c.rotateKey("key_1")],
+    [
+      "createKey() past the project's maxLifetime",
+      422,
+      "POLICY_VIOLATION",
+      (c: KeywardClient) => c.createKey({ expiresAt: "2099-01-01T00:00:00Z" }),
+    ],
+    [
+      "deleteWebhook() of an unknown webhook",
+      404,
+      "NOT_FOUND",
+      (c: KeywardClient) => c.deleteWebhook("wh_x"),
+    ],
+    [
+      "updateProject() with a bad duration",
+      400,
+      "VALIDATION_ERROR",
+      (c: KeywardClient) => c.updateProject("proj_1", { policies: { maxLifetime: "90 days" } }),
+    ],
+  ])("%s throws KeywardApiError %i %s", async (_name, status, code, call) => {
+    const problem = {
+      type: `https://keyward.dev/errors/${code.toLowerCase()}`,
+      title: "Refused.",
+      status,
+      detail: "Refused for a reason.",
+      code,
+      requestId: "req_2",
+      errors: [{ pointer: "/expiresAt", detail: "must be within the project's maxLifetime" }],
+    };
+    const fake = fakeFetch(json(status, problem, "application/problem+json"));
+    const error = await call(client(fake.fetch)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KeywardApiError);
+    expect(error).toMatchObject({ status, code, detail: problem.detail, errors: problem.errors });
   });
 
   it("names a non-problem error answer INVALID_RESPONSE with its status", async () => {

@@ -4,20 +4,32 @@ import { KeywardApiError } from "./keyward-api-error.js";
 import type {
   CreatedKey,
   CreatedToken,
+  CreatedWebhook,
   CreateKeyInput,
   CreateProjectInput,
   CreateTokenInput,
+  CreateWebhookInput,
+  Delivery,
   HealthStatus,
   Key,
+  ListDeliveriesOptions,
   ListKeysOptions,
+  ListWebhooksOptions,
   Page,
   PageOptions,
   Project,
   RevokeKeyInput,
+  RevokeKeysInput,
+  RevokeKeysResult,
+  RotatedKey,
+  RotateKeyInput,
   Token,
   UpdateKeyInput,
+  UpdateProjectInput,
+  UpdateWebhookInput,
   VerifyKeyInput,
   VerifyKeyResult,
+  Webhook,
 } from "./types.js";
 
 /** Options for a {@link KeywardClient}. */
@@ -35,7 +47,7 @@ export interface KeywardClientOptions {
 /** Default of {@link KeywardClientOptions.timeoutMs}. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-type Method = "GET" | "POST" | "PATCH";
+type Method = "GET" | "POST" | "PATCH" | "DELETE";
 type Query = Record<string, string | number | undefined>;
 
 /**
@@ -76,6 +88,11 @@ export class KeywardClient {
     return this.#request("GET", `/v1/projects/${pathId(id)}`);
   }
 
+  /** Renames a project or sets (a duration) or removes (null) its key policies (needs `projects:write`). */
+  async updateProject(id: string, input: UpdateProjectInput): Promise<Project> {
+    return this.#request("PATCH", `/v1/projects/${pathId(id)}`, { body: input });
+  }
+
   /** Issues a key; the answer holds the plaintext `key`, shown this once only (needs `keys:create`). */
   async createKey(input: CreateKeyInput = {}): Promise<CreatedKey> {
     return this.#request("POST", "/v1/keys", { body: withIsoExpiry(input) });
@@ -102,6 +119,19 @@ export class KeywardClient {
     return this.#request("POST", `/v1/keys/${pathId(id)}/revoke`, { body: input });
   }
 
+  /** Revokes every live key of a project, of an owner, or of an owner in a project (needs `keys:revoke`). */
+  async revokeKeys(input: RevokeKeysInput): Promise<RevokeKeysResult> {
+    return this.#request("POST", "/v1/keys/revoke", { body: input });
+  }
+
+  /**
+   * Replaces a key with a new one (its plaintext shown this once); the old key keeps working for the grace period
+   * and then expires (needs `keys:rotate`).
+   */
+  async rotateKey(id: string, input: RotateKeyInput = {}): Promise<RotatedKey> {
+    return this.#request("POST", `/v1/keys/${pathId(id)}/rotate`, { body: input });
+  }
+
   /** Checks a key; `valid: false` with a `code` is a normal answer, not an error (needs `keys:verify`). */
   async verifyKey(input: VerifyKeyInput): Promise<VerifyKeyResult> {
     // The key travels in the body only: URLs end up in access logs and proxies.
@@ -123,6 +153,49 @@ export class KeywardClient {
     return this.#request("POST", `/v1/tokens/${pathId(id)}/revoke`, { body: {} });
   }
 
+  /** Registers a webhook endpoint; the answer holds its signing `secret`, shown this once only (needs `webhooks:write`). */
+  async createWebhook(input: CreateWebhookInput): Promise<CreatedWebhook> {
+    return this.#request("POST", "/v1/webhooks", { body: input });
+  }
+
+  /** Lists webhooks in creation order, optionally of one project (needs `webhooks:read`). */
+  async listWebhooks(options: ListWebhooksOptions = {}): Promise<Page<Webhook>> {
+    const { projectId, limit, cursor } = options;
+    return this.#request("GET", "/v1/webhooks", { query: { projectId, limit, cursor } });
+  }
+
+  /** Gets one webhook, never its secret (needs `webhooks:read`). */
+  async getWebhook(id: string): Promise<Webhook> {
+    return this.#request("GET", `/v1/webhooks/${pathId(id)}`);
+  }
+
+  /** Changes a webhook; absent fields stay as they are (needs `webhooks:write`). */
+  async updateWebhook(id: string, input: UpdateWebhookInput): Promise<Webhook> {
+    return this.#request("PATCH", `/v1/webhooks/${pathId(id)}`, { body: input });
+  }
+
+  /** Deletes a webhook and its deliveries (needs `webhooks:write`). */
+  async deleteWebhook(id: string): Promise<void> {
+    await this.#request("DELETE", `/v1/webhooks/${pathId(id)}`, { noContent: true });
+  }
+
+  /** Lists a webhook's deliveries, newest first, each with its attempts (needs `webhooks:read`). */
+  async listDeliveries(webhookId: string, options: ListDeliveriesOptions = {}): Promise<Page<Delivery>> {
+    const { status, limit, cursor } = options;
+    return this.#request("GET", `/v1/webhooks/${pathId(webhookId)}/deliveries`, {
+      query: { status, limit, cursor },
+    });
+  }
+
+  /** Sends an event to a webhook again, now, with a fresh retry window (needs `webhooks:write`). */
+  async retryDelivery(webhookId: string, eventId: string): Promise<Delivery> {
+    return this.#request(
+      "POST",
+      `/v1/webhooks/${pathId(webhookId)}/deliveries/${pathId(eventId, "/eventId")}/retry`,
+      { body: {} },
+    );
+  }
+
   /** Liveness: resolves when the server answers `GET /healthz`. */
   async health(): Promise<HealthStatus> {
     return this.#request("GET", "/healthz");
@@ -131,7 +204,7 @@ export class KeywardClient {
   async #request<T>(
     method: Method,
     path: string,
-    options: { body?: unknown; query?: Query } = {},
+    options: { body?: unknown; query?: Query; noContent?: boolean } = {},
   ): Promise<T> {
     const url = `${this.baseUrl}${path}${queryString(options.query)}`;
     const where = `${method} ${url}`;
@@ -159,6 +232,8 @@ export class KeywardClient {
 
     const body = parseJson(text);
     if (status < 200 || status > 299) throw problemError(status, statusText, body, where);
+    // A 204 has nothing to read; the methods that expect it resolve with nothing.
+    if (options.noContent === true) return undefined as T;
     if (body === undefined) {
       throw new KeywardApiError({
         status,
@@ -226,9 +301,9 @@ function checkToken(token: string): string {
   return trimmed;
 }
 
-function pathId(id: string): string {
+function pathId(id: string, pointer = "/id"): string {
   if (typeof id !== "string" || id === "") {
-    throw invalidField("/id", "must be a non-empty string");
+    throw invalidField(pointer, "must be a non-empty string");
   }
   return encodeURIComponent(id);
 }

@@ -1,3 +1,4 @@
+import type { KeyPolicySettings } from "@keyward/core/key-policies.js";
 import type { FieldError } from "@keyward/core/keyward-error.js";
 import type { VerificationCode } from "@keyward/core/verification.js";
 
@@ -13,11 +14,15 @@ export interface PageOptions {
   cursor?: string;
 }
 
-/** A project: a namespace of keys sharing a key prefix. */
+/** A project's key policies, each an ISO 8601 duration such as `P90D`; only the ones set are present. */
+export type ProjectPolicies = KeyPolicySettings;
+
+/** A project: a namespace of keys sharing a key prefix and key policies. */
 export interface Project {
   id: string;
   name: string;
   keyPrefix: string;
+  policies: ProjectPolicies;
   /** ISO 8601 timestamp. */
   createdAt: string;
 }
@@ -27,6 +32,12 @@ export interface CreateProjectInput {
   name: string;
   /** Prefix of the project's keys, `[a-z][a-z0-9_]{0,19}`; defaults to `kw`. */
   keyPrefix?: string;
+}
+
+/** Body of `PATCH /v1/projects/{id}`: a policy set to null is removed; absent fields and policies stay. */
+export interface UpdateProjectInput {
+  name?: string;
+  policies?: { [Name in keyof ProjectPolicies]?: string | null };
 }
 
 /** A key as the API shows it: never the key itself, only its `start` for display. Times are ISO 8601. */
@@ -45,11 +56,28 @@ export interface Key {
   revokedAt: string | null;
   revokedReason: string | null;
   lastUsedAt: string | null;
+  /** The key that replaced this one by a rotation, or null. */
+  replacedBy: string | null;
+  /** The key this one replaced by a rotation, or null. */
+  replaces: string | null;
+  /** True when the key is older than its project's `rotationPeriod` and has not been rotated. */
+  rotationDue: boolean;
 }
 
 /** A newly created key: the record plus the plaintext `key`, returned this once only. */
 export interface CreatedKey extends Key {
   key: string;
+}
+
+/** The answer of a rotation: the new key (plaintext shown once) and the old key, now with its grace expiry. */
+export interface RotatedKey extends CreatedKey {
+  previous: Key;
+}
+
+/** Body of `POST /v1/keys/{id}/rotate`. */
+export interface RotateKeyInput {
+  /** How long the old key keeps working, 0 to 2592000 (30 days); the server's default is one day. */
+  gracePeriodSeconds?: number;
 }
 
 /** Body of `PATCH /v1/keys/{id}`: absent fields stay as they are; `scopes` and `meta` are replaced whole. */
@@ -72,6 +100,19 @@ export interface CreateKeyInput extends UpdateKeyInput {
 /** Body of `POST /v1/keys/{id}/revoke`. */
 export interface RevokeKeyInput {
   reason?: string;
+}
+
+/** Body of `POST /v1/keys/revoke`: revokes every live key matching the filters; name at least one of them. */
+export interface RevokeKeysInput {
+  projectId?: string;
+  ownerId?: string;
+  reason?: string;
+}
+
+/** The answer of a bulk revocation. */
+export interface RevokeKeysResult {
+  /** How many keys this request revoked. */
+  revoked: number;
 }
 
 /** Filters and paging of `GET /v1/keys`. */
@@ -102,6 +143,10 @@ export interface VerifyKeyResult {
   expiresAt?: string | null;
   /** Set only when `code` is INSUFFICIENT_SCOPE. */
   missingScopes?: string[];
+  /** Set whenever the key was found: true when its project's `rotationPeriod` says it is due for rotation. */
+  rotationDue?: boolean;
+  /** Set only while a rotated key still works: switch to `replacedBy` before `expiresAt` (ISO 8601). */
+  rotation?: { replacedBy: string; expiresAt: string };
 }
 
 /** An admin token as the API shows it: never the token itself. Times are ISO 8601. */
@@ -130,6 +175,86 @@ export interface CreateTokenInput {
   projectIds?: string[] | null;
 }
 
+/** A webhook endpoint as the API shows it: never its signing secret. Times are ISO 8601. */
+export interface Webhook {
+  id: string;
+  projectId: string;
+  url: string;
+  description: string | null;
+  /** Subscribed event types such as `key.rotated`, or `*` for all. */
+  events: string[];
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A newly created webhook: the record plus its `whsec_…` signing secret, returned this once only. */
+export interface CreatedWebhook extends Webhook {
+  secret: string;
+}
+
+/** Body of `POST /v1/webhooks`. */
+export interface CreateWebhookInput {
+  /** Defaults to the instance's default project. */
+  projectId?: string;
+  /** https, or http to a loopback host. */
+  url: string;
+  /** 1 to 20 event types, or `*`. */
+  events: string[];
+  description?: string | null;
+  /** A `whsec_…` secret to sign with; the server generates one when absent. */
+  secret?: string;
+  enabled?: boolean;
+}
+
+/** Body of `PATCH /v1/webhooks/{id}`: absent fields stay as they are; `events` is replaced whole. */
+export interface UpdateWebhookInput {
+  url?: string;
+  events?: string[];
+  description?: string | null;
+  enabled?: boolean;
+}
+
+/** Filters and paging of `GET /v1/webhooks`. */
+export interface ListWebhooksOptions extends PageOptions {
+  projectId?: string;
+}
+
+/** Where a delivery stands: retrying until delivered, or failed once its retry window ended. */
+export type DeliveryStatus = "pending" | "delivered" | "failed";
+
+/** One try at delivering an event. */
+export interface DeliveryAttempt {
+  attempt: number;
+  attemptedAt: string;
+  durationMs: number;
+  /** The receiver's HTTP status, or null when there was no response. */
+  statusCode: number | null;
+  /** Why the attempt got no response (timeout, refused, ...), or null. */
+  error: string | null;
+  /** The start of the receiver's response body. */
+  responseBody: string | null;
+}
+
+/** One event's delivery to one webhook; `id` is the event id, sent as the `webhook-id` header. */
+export interface Delivery {
+  id: string;
+  webhookId: string;
+  eventType: string;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+  /** When the event happened. */
+  createdAt: string;
+  attemptLog: DeliveryAttempt[];
+}
+
+/** Filters and paging of `GET /v1/webhooks/{id}/deliveries`. */
+export interface ListDeliveriesOptions extends PageOptions {
+  status?: DeliveryStatus;
+}
+
 /** Answer of `GET /healthz`. */
 export interface HealthStatus {
   status: string;
@@ -146,4 +271,4 @@ export interface Problem {
   errors?: FieldError[];
 }
 
-export type { FieldError, VerificationCode };
+export type { FieldError, KeyPolicySettings, VerificationCode };

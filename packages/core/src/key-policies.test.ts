@@ -1,8 +1,11 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type Duration, parseDuration } from "./duration.js";
 import {
   DEFAULT_EXPIRY_NOTICE,
   defaultExpiry,
+  expiryNoticeHorizon,
+  inactivityCutoff,
   isExpiryNoticeDue,
   isInactive,
   isRotationDue,
@@ -11,6 +14,7 @@ import {
   type KeyPolicySettings,
   latestAllowedExpiry,
   parseKeyPolicies,
+  rotationDueCutoff,
 } from "./key-policies.js";
 import { KeywardError } from "./keyward-error.js";
 
@@ -239,6 +243,123 @@ describe("isExpiryNoticeDue()", () => {
     expect(isExpiryNoticeDue({ expiresAt: null, revokedAt: null }, policies(), noticeFrom + 1)).toBe(false);
     expect(isExpiryNoticeDue({ expiresAt, revokedAt: noticeFrom - DAY_MS }, policies(), noticeFrom + 1)).toBe(
       false,
+    );
+  });
+});
+
+describe("rotationDueCutoff()", () => {
+  it("is null without a rotation period", () => {
+    expect(rotationDueCutoff(policies(), CREATED)).toBeNull();
+    expect(rotationDueCutoff(policies({ inactivityRevocation: durationOf("P30D") }), CREATED)).toBeNull();
+  });
+
+  it("is now - rotationPeriod, so a key created exactly then is due and one created 1 ms later is not", () => {
+    const rotating = policies({ rotationPeriod: durationOf("P90D") });
+    const now = CREATED + 90 * DAY_MS;
+    expect(rotationDueCutoff(rotating, now)).toBe(CREATED);
+    expect(rotationDueCutoff(rotating, now - 1)).toBe(CREATED - 1);
+    expect(rotationDueCutoff(rotating, now + 1)).toBe(CREATED + 1);
+  });
+
+  it("measures calendar months back from now, clamping to the month's last day", () => {
+    const monthly = policies({ rotationPeriod: durationOf("P1M") });
+    expect(rotationDueCutoff(monthly, at("2026-03-31T09:30:00Z"))).toBe(at("2026-02-28T09:30:00Z"));
+    expect(rotationDueCutoff(monthly, at("2026-03-01T00:00:00Z"))).toBe(at("2026-02-01T00:00:00Z"));
+    expect(rotationDueCutoff(policies({ rotationPeriod: durationOf("PT1H") }), CREATED)).toBe(
+      CREATED - 3_600_000,
+    );
+  });
+});
+
+describe("inactivityCutoff()", () => {
+  it("is null without an inactivity policy", () => {
+    expect(inactivityCutoff(policies(), CREATED)).toBeNull();
+    expect(inactivityCutoff(policies({ rotationPeriod: durationOf("P30D") }), CREATED)).toBeNull();
+  });
+
+  it("is now - inactivityRevocation, with the same millisecond boundaries as isInactive()", () => {
+    const pruning = policies({ inactivityRevocation: durationOf("P30D") });
+    const now = CREATED + 30 * DAY_MS;
+    expect(inactivityCutoff(pruning, now)).toBe(CREATED);
+    expect(inactivityCutoff(pruning, now - 1)).toBe(CREATED - 1);
+    expect(inactivityCutoff(pruning, now + 1)).toBe(CREATED + 1);
+  });
+
+  it("measures years back from now, clamping Feb 29 to Feb 28", () => {
+    const yearly = policies({ inactivityRevocation: durationOf("P1Y") });
+    expect(inactivityCutoff(yearly, at("2028-02-29T12:00:00Z"))).toBe(at("2027-02-28T12:00:00Z"));
+  });
+});
+
+describe("expiryNoticeHorizon()", () => {
+  it("is now + 7 days with the default notice", () => {
+    expect(expiryNoticeHorizon(policies(), CREATED)).toBe(CREATED + 7 * DAY_MS);
+    expect(expiryNoticeHorizon(parseKeyPolicies({}), CREATED)).toBe(CREATED + 7 * DAY_MS);
+  });
+
+  it("uses the project's own notice, in calendar arithmetic forward from now", () => {
+    expect(expiryNoticeHorizon(policies({ expiryNotice: durationOf("PT1H") }), CREATED)).toBe(
+      CREATED + 3_600_000,
+    );
+    // Jan 31 + P1M clamps to Feb 28.
+    expect(expiryNoticeHorizon(policies({ expiryNotice: durationOf("P1M") }), CREATED)).toBe(
+      at("2026-02-28T09:30:00Z"),
+    );
+  });
+});
+
+describe("the cutoffs agree with the per-key predicates", () => {
+  const instant = fc.integer({ min: at("2000-01-01T00:00:00Z"), max: at("2100-01-01T00:00:00Z") });
+  const period = fc.constantFrom(
+    "PT1S",
+    "PT1H",
+    "P1D",
+    "P7D",
+    "P30D",
+    "P90D",
+    "P1M",
+    "P3M",
+    "P1Y",
+    "P1Y2M3DT4H",
+  );
+
+  it("isRotationDue() is createdAt <= rotationDueCutoff() for live, unreplaced keys", () => {
+    fc.assert(
+      fc.property(instant, instant, period, (createdAt, now, text) => {
+        const p = policies({ rotationPeriod: durationOf(text) });
+        const cutoff = rotationDueCutoff(p, now) as number;
+        const key = { createdAt, revokedAt: null, replacedBy: null };
+        expect(isRotationDue(key, p, now)).toBe(createdAt <= cutoff);
+      }),
+    );
+  });
+
+  it("isInactive() is (lastUsedAt ?? createdAt) <= inactivityCutoff() for unrevoked keys", () => {
+    fc.assert(
+      fc.property(
+        instant,
+        fc.option(instant, { nil: null }),
+        instant,
+        period,
+        (createdAt, lastUsedAt, now, text) => {
+          const p = policies({ inactivityRevocation: durationOf(text) });
+          const cutoff = inactivityCutoff(p, now) as number;
+          const key = { createdAt, lastUsedAt, revokedAt: null };
+          expect(isInactive(key, p, now)).toBe((lastUsedAt ?? createdAt) <= cutoff);
+        },
+      ),
+    );
+  });
+
+  it("isExpiryNoticeDue() is now < expiresAt <= expiryNoticeHorizon() for unrevoked keys", () => {
+    fc.assert(
+      fc.property(instant, instant, period, (expiresAt, now, text) => {
+        const p = policies({ expiryNotice: durationOf(text) });
+        const horizon = expiryNoticeHorizon(p, now);
+        expect(isExpiryNoticeDue({ expiresAt, revokedAt: null }, p, now)).toBe(
+          expiresAt > now && expiresAt <= horizon,
+        );
+      }),
     );
   });
 });

@@ -2,13 +2,13 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { newId } from "@keyward/core/ids.js";
 import { DEFAULT_KEY_PREFIX } from "@keyward/core/key-format.js";
+import { parseKeyPolicies } from "@keyward/core/key-policies.js";
 import { KeywardError } from "@keyward/core/keyward-error.js";
 import type { Config } from "./config.js";
 import { openSecret, type SealedSecret, sealSecret } from "./kms/envelope.js";
 import type { Kms } from "./kms/kms.js";
 import { LocalKms } from "./kms/local-kms.js";
 import { loadOrCreateMasterKeyFile } from "./kms/master-key.js";
-import { parseKeyPolicies } from "@keyward/core/key-policies.js";
 import { type Clock, systemClock } from "./services/clock.js";
 import { KeyService } from "./services/key-service.js";
 import { type LifecycleReport, LifecycleScheduler } from "./services/lifecycle-scheduler.js";
@@ -114,10 +114,7 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
   }
 }
 
-type Services = Pick<
-  Instance,
-  "keys" | "tokens" | "projects" | "webhooks" | "scheduler" | "deliveries"
->;
+type Services = Pick<Instance, "keys" | "tokens" | "projects" | "webhooks" | "scheduler" | "deliveries">;
 
 function createServices(input: {
   stores: Stores;

@@ -21,19 +21,22 @@ export async function startServer(options: {
   const instance = await openInstance({
     config,
     onUsageWriteError: (err) => logger.warn({ err }, "writing batched usage failed; it will be retried"),
-    onSchedulerError: (err) => logger.error({ err }, "the lifecycle scheduler run failed; it runs again later"),
+    onSchedulerError: (err) =>
+      logger.error({ err }, "the lifecycle scheduler run failed; it runs again later"),
     onSchedulerRun: (report) => {
       if (report.expiring + report.expired + report.rotationDue + report.inactiveRevoked > 0) {
         logger.info({ report }, "lifecycle scheduler applied key policies");
       }
     },
-    onDeliveryError: (err) => logger.warn({ err }, "a webhook delivery could not be attempted; it will be retried"),
+    onDeliveryError: (err) =>
+      logger.warn({ err }, "a webhook delivery could not be attempted; it will be retried"),
   });
   if (instance.rootToken !== null) options.printRootToken(instance.rootToken);
   const app = await createApp({
     keys: instance.keys,
     tokens: instance.tokens,
     projects: instance.projects,
+    webhooks: instance.webhooks,
     store: instance.store,
     logger,
     bodyLimitBytes: config.bodyLimitBytes,

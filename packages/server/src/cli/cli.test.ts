@@ -3,7 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { KeywardClient } from "@keyward/client/keyward-client.js";
+import type { Delivery, Page } from "@keyward/client/types.js";
+import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWebhookReceiver } from "../../test/support/webhook-receiver.js";
 import { parseConfig } from "../config.js";
 import { createLogger } from "../logger.js";
 import { type RunningServer, startServer } from "../server.js";
@@ -55,6 +58,20 @@ function expectOneErrorLine(result: Run, exitCode: number, code: string): void {
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "keyward-cli-"));
+}
+
+/**
+ * Re-reads until `holds` is true, for state a background job of the real server changes; fails after 10 s.
+ * The server runs in real time here, so there is no clock to advance instead.
+ */
+async function eventually<T>(read: () => Promise<T>, holds: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await read();
+    if (holds(value)) return value;
+    if (Date.now() > deadline) throw new Error(`eventually(): still ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 function changeOneCharacter(key: string): string {
@@ -264,6 +281,361 @@ describe("keyward CLI against a real server", () => {
     });
   });
 
+  it("keys rotate prints the new key once, and the old key works until the grace period ends", async () => {
+    const created = parsed<{ id: string; key: string }>(
+      await run(["keys", "create", "--name", "rotating", "--scopes", "a", "--json"], env),
+    );
+    const before = Date.now();
+    const rotated = parsed<{
+      key: string;
+      id: string;
+      name: string;
+      scopes: string[];
+      replaces: string;
+      replacedBy: null;
+      rotationDue: boolean;
+      previous: { id: string; replacedBy: string; expiresAt: string };
+    }>(await run(["keys", "rotate", created.id, "--grace", "2h", "--json"], env));
+    expect(rotated).toMatchObject({
+      name: "rotating",
+      scopes: ["a"],
+      replaces: created.id,
+      replacedBy: null,
+      rotationDue: false,
+      previous: { id: created.id, replacedBy: rotated.id },
+    });
+    expect(rotated.key).not.toBe(created.key);
+    const graceEndsMs = Date.parse(rotated.previous.expiresAt);
+    expect(graceEndsMs).toBeGreaterThanOrEqual(before + 7_200_000 - 1_000);
+    expect(graceEndsMs).toBeLessThanOrEqual(Date.now() + 7_200_000);
+
+    const old = await run(["keys", "verify", "--json"], env, created.key);
+    expect(parsed(old)).toMatchObject({
+      valid: true,
+      code: "VALID",
+      rotationDue: false,
+      rotation: { replacedBy: rotated.id, expiresAt: rotated.previous.expiresAt },
+    });
+    const oldHuman = await run(["keys", "verify"], env, created.key);
+    expect(oldHuman.stdout).toMatch(new RegExp(`^replaced by +${rotated.id}$`, "m"));
+    expect(oldHuman.stdout).toMatch(/^works until +\S+Z$/m);
+    expect((await run(["keys", "verify"], env, rotated.key)).code).toBe(0);
+    expect((await run(["keys", "show", created.id], env)).stdout).toMatch(
+      new RegExp(`^replaced by +${rotated.id}$`, "m"),
+    );
+
+    const again = await run(["keys", "rotate", created.id], env);
+    expectOneErrorLine(again, 1, "KEY_ALREADY_ROTATED");
+
+    // Human mode, no grace: the key is printed once on its own line, and the old key stops at once.
+    const human = await run(["keys", "rotate", rotated.id, "--grace", "0"], env);
+    expect(human.code).toBe(0);
+    expect(human.stderr).toBe("");
+    expect(human.stdout).toContain("will NOT be shown again");
+    const newest = /^ {2}(kw_\S+)$/m.exec(human.stdout)?.[1];
+    const newestId = /^id +(key_\S+)$/m.exec(human.stdout)?.[1];
+    if (newest === undefined || newestId === undefined) throw new Error(`no key in: ${human.stdout}`);
+    expect(human.stdout).toMatch(new RegExp(`^replaces +${rotated.id}$`, "m"));
+    expect(human.stdout).toMatch(new RegExp(`^old key +${rotated.id} stopped working at \\S+Z$`, "m"));
+    const whenEnded = await run(["keys", "verify", "--json"], env, rotated.key);
+    expect(whenEnded.code).toBe(1);
+    expect(JSON.parse(whenEnded.stdout)).toMatchObject({ valid: false, code: "EXPIRED" });
+    expect((await run(["keys", "verify"], env, newest)).code).toBe(0);
+
+    const defaultGrace = parsed<{ previous: { expiresAt: string } }>(
+      await run(["keys", "rotate", newestId, "--json"], env),
+    );
+    expect(Date.parse(defaultGrace.previous.expiresAt) - Date.now()).toBeGreaterThan(86_400_000 - 60_000);
+  });
+
+  it("keys revoke --owner/--project revokes many keys and prints the count", async () => {
+    const project = parsed<{ id: string }>(await run(["projects", "create", "bulk", "--json"], env));
+    const create = async (argv: string[]) =>
+      parsed<{ id: string; key: string }>(await run(["keys", "create", ...argv, "--json"], env));
+    const a1 = await create(["--project", project.id, "--owner", "cus_bulk_a"]);
+    await create(["--project", project.id, "--owner", "cus_bulk_a"]);
+    const b = await create(["--project", project.id, "--owner", "cus_bulk_b"]);
+    const elsewhere = await create(["--owner", "cus_bulk_a"]);
+
+    const byOwner = await run(
+      ["keys", "revoke", "--owner", "cus_bulk_a", "--project", project.id, "--reason", "churned", "--json"],
+      env,
+    );
+    expect(parsed(byOwner)).toEqual({ revoked: 2 });
+    expect(parsed(await run(["keys", "show", a1.id, "--json"], env))).toMatchObject({
+      revokedReason: "churned",
+    });
+    // The same owner's key in another project was not part of it.
+    expect((await run(["keys", "verify"], env, elsewhere.key)).code).toBe(0);
+    expect((await run(["keys", "verify"], env, b.key)).code).toBe(0);
+
+    const byProject = await run(["keys", "revoke", "--project", project.id], env);
+    expect(byProject).toEqual({ code: 0, stdout: "Revoked 1 key.\n", stderr: "" });
+    expect((await run(["keys", "verify"], env, b.key)).code).toBe(1);
+
+    expect((await run(["keys", "revoke", "--owner", "cus_bulk_a"], env)).stdout).toBe("Revoked 1 key.\n");
+    expect((await run(["keys", "revoke", "--owner", "cus_bulk_a"], env)).stdout).toBe("Revoked 0 keys.\n");
+    expect((await run(["keys", "verify"], env, elsewhere.key)).code).toBe(1);
+
+    expectOneErrorLine(await run(["keys", "revoke", "--project", "proj_doesnotexist"], env), 1, "NOT_FOUND");
+  });
+
+  it("projects update sets and removes key policies, and projects show prints them", async () => {
+    const project = parsed<{ id: string; policies: unknown }>(
+      await run(["projects", "create", "policies", "--json"], env),
+    );
+    expect(project.policies).toEqual({});
+
+    const updated = await run(
+      ["projects", "update", project.id, "--max-lifetime", "P90D", "--rotation-period", "P30D", "--json"],
+      env,
+    );
+    expect(parsed(updated)).toMatchObject({
+      id: project.id,
+      policies: { maxLifetime: "P90D", rotationPeriod: "P30D" },
+    });
+
+    const key = parsed<{ expiresAt: string }>(
+      await run(["keys", "create", "--project", project.id, "--json"], env),
+    );
+    expect(Date.parse(key.expiresAt) - Date.now()).toBeGreaterThan(89 * 86_400_000);
+    expectOneErrorLine(
+      await run(["keys", "create", "--project", project.id, "--expires", "200d"], env),
+      1,
+      "POLICY_VIOLATION",
+    );
+
+    const shown = await run(["projects", "show", project.id], env);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^max lifetime +P90D$/m);
+    expect(shown.stdout).toMatch(/^rotation period +P30D$/m);
+    expect(shown.stdout).toMatch(/^inactivity revocation +-$/m);
+    expect(shown.stdout).toMatch(/^expiry notice +P7D \(default\)$/m);
+
+    const removed = await run(
+      [
+        "projects",
+        "update",
+        project.id,
+        "--name",
+        "renamed",
+        "--rotation-period",
+        "none",
+        "--inactivity-revocation",
+        "P60D",
+        "--expiry-notice",
+        "P3D",
+      ],
+      env,
+    );
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toMatch(/^name +renamed$/m);
+    expect(removed.stdout).toMatch(/^rotation period +-$/m);
+    expect(removed.stdout).toMatch(/^inactivity revocation +P60D$/m);
+    expect(removed.stdout).toMatch(/^expiry notice +P3D$/m);
+    expect(parsed(await run(["projects", "show", project.id, "--json"], env))).toMatchObject({
+      name: "renamed",
+      policies: { maxLifetime: "P90D", inactivityRevocation: "P60D", expiryNotice: "P3D" },
+    });
+
+    const bad = await run(["projects", "update", project.id, "--max-lifetime", "90d"], env);
+    expectOneErrorLine(bad, 1, "VALIDATION_ERROR");
+    expect(bad.stderr).toContain("P90D");
+    expectOneErrorLine(await run(["projects", "show", "proj_doesnotexist"], env), 1, "NOT_FOUND");
+  });
+
+  it("webhooks: create, list, show, update, deliveries, retry and delete", async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const created = parsed<{ secret: string; id: string; url: string; events: string[]; enabled: boolean }>(
+        await run(
+          [
+            "webhooks",
+            "create",
+            "--url",
+            receiver.url,
+            "--events",
+            "key.created,key.rotated",
+            "--description",
+            "ci hook",
+            "--json",
+          ],
+          env,
+        ),
+      );
+      expect(created).toMatchObject({
+        url: receiver.url,
+        events: ["key.created", "key.rotated"],
+        enabled: true,
+        description: "ci hook",
+      });
+      expect(created.secret).toMatch(/^whsec_/);
+      expect(created.id).toMatch(/^wh_/);
+
+      // A secret of one's own, read from stdin: human mode does not print it back.
+      const ownSecret = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
+      const own = await run(
+        [
+          "webhooks",
+          "create",
+          "--url",
+          receiver.url,
+          "--events",
+          "key.revoked",
+          "--disabled",
+          "--secret-stdin",
+        ],
+        env,
+        `${ownSecret}\n`,
+      );
+      expect(own.code).toBe(0);
+      expect(own.stderr).toBe("");
+      expect(own.stdout).not.toContain(ownSecret);
+      expect(own.stdout).not.toContain("will NOT be shown again");
+      expect(own.stdout).toMatch(/^status +disabled$/m);
+      const ownId = /^id +(wh_\S+)$/m.exec(own.stdout)?.[1] ?? "";
+
+      // A generated secret in human mode: printed once, on its own line, with a warning.
+      const human = await run(
+        ["webhooks", "create", "--url", receiver.url, "--events", "*", "--disabled"],
+        env,
+      );
+      expect(human.stdout).toContain("will NOT be shown again");
+      expect(human.stdout).toMatch(/^ {2}whsec_\S+$/m);
+      const humanId = /^id +(wh_\S+)$/m.exec(human.stdout)?.[1] ?? "";
+
+      const list = parsed<{ items: Array<{ id: string }> }>(await run(["webhooks", "list", "--json"], env));
+      expect(list.items.map((w) => w.id)).toEqual(expect.arrayContaining([created.id, ownId, humanId]));
+      expect(JSON.stringify(list)).not.toContain("whsec_");
+      const table = await run(["webhooks", "list"], env);
+      expect(table.stdout).toMatch(/^ID +PROJECT +STATUS +URL +EVENTS +DESCRIPTION$/m);
+      expect(table.stdout).toMatch(
+        new RegExp(`^${created.id} .* enabled +\\S+ +key.created, key.rotated +ci hook$`, "m"),
+      );
+      const shown = await run(["webhooks", "show", created.id], env);
+      expect(shown.stdout).toMatch(/^events +key.created, key.rotated$/m);
+      expect(shown.stdout).not.toContain("whsec_");
+
+      // A key event is delivered, signed with the secret printed at creation.
+      const key = parsed<{ id: string }>(await run(["keys", "create", "--name", "hooked", "--json"], env));
+      await receiver.waitFor((all) => all.some((r) => r.body.includes(key.id)));
+      const request = receiver.received.find((r) => r.body.includes(key.id));
+      if (request === undefined) throw new Error("no webhook request");
+      expect(new Webhook(created.secret).verify(request.body, request.headers)).toMatchObject({
+        type: "key.created",
+      });
+      const eventId = request.headers["webhook-id"] ?? "";
+
+      const readDeliveries = async () =>
+        parsed<Page<Delivery>>(await run(["webhooks", "deliveries", created.id, "--json"], env));
+      const deliveries = await eventually(readDeliveries, (page) =>
+        page.items.some((d) => d.id === eventId && d.status === "delivered"),
+      );
+      expect(deliveries.items.find((d) => d.id === eventId)).toMatchObject({
+        webhookId: created.id,
+        eventType: "key.created",
+        attempts: 1,
+        nextAttemptAt: null,
+        attemptLog: [{ attempt: 1, statusCode: 200, error: null }],
+      });
+      const deliveryTable = await run(["webhooks", "deliveries", created.id], env);
+      expect(deliveryTable.stdout).toMatch(/^EVENT +TYPE +STATUS +ATTEMPTS +LAST RESULT +NEXT ATTEMPT$/m);
+      expect(deliveryTable.stdout).toMatch(
+        new RegExp(`^${eventId} +key.created +delivered +1 +200 +-$`, "m"),
+      );
+      expect(
+        parsed(await run(["webhooks", "deliveries", created.id, "--status", "failed", "--json"], env)),
+      ).toEqual({
+        items: [],
+        nextCursor: null,
+      });
+
+      const retried = parsed(await run(["webhooks", "retry", created.id, eventId, "--json"], env));
+      expect(retried).toMatchObject({ id: eventId, status: "pending" });
+      await receiver.waitFor((all) => all.filter((r) => r.headers["webhook-id"] === eventId).length === 2);
+      const retriedHuman = await run(["webhooks", "retry", created.id, eventId], env);
+      expect(retriedHuman.stdout).toMatch(new RegExp(`^event +${eventId}$`, "m"));
+      expect(retriedHuman.stdout).toMatch(/^type +key.created$/m);
+      expectOneErrorLine(
+        await run(["webhooks", "retry", created.id, "evt_doesnotexist"], env),
+        1,
+        "NOT_FOUND",
+      );
+
+      const updated = parsed(
+        await run(
+          [
+            "webhooks",
+            "update",
+            created.id,
+            "--disable",
+            "--description",
+            "",
+            "--events",
+            "key.revoked",
+            "--json",
+          ],
+          env,
+        ),
+      );
+      expect(updated).toMatchObject({
+        id: created.id,
+        enabled: false,
+        description: null,
+        events: ["key.revoked"],
+      });
+      const enabled = await run(
+        ["webhooks", "update", ownId, "--enable", "--url", `${receiver.url}/v2`],
+        env,
+      );
+      expect(enabled.stdout).toMatch(/^status +enabled$/m);
+      expect(enabled.stdout).toMatch(/^url +\S+\/webhook\/v2$/m);
+
+      for (const id of [created.id, ownId]) {
+        expect(parsed(await run(["webhooks", "delete", id, "--json"], env))).toEqual({ id, deleted: true });
+      }
+      expect(await run(["webhooks", "delete", humanId], env)).toEqual({
+        code: 0,
+        stdout: `Deleted webhook ${humanId}.\n`,
+        stderr: "",
+      });
+      expectOneErrorLine(await run(["webhooks", "show", created.id], env), 1, "NOT_FOUND");
+      expectOneErrorLine(await run(["webhooks", "delete", created.id], env), 1, "NOT_FOUND");
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("webhooks create refuses bad input: the server's errors, and a non-whsec secret without echoing it", async () => {
+    expectOneErrorLine(
+      await run(["webhooks", "create", "--url", "https://hooks.example.com/k", "--events", "key.bogus"], env),
+      1,
+      "VALIDATION_ERROR",
+    );
+    const insecure = await run(
+      ["webhooks", "create", "--url", "http://hooks.example.com/k", "--events", "key.created"],
+      env,
+    );
+    expectOneErrorLine(insecure, 1, "VALIDATION_ERROR");
+    expect(insecure.stderr).toContain("https");
+    const notSecret = await run(
+      ["webhooks", "create", "--url", "https://hooks.example.com/k", "--events", "*", "--secret-stdin"],
+      env,
+      "kw_thisIsAKeyNotASecret",
+    );
+    expectOneErrorLine(notSecret, 1, "VALIDATION_ERROR");
+    expect(notSecret.stderr).not.toContain("kw_thisIsAKeyNotASecret");
+    expectOneErrorLine(
+      await run(
+        ["webhooks", "create", "--url", "https://hooks.example.com/k", "--events", "*", "--secret-stdin"],
+        env,
+        "",
+      ),
+      1,
+      "VALIDATION_ERROR",
+    );
+  });
+
   it("admin tokens: create, use, list, revoke; a token cannot exceed its permissions", async () => {
     const created = parsed<{ token: string; id: string; permissions: string[] }>(
       await run(
@@ -318,6 +690,7 @@ describe("keyward CLI against a real server", () => {
       ["projects", "list", "--json"],
       ["keys", "list", "--json"],
       ["tokens", "list", "--json"],
+      ["webhooks", "list", "--json"],
     ]) {
       const result = await run(argv, env);
       expect(result.stdout.trimEnd().split("\n")).toHaveLength(1);
@@ -380,6 +753,28 @@ describe("keyward CLI usage", () => {
     [["keys", "show"], "missing required argument 'id'"],
     [["tokens", "create", "--name", "x"], "--permissions"],
     [["serve", "--port", "70000"], "from 0 to 65535"],
+    [["keys", "rotate", "key_1", "--grace", "31d"], "at most 30 days"],
+    [["keys", "rotate", "key_1", "--grace", "soon"], "Expected a duration"],
+    [["keys", "rotate"], "missing required argument 'id'"],
+    [["keys", "revoke", "key_1", "--owner", "cus_1"], "not both"],
+    [["keys", "revoke", "key_1", "--project", "proj_1"], "not both"],
+    [["keys", "revoke"], "pass a key id, or --owner"],
+    [["keys", "revoke", "--reason", "x"], "pass a key id, or --owner"],
+    [["projects", "update", "proj_1"], "nothing to update"],
+    [["projects", "show"], "missing required argument 'id'"],
+    [["webhooks", "create", "--events", "key.created"], "--url"],
+    [["webhooks", "create", "--url", "https://hooks.example.com"], "--events"],
+    [
+      ["webhooks", "create", "--url", "https://h.example.com", "--events", "*", "--secret", "whsec_x"],
+      "unknown option",
+    ],
+    [["webhooks", "update", "wh_1"], "nothing to update"],
+    [["webhooks", "update", "wh_1", "--enable", "--disable"], "cannot be used with"],
+    [
+      ["webhooks", "deliveries", "wh_1", "--status", "bogus"],
+      "Allowed choices are pending, delivered, failed",
+    ],
+    [["webhooks", "retry", "wh_1"], "missing required argument 'event-id'"],
   ])("%j is a usage error: one line, exit 2", async (argv, message) => {
     const result = await run(argv, env);
     expectOneErrorLine(result, 2, "USAGE_ERROR");
@@ -397,6 +792,10 @@ describe("keyward CLI usage", () => {
     const create = await run(["keys", "create", "--help"], {});
     expect(create.stdout).toContain("--expires <when>");
     expect(create.stdout).not.toContain("--token");
+    const webhooksCreate = await run(["webhooks", "create", "--help"], {});
+    expect(webhooksCreate.stdout).toContain("--server <url>");
+    expect(webhooksCreate.stdout).toContain("--secret-stdin");
+    expect(webhooksCreate.stdout).not.toMatch(/--secret </);
   });
 
   it("--version prints the package version", async () => {

@@ -17,6 +17,9 @@ export function keyFields(key: Key, nowMs: number): Field[] {
     ["created", key.createdAt],
     ["updated", key.updatedAt],
     ["last used", key.lastUsedAt],
+    ...(key.rotationDue ? ([["rotation due", "yes"]] as const) : []),
+    ...(key.replaces === null ? [] : ([["replaces", key.replaces]] as const)),
+    ...(key.replacedBy === null ? [] : ([["replaced by", key.replacedBy]] as const)),
     ...(key.revokedAt === null
       ? []
       : ([

@@ -5,15 +5,25 @@ import { registerInit } from "./commands/init.js";
 import { registerKeysCreate } from "./commands/keys-create.js";
 import { registerKeysList } from "./commands/keys-list.js";
 import { registerKeysRevoke } from "./commands/keys-revoke.js";
+import { registerKeysRotate } from "./commands/keys-rotate.js";
 import { registerKeysShow } from "./commands/keys-show.js";
 import { registerKeysUpdate } from "./commands/keys-update.js";
 import { registerKeysVerify } from "./commands/keys-verify.js";
 import { registerProjectsCreate } from "./commands/projects-create.js";
 import { registerProjectsList } from "./commands/projects-list.js";
+import { registerProjectsShow } from "./commands/projects-show.js";
+import { registerProjectsUpdate } from "./commands/projects-update.js";
 import { registerServe } from "./commands/serve.js";
 import { registerTokensCreate } from "./commands/tokens-create.js";
 import { registerTokensList } from "./commands/tokens-list.js";
 import { registerTokensRevoke } from "./commands/tokens-revoke.js";
+import { registerWebhooksCreate } from "./commands/webhooks-create.js";
+import { registerWebhooksDelete } from "./commands/webhooks-delete.js";
+import { registerWebhooksDeliveries } from "./commands/webhooks-deliveries.js";
+import { registerWebhooksList } from "./commands/webhooks-list.js";
+import { registerWebhooksRetry } from "./commands/webhooks-retry.js";
+import { registerWebhooksShow } from "./commands/webhooks-show.js";
+import { registerWebhooksUpdate } from "./commands/webhooks-update.js";
 import type { CliIo } from "./io.js";
 import { renderError } from "./render-error.js";
 
@@ -70,15 +80,22 @@ function buildProgram(ctx: CommandContext): Command {
   registerInit(program, ctx);
   registerServe(program, ctx);
 
-  const projects = program.command("projects").description("create and list projects");
+  const projects = program
+    .command("projects")
+    .description("create, list, show and update projects and their key policies");
   registerProjectsCreate(projects, ctx);
   registerProjectsList(projects, ctx);
+  registerProjectsShow(projects, ctx);
+  registerProjectsUpdate(projects, ctx);
 
-  const keys = program.command("keys").description("issue, inspect, change, revoke and verify API keys");
+  const keys = program
+    .command("keys")
+    .description("issue, inspect, change, rotate, revoke and verify API keys");
   registerKeysCreate(keys, ctx);
   registerKeysList(keys, ctx);
   registerKeysShow(keys, ctx);
   registerKeysUpdate(keys, ctx);
+  registerKeysRotate(keys, ctx);
   registerKeysRevoke(keys, ctx);
   registerKeysVerify(keys, ctx);
 
@@ -86,6 +103,17 @@ function buildProgram(ctx: CommandContext): Command {
   registerTokensCreate(tokens, ctx);
   registerTokensList(tokens, ctx);
   registerTokensRevoke(tokens, ctx);
+
+  const webhooks = program
+    .command("webhooks")
+    .description("register signed webhook endpoints for key events and inspect and retry their deliveries");
+  registerWebhooksCreate(webhooks, ctx);
+  registerWebhooksList(webhooks, ctx);
+  registerWebhooksShow(webhooks, ctx);
+  registerWebhooksUpdate(webhooks, ctx);
+  registerWebhooksDelete(webhooks, ctx);
+  registerWebhooksDeliveries(webhooks, ctx);
+  registerWebhooksRetry(webhooks, ctx);
   return program;
 }
 

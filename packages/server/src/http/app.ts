@@ -10,6 +10,7 @@ import Fastify, {
 import type { KeyService } from "../services/key-service.js";
 import type { ProjectService } from "../services/project-service.js";
 import type { TokenService } from "../services/token-service.js";
+import type { WebhookService } from "../services/webhook-service.js";
 import type { KeyStore } from "../store/key-store.js";
 import { createAuthHook } from "./auth.js";
 import { describeApi } from "./openapi-info.js";
@@ -19,12 +20,14 @@ import { ROUTES } from "./routes.js";
 import { KeySchema, ProblemSchema, ProjectSchema, TokenSchema } from "./schemas.js";
 import { createValidatorCompiler } from "./validator.js";
 import { createVerifyFastPath } from "./verify-fast-path.js";
+import { WEBHOOK_SCHEMAS } from "./webhook-schemas.js";
 
 /** What the HTTP layer needs; built by the composition root (main.ts) or a test. */
 export interface AppDependencies {
   keys: KeyService;
   tokens: TokenService;
   projects: ProjectService;
+  webhooks: WebhookService;
   store: KeyStore;
   logger: FastifyBaseLogger;
   bodyLimitBytes: number;
@@ -125,6 +128,7 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
   app.addSchema(ProjectSchema);
   app.addSchema(TokenSchema);
   app.addSchema(ProblemSchema);
+  for (const schema of WEBHOOK_SCHEMAS) app.addSchema(schema);
 
   await app.register(swagger, {
     openapi: describeApi(),

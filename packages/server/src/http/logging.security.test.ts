@@ -28,6 +28,7 @@ beforeAll(async () => {
     keys: instance.keys,
     tokens: instance.tokens,
     projects: instance.projects,
+    webhooks: instance.webhooks,
     store: instance.store,
     logger: createLogger(config, { write: (line: string) => void lines.push(line) }),
     bodyLimitBytes: config.bodyLimitBytes,

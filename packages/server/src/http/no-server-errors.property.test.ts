@@ -25,6 +25,12 @@ const TEMPLATES = [
   "/v1/keys/verify",
   "/v1/keys/{id}",
   "/v1/keys/{id}/revoke",
+  "/v1/keys/{id}/rotate",
+  "/v1/keys/revoke",
+  "/v1/webhooks",
+  "/v1/webhooks/{id}",
+  "/v1/webhooks/{id}/deliveries",
+  "/v1/webhooks/{id}/deliveries/{id}/retry",
   "/v1/tokens",
   "/v1/tokens/{id}/revoke",
 ];
@@ -208,7 +214,7 @@ function urlArb(): fc.Arbitrary<string> {
       suffix: fc.constantFrom("", "", "", "/", "//", "/..", "/../..", "/%2e%2e/v1/keys", "/extra"),
       query: queryArb(),
     })
-    .map(({ template, id, suffix, query }) => `${template.replace("{id}", id)}${suffix}${query}`);
+    .map(({ template, id, suffix, query }) => `${template.replaceAll("{id}", id)}${suffix}${query}`);
   const random = fc.oneof(
     fc.webPath().map((path) => (path.startsWith("/") ? path : `/${path}`)),
     fc.string({ maxLength: 200 }).map((s) => `/${s}`),
@@ -313,6 +319,20 @@ function nearValidBodyArb(): fc.Arbitrary<string> {
       [real.projectId],
       "127.0.0.1",
       "::1",
+      0,
+      86_400,
+      2_592_000,
+      2_592_001,
+      -1,
+      "P90D",
+      "PT0S",
+      `P${"9".repeat(6)}Y`,
+      { maxLifetime: "P1D", rotationPeriod: null },
+      { maxLifetime: `P${"9".repeat(6)}Y${"9".repeat(6)}M`, expiryNotice: "P999999W" },
+      { inactivityRevocation: "P", expiryNotice: 7 },
+      ["key.*", "*", "key.created"],
+      "https://hooks.example.com/x",
+      "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
     ),
     fc.dictionary(fc.string({ maxLength: 300 }), fc.jsonValue({ maxDepth: 4 }), { maxKeys: 20 }),
   );
@@ -330,6 +350,12 @@ function nearValidBodyArb(): fc.Arbitrary<string> {
     "permissions",
     "projectIds",
     "keyPrefix",
+    "gracePeriodSeconds",
+    "policies",
+    "url",
+    "events",
+    "description",
+    "secret",
   ] as const;
   return fc
     .record(
@@ -554,6 +580,47 @@ describe("regressions", () => {
     [
       "listing keys after those attempts",
       () => ({ method: "GET", url: "/v1/keys?limit=100", headers: auth() }),
+      200,
+    ],
+    // The largest durations a policy accepts push instants past what a Date holds; keys must stay creatable.
+    [
+      "the largest maxLifetime a project accepts",
+      () => ({
+        method: "PATCH",
+        url: `/v1/projects/${real.projectId}`,
+        headers: json(),
+        payload: JSON.stringify({ policies: { maxLifetime: "P999999Y", rotationPeriod: "P999999Y" } }),
+      }),
+      200,
+    ],
+    [
+      "a key created under that maxLifetime",
+      () => ({
+        method: "POST",
+        url: "/v1/keys",
+        headers: json(),
+        payload: JSON.stringify({ projectId: real.projectId }),
+      }),
+      201,
+    ],
+    [
+      "rotating a key under that maxLifetime",
+      () => ({ method: "POST", url: `/v1/keys/${real.keyId}/rotate`, headers: json(), payload: "{}" }),
+      201,
+    ],
+    [
+      "listing the project's keys under those policies",
+      () => ({ method: "GET", url: `/v1/keys?projectId=${real.projectId}&limit=100`, headers: auth() }),
+      200,
+    ],
+    [
+      "verifying a key under those policies",
+      () => ({
+        method: "POST",
+        url: "/v1/keys/verify",
+        headers: json(),
+        payload: JSON.stringify({ key: real.key }),
+      }),
       200,
     ],
     [

@@ -137,6 +137,34 @@ describe("GET /openapi.json", () => {
     );
   });
 
+  it("documents rotation, bulk revocation, project policies and the policy violation", () => {
+    const key = doc.components.schemas?.Key as { properties: Json; required: string[]; examples: Json[] };
+    for (const field of ["replacedBy", "replaces", "rotationDue"]) {
+      expect(key.properties, field).toHaveProperty(field);
+      expect(key.required, field).toContain(field);
+      expect(key.examples[0], field).toHaveProperty(field);
+    }
+    const project = doc.components.schemas?.Project as { properties: Json; examples: Json[] };
+    expect(Object.keys(project.properties.policies as Json)).toContain("properties");
+    expect(project.examples[0]?.policies).toEqual({ maxLifetime: "P1Y", rotationPeriod: "P90D" });
+
+    const rotate = doc.paths["/v1/keys/{id}/rotate"]?.post;
+    expect(Object.keys(rotate?.responses ?? {})).toEqual(expect.arrayContaining(["201", "404", "409"]));
+    const rotated = rotate?.responses?.["201"]?.content?.["application/json"]?.schema as { properties: Json };
+    expect(rotated.properties.previous).toMatchObject({ $ref: "#/components/schemas/Key" });
+    expect(Object.keys(doc.paths["/v1/keys/revoke"]?.post?.responses ?? {})).toContain("200");
+    expect(Object.keys(doc.paths["/v1/projects/{id}"]?.patch?.responses ?? {})).toContain("200");
+    for (const [path, method] of [
+      ["/v1/keys", "post"],
+      ["/v1/keys/{id}", "patch"],
+    ] as const) {
+      expect(doc.paths[path]?.[method]?.responses, `${method} ${path}`).toHaveProperty("422");
+    }
+    const verified = doc.paths["/v1/keys/verify"]?.post?.responses?.["200"]?.content?.["application/json"]
+      ?.schema as { properties: Json };
+    expect(Object.keys(verified.properties)).toEqual(expect.arrayContaining(["rotationDue", "rotation"]));
+  });
+
   it("declares bearer security for the API and none for the health routes", () => {
     expect(doc.components.securitySchemes?.bearer).toMatchObject({ type: "http", scheme: "bearer" });
     expect(doc.security).toEqual([{ bearer: [] }]);

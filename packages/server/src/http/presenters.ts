@@ -1,5 +1,6 @@
-import type { KeyRecord } from "@keyward/core/key-record.js";
+import { KEY_POLICY_NAMES, type KeyPolicySettings } from "@keyward/core/key-policies.js";
 import { invalidField } from "@keyward/core/keyward-error.js";
+import type { KeyView } from "../services/key-service.js";
 import type { ProjectRecord, TokenRecord } from "../store/records.js";
 
 function iso(ms: number): string {
@@ -12,7 +13,7 @@ export function isoOrNull(ms: number | null): string | null {
 }
 
 /** A key record as JSON: explicit fields only, so nothing internal can leak by accident. */
-export function presentKey(key: KeyRecord) {
+export function presentKey(key: KeyView) {
   return {
     id: key.id,
     projectId: key.projectId,
@@ -28,15 +29,24 @@ export function presentKey(key: KeyRecord) {
     revokedAt: isoOrNull(key.revokedAt),
     revokedReason: key.revokedReason,
     lastUsedAt: isoOrNull(key.lastUsedAt),
+    replacedBy: key.replacedBy,
+    replaces: key.replaces,
+    rotationDue: key.rotationDue,
   };
 }
 
-/** A project as JSON. */
+/** A project as JSON, with only the policies it sets. */
 export function presentProject(project: ProjectRecord) {
+  const policies: KeyPolicySettings = {};
+  for (const name of KEY_POLICY_NAMES) {
+    const value = project.policies[name];
+    if (value !== undefined) policies[name] = value;
+  }
   return {
     id: project.id,
     name: project.name,
     keyPrefix: project.keyPrefix,
+    policies,
     createdAt: iso(project.createdAt),
   };
 }

@@ -11,9 +11,10 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   401: "No valid bearer token (UNAUTHORIZED).",
   403: "The token lacks the permission (FORBIDDEN).",
   404: "No such resource, or hidden from this token (NOT_FOUND).",
-  409: "Conflicts with the resource's state (CONFLICT).",
+  409: "Conflicts with the resource's state (CONFLICT, KEY_ALREADY_ROTATED).",
   413: "The body is too large (PAYLOAD_TOO_LARGE).",
   415: "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
+  422: "The request breaks a policy of the project (POLICY_VIOLATION).",
   500: "An unexpected failure (INTERNAL_ERROR); the requestId names it in the log.",
   503: "The store is unavailable or the server is stopping (STORE_UNAVAILABLE, NOT_READY).",
 };

@@ -5,14 +5,24 @@ import { registerCreateKey } from "./routes/v1/keys/create.js";
 import { registerGetKey } from "./routes/v1/keys/get.js";
 import { registerListKeys } from "./routes/v1/keys/list.js";
 import { registerRevokeKey } from "./routes/v1/keys/revoke.js";
+import { registerRevokeKeys } from "./routes/v1/keys/revoke-many.js";
+import { registerRotateKey } from "./routes/v1/keys/rotate.js";
 import { registerUpdateKey } from "./routes/v1/keys/update.js";
 import { registerVerifyKey } from "./routes/v1/keys/verify.js";
 import { registerCreateProject } from "./routes/v1/projects/create.js";
 import { registerGetProject } from "./routes/v1/projects/get.js";
 import { registerListProjects } from "./routes/v1/projects/list.js";
+import { registerUpdateProject } from "./routes/v1/projects/update.js";
 import { registerCreateToken } from "./routes/v1/tokens/create.js";
 import { registerListTokens } from "./routes/v1/tokens/list.js";
 import { registerRevokeToken } from "./routes/v1/tokens/revoke.js";
+import { registerCreateWebhook } from "./routes/v1/webhooks/create.js";
+import { registerDeleteWebhook } from "./routes/v1/webhooks/delete.js";
+import { registerGetWebhook } from "./routes/v1/webhooks/get.js";
+import { registerListWebhooks } from "./routes/v1/webhooks/list.js";
+import { registerListDeliveries } from "./routes/v1/webhooks/list-deliveries.js";
+import { registerRetryDelivery } from "./routes/v1/webhooks/retry-delivery.js";
+import { registerUpdateWebhook } from "./routes/v1/webhooks/update.js";
 
 /** Every route of the API, registered in this order. */
 export const ROUTES: ReadonlyArray<(app: KeywardApp, deps: AppDependencies) => void> = [
@@ -21,13 +31,23 @@ export const ROUTES: ReadonlyArray<(app: KeywardApp, deps: AppDependencies) => v
   registerCreateProject,
   registerListProjects,
   registerGetProject,
+  registerUpdateProject,
   registerCreateKey,
   registerListKeys,
   registerVerifyKey,
+  registerRevokeKeys,
   registerGetKey,
   registerUpdateKey,
   registerRevokeKey,
+  registerRotateKey,
   registerCreateToken,
   registerListTokens,
   registerRevokeToken,
+  registerCreateWebhook,
+  registerListWebhooks,
+  registerGetWebhook,
+  registerUpdateWebhook,
+  registerDeleteWebhook,
+  registerListDeliveries,
+  registerRetryDelivery,
 ];

@@ -73,6 +73,9 @@ export const KEY_EXAMPLE = {
   revokedAt: null,
   revokedReason: null,
   lastUsedAt: null,
+  replacedBy: null,
+  replaces: null,
+  rotationDue: false,
 };
 
 /** An example project, for the OpenAPI document. */
@@ -80,6 +83,7 @@ export const PROJECT_EXAMPLE = {
   id: "proj_0Vg3aZk2Ww1Lq9Pz3RtYu4",
   name: "billing-api",
   keyPrefix: "bill",
+  policies: { maxLifetime: "P1Y", rotationPeriod: "P90D" },
   createdAt: exampleTime,
 };
 
@@ -115,15 +119,47 @@ export const KeySchema = Type.Object(
     revokedAt: nullableTimestamp("When the key was revoked, or null."),
     revokedReason: Type.Union([Type.String(), Type.Null()]),
     lastUsedAt: nullableTimestamp("Last successful verification (written in batches, about once a second)."),
+    replacedBy: Type.Union([Type.String(), Type.Null()], {
+      description: "The key that replaced this one by a rotation, or null.",
+    }),
+    replaces: Type.Union([Type.String(), Type.Null()], {
+      description: "The key this one replaced by a rotation, or null.",
+    }),
+    rotationDue: Type.Boolean({
+      description: "True when the key is older than the project's rotationPeriod and has not been rotated.",
+    }),
   },
   { $id: "Key", examples: [KEY_EXAMPLE] },
 );
+
+/** What each key policy means, for the OpenAPI document; every value is an ISO 8601 duration such as P90D. */
+export const POLICY_DESCRIPTIONS = {
+  maxLifetime:
+    "Every key must expire by its creation plus this; a key created without expiresAt gets exactly that expiry.",
+  rotationPeriod: "Keys at least this old are due for rotation (rotationDue, the key.rotation_due event).",
+  inactivityRevocation: "Keys unused (since their last use, else their creation) this long are revoked.",
+  expiryNotice: "How long before a key expires the key.expiring event fires; P7D when not set.",
+} as const;
+
+const policyDuration = (description: string) =>
+  Type.Optional(Type.String({ minLength: 1, maxLength: 40, description }));
 
 export const ProjectSchema = Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
     keyPrefix: Type.String({ description: "Prefix of every key issued in this project." }),
+    policies: Type.Object(
+      {
+        maxLifetime: policyDuration(POLICY_DESCRIPTIONS.maxLifetime),
+        rotationPeriod: policyDuration(POLICY_DESCRIPTIONS.rotationPeriod),
+        inactivityRevocation: policyDuration(POLICY_DESCRIPTIONS.inactivityRevocation),
+        expiryNotice: policyDuration(POLICY_DESCRIPTIONS.expiryNotice),
+      },
+      {
+        description: "The key lifecycle policies the project sets, as ISO 8601 durations; absent = not set.",
+      },
+    ),
     createdAt: timestamp("When the project was created."),
   },
   { $id: "Project", examples: [PROJECT_EXAMPLE] },

@@ -117,6 +117,48 @@ describe("the verify fast path answers exactly as the Fastify route", () => {
     expect(hidden.body).toEqual({ valid: false, code: "NOT_FOUND" });
   });
 
+  it("for the rotation fields: rotationDue, and rotation during a grace window", async () => {
+    const projectId = await createProject(t, { name: "rotating" });
+    const policies = await t.request("PATCH", `/v1/projects/${projectId}`, {
+      policies: { rotationPeriod: "P1D" },
+    });
+    expect(policies.statusCode, policies.body).toBe(200);
+    const old = await createKey(t, { projectId, scopes: ["a"], meta: { m: 1 } });
+    t.clock.advance(86_400_000);
+    const due = await expectParity(JSON.stringify({ key: old.key, scopes: ["b"] }));
+    expect(due.body).toMatchObject({ code: "INSUFFICIENT_SCOPE", rotationDue: true, missingScopes: ["b"] });
+
+    const rotated = await t.request("POST", `/v1/keys/${old.id}/rotate`, { gracePeriodSeconds: 60 });
+    expect(rotated.statusCode, rotated.body).toBe(201);
+    const inGrace = await expectParity(JSON.stringify({ key: old.key }));
+    expect(Object.keys(inGrace.body)).toEqual([
+      "valid",
+      "code",
+      "keyId",
+      "projectId",
+      "ownerId",
+      "name",
+      "scopes",
+      "meta",
+      "expiresAt",
+      "rotationDue",
+      "rotation",
+    ]);
+    expect(inGrace.body).toMatchObject({
+      valid: true,
+      rotationDue: false,
+      rotation: { replacedBy: rotated.json().id, expiresAt: new Date(t.clock.now() + 60_000).toISOString() },
+    });
+    t.clock.advance(60_000);
+    const after = await expectParity(JSON.stringify({ key: old.key }));
+    expect(after.body).toMatchObject({ code: "EXPIRED", rotationDue: false });
+    expect(after.body).not.toHaveProperty("rotation");
+    expect((await expectParity(JSON.stringify({ key: rotated.json().key }))).body).toMatchObject({
+      valid: true,
+      rotationDue: false,
+    });
+  });
+
   it("for authentication and permission failures", async () => {
     const reader = await mintToken(t, ["keys:read"]);
     const body = JSON.stringify({ key: "kw_x" });

@@ -3,8 +3,8 @@ import { newId } from "@keyward/core/ids.js";
 import { generateKey, keyStart, parseKey } from "@keyward/core/key-format.js";
 import {
   defaultExpiry,
-  type KeyPolicies,
   isRotationDue,
+  type KeyPolicies,
   latestAllowedExpiry,
 } from "@keyward/core/key-policies.js";
 import type { KeyRecord } from "@keyward/core/key-record.js";
@@ -12,7 +12,7 @@ import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
 import { decideVerification, type VerificationCode } from "@keyward/core/verification.js";
 import { keyEvent } from "../events/key-events.js";
 import type { KeyStore } from "../store/key-store.js";
-import type { KeyPatch, NewEvent } from "../store/records.js";
+import type { KeyPatch } from "../store/records.js";
 import type { Clock } from "./clock.js";
 import { DigestCache } from "./digest-cache.js";
 import { checkKeyFields, throwIfInvalid } from "./key-input-rules.js";
@@ -47,6 +47,12 @@ export const DEFAULT_GRACE_PERIOD_SECONDS = 86_400;
 export const MAX_GRACE_PERIOD_SECONDS = 30 * 86_400;
 /** Keys revoked per transaction by a bulk revocation. */
 const BULK_REVOKE_BATCH = 500;
+/**
+ * The latest expiry a key may get: the API shows instants as RFC 3339 date-times, whose year has four digits. A
+ * long maxLifetime (P999999Y) or a rotation of a key expiring near that end would otherwise store an instant
+ * that fails every later read of the key.
+ */
+const LATEST_EXPIRY_MS = Date.parse("9999-12-31T23:59:59.999Z");
 
 /** A verification request. The key is only ever held in memory for the duration of the call. */
 export interface VerifyKeyInput {
@@ -110,7 +116,10 @@ export class KeyService {
     }
     throwIfInvalid(errors);
     const policies = await this.#options.projects.policiesFor(project.id);
-    const expiresAt = defaultExpiry(now, input.expiresAt, policies);
+    // An explicit null asks for a key that never expires, which a maxLifetime refuses; only an absent expiresAt
+    // takes the project's default.
+    const expiresAt =
+      input.expiresAt === null ? null : capExpiry(defaultExpiry(now, input.expiresAt, policies));
     checkMaxLifetime(expiresAt, now, policies);
 
     const { key, record } = this.#newKey({
@@ -261,6 +270,7 @@ export class KeyService {
     let expiresAt = defaultExpiry(now, lifetime === null ? undefined : now + lifetime, policies);
     const latest = latestAllowedExpiry(now, policies);
     if (latest !== null && (expiresAt === null || expiresAt > latest)) expiresAt = latest;
+    expiresAt = capExpiry(expiresAt);
     const { key, record } = this.#newKey({
       projectId: project.id,
       keyPrefix: project.keyPrefix,
@@ -285,7 +295,11 @@ export class KeyService {
       },
       (previous, replacement) => [
         keyEvent("key.created", replacement, now),
-        keyEvent("key.rotated", previous, now, { replacedBy: replacement.id, graceEndsAt: iso(graceEndsAt) }),
+        // The old key's expiry ends the window: the grace period, or its own expiry if that came sooner.
+        keyEvent("key.rotated", previous, now, {
+          replacedBy: replacement.id,
+          graceEndsAt: iso(previous.expiresAt ?? graceEndsAt),
+        }),
       ],
     );
     this.#cache.deleteById(old.id);
@@ -340,10 +354,7 @@ export class KeyService {
     projectId: string;
     keyPrefix: string;
     now: number;
-    fields: Pick<
-      KeyRecord,
-      "name" | "ownerId" | "scopes" | "meta" | "expiresAt" | "enabled" | "replaces"
-    >;
+    fields: Pick<KeyRecord, "name" | "ownerId" | "scopes" | "meta" | "expiresAt" | "enabled" | "replaces">;
   }): { key: string; record: KeyRecord } {
     const random = this.#options.randomBytes;
     const key = generateKey({
@@ -371,7 +382,11 @@ export class KeyService {
   }
 
   async #viewOf(key: KeyRecord): Promise<KeyView> {
-    return this.#view(key, await this.#options.projects.policiesFor(key.projectId), this.#options.clock.now());
+    return this.#view(
+      key,
+      await this.#options.projects.policiesFor(key.projectId),
+      this.#options.clock.now(),
+    );
   }
 
   async #lookup(key: string): Promise<KeyRecord | null> {
@@ -424,6 +439,10 @@ function checkMaxLifetime(expiresAt: number | null, createdAt: number, policies:
         : `The project's maxLifetime policy allows expiresAt up to ${iso(latest)} for this key.`;
     throw new KeywardError("POLICY_VIOLATION", detail, { errors: [{ pointer: "/expiresAt", detail }] });
   }
+}
+
+function capExpiry(expiresAt: number | null): number | null {
+  return expiresAt === null ? null : Math.min(expiresAt, LATEST_EXPIRY_MS);
 }
 
 function iso(ms: number): string {

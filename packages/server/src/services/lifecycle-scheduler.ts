@@ -83,7 +83,13 @@ export class LifecycleScheduler {
   /** One full pass over every project at the clock's current time. */
   async runOnce(): Promise<LifecycleReport> {
     const now = this.#options.clock.now();
-    const report: LifecycleReport = { expiring: 0, expired: 0, rotationDue: 0, inactiveRevoked: 0, prunedEvents: 0 };
+    const report: LifecycleReport = {
+      expiring: 0,
+      expired: 0,
+      rotationDue: 0,
+      inactiveRevoked: 0,
+      prunedEvents: 0,
+    };
     let after: string | undefined;
     for (;;) {
       const projects = await this.#options.keys.listProjects({
@@ -131,7 +137,8 @@ export class LifecycleScheduler {
   async #notifyExpiring(projectId: string, policies: KeyPolicies, now: number): Promise<number> {
     const untilMs = expiryNoticeHorizon(policies, now);
     return this.#drain(
-      (limit) => this.#options.lifecycle.findKeysToNotifyExpiring({ projectId, afterMs: now, untilMs, limit }),
+      (limit) =>
+        this.#options.lifecycle.findKeysToNotifyExpiring({ projectId, afterMs: now, untilMs, limit }),
       (key) =>
         this.#options.lifecycle.recordKeyNotice(
           { keyId: key.id, kind: "key.expiring", subjectAt: key.expiresAt ?? 0, sentAt: now },

@@ -66,7 +66,9 @@ export class ProjectService {
   /** Renames a project or changes its key policies; every policy given is validated before anything changes. */
   async updateProject(principal: Principal, id: string, input: UpdateProjectInput): Promise<ProjectRecord> {
     requirePermission(principal, "projects:write");
-    const existing = await this.getProject(principal, id);
+    // Not getProject(): that needs projects:read, which a write-only token does not hold.
+    const existing = await this.#options.store.findProject(id);
+    if (existing === null || !canAccessProject(principal, id)) throw notFound();
     let policies: KeyPolicySettings | undefined;
     if (input.policies !== undefined) {
       const merged: KeyPolicySettings = { ...existing.policies };

@@ -4,8 +4,8 @@ import { isSubscribableEventType } from "../events/event-types.js";
 import { sealSecret } from "../kms/envelope.js";
 import type { Kms } from "../kms/kms.js";
 import type { DeliveryRecord, DeliveryStatus, WebhookRecord, WebhookStore } from "../store/webhook-store.js";
-import { checkWebhookUrl } from "../webhooks/webhook-url.js";
 import { generateWebhookSecret, parseWebhookSecret } from "../webhooks/webhook-secret.js";
+import { checkWebhookUrl } from "../webhooks/webhook-url.js";
 import type { Clock } from "./clock.js";
 import { listPage, type Page } from "./page.js";
 import { canAccessProject, type Principal, requirePermission } from "./principal.js";
@@ -78,7 +78,11 @@ export class WebhookService {
       createdAt: now,
       updatedAt: now,
     };
-    const sealed = await sealSecret(this.#options.kms, Buffer.from(secret, "utf8"), webhookSecretContext(record.id));
+    const sealed = await sealSecret(
+      this.#options.kms,
+      Buffer.from(secret, "utf8"),
+      webhookSecretContext(record.id),
+    );
     await this.#options.store.createWebhook({ record, sealedSecret: JSON.stringify(sealed) });
     return { secret, record };
   }

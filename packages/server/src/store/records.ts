@@ -1,5 +1,5 @@
-import type { KeyRecord } from "@keyward/core/key-record.js";
 import type { KeyPolicySettings } from "@keyward/core/key-policies.js";
+import type { KeyRecord } from "@keyward/core/key-record.js";
 
 /** A project groups keys, gives them their prefix and holds their lifecycle policies. Times are epoch ms. */
 export interface ProjectRecord {

@@ -34,7 +34,11 @@ export class SqliteKeyLifecycleStore implements KeyLifecycleStore {
     );
   }
 
-  async findKeysToNotifyExpired(query: { sinceMs: number; nowMs: number; limit: number }): Promise<KeyRecord[]> {
+  async findKeysToNotifyExpired(query: {
+    sinceMs: number;
+    nowMs: number;
+    limit: number;
+  }): Promise<KeyRecord[]> {
     return this.#keys(
       `${SELECT_KEYS} WHERE k.expires_at > ? AND k.expires_at <= ? AND k.revoked_at IS NULL
          AND ${WITHOUT_NOTICE("key.expired", "k.expires_at")}

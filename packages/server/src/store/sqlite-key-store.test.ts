@@ -9,6 +9,7 @@ import { expectKeywardError } from "../../test/support/expect-keyward-error.js";
 import { describeKeyStoreConformance } from "./key-store.conformance.js";
 import { SqliteKeyStore } from "./sqlite-key-store.js";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
+import { openSqliteStores } from "./sqlite-stores.js";
 
 const tempDirs: string[] = [];
 
@@ -22,11 +23,10 @@ afterAll(() => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describeKeyStoreConformance("SQLite in memory", async () => new SqliteKeyStore({ path: ":memory:" }));
+describeKeyStoreConformance("SQLite in memory", async () => openSqliteStores({ path: ":memory:" }));
 
-describeKeyStoreConformance(
-  "SQLite file",
-  async () => new SqliteKeyStore({ path: join(makeTempDir(), "nested", "keyward.db") }),
+describeKeyStoreConformance("SQLite file", async () =>
+  openSqliteStores({ path: join(makeTempDir(), "nested", "keyward.db") }),
 );
 
 describe("SqliteKeyStore on a file", () => {

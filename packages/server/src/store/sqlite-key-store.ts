@@ -6,8 +6,8 @@ import type {
   BulkRevocation,
   EventsFor,
   KeyPatch,
-  KeyRotation,
   KeyQuery,
+  KeyRotation,
   NewEvent,
   NewKey,
   NewToken,
@@ -99,16 +99,16 @@ export class SqliteKeyStore implements KeyStore {
 
   async bootstrap(seed: BootstrapSeed): Promise<boolean> {
     const write = this.#database.db.transaction((): boolean => {
-      const inserted = this.#database.statement(
-        "INSERT INTO instance_settings (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
-      ).run(PEPPER_SETTING, seed.sealedPepper, seed.defaultProject.createdAt);
+      const inserted = this.#database
+        .statement(
+          "INSERT INTO instance_settings (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+        )
+        .run(PEPPER_SETTING, seed.sealedPepper, seed.defaultProject.createdAt);
       if (inserted.changes === 0) return false;
       this.#insertProject(seed.defaultProject);
-      this.#database.statement("INSERT INTO instance_settings (name, value, created_at) VALUES (?, ?, ?)").run(
-        DEFAULT_PROJECT_SETTING,
-        seed.defaultProject.id,
-        seed.defaultProject.createdAt,
-      );
+      this.#database
+        .statement("INSERT INTO instance_settings (name, value, created_at) VALUES (?, ?, ?)")
+        .run(DEFAULT_PROJECT_SETTING, seed.defaultProject.id, seed.defaultProject.createdAt);
       this.#insertToken(seed.rootToken);
       return true;
     });
@@ -127,7 +127,9 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async findProject(id: string): Promise<ProjectRecord | null> {
-    const row = this.#database.run("SELECT * FROM projects WHERE id = ?", "get", id) as ProjectRow | undefined;
+    const row = this.#database.run("SELECT * FROM projects WHERE id = ?", "get", id) as
+      | ProjectRow
+      | undefined;
     return row === undefined ? null : toProject(row);
   }
 
@@ -151,7 +153,9 @@ export class SqliteKeyStore implements KeyStore {
           .statement("UPDATE projects SET policies = ? WHERE id = ?")
           .run(JSON.stringify(patch.policies), id);
       }
-      return this.#database.statement("SELECT * FROM projects WHERE id = ?").get(id) as ProjectRow | undefined;
+      return this.#database.statement("SELECT * FROM projects WHERE id = ?").get(id) as
+        | ProjectRow
+        | undefined;
     });
     return row === undefined ? null : toProject(row);
   }
@@ -256,7 +260,9 @@ export class SqliteKeyStore implements KeyStore {
     const sql = `UPDATE keys SET revoked_at = ?, revoked_reason = ?, updated_at = ?
       WHERE id IN (SELECT id FROM keys WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?) RETURNING id`;
     return this.#database.write((): KeyRecord[] => {
-      const ids = this.#database.statement(sql).all(nowMs, reason, nowMs, ...params, limit) as { id: string }[];
+      const ids = this.#database.statement(sql).all(nowMs, reason, nowMs, ...params, limit) as {
+        id: string;
+      }[];
       const revoked: KeyRecord[] = [];
       for (const { id } of ids) {
         const record = this.#readKey(id);
@@ -335,7 +341,12 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async revokeToken(id: string, nowMs: number): Promise<TokenRecord | null> {
-    this.#database.run("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", "run", nowMs, id);
+    this.#database.run(
+      "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+      "run",
+      nowMs,
+      id,
+    );
     return this.findToken(id);
   }
 
@@ -370,7 +381,11 @@ export class SqliteKeyStore implements KeyStore {
   #insertKey(key: NewKey): void {
     const r = key.record;
     this.#database
-      .statement(`INSERT INTO keys (${KEY_COLUMNS}) VALUES (${KEY_COLUMNS.split(", ").map(() => "?").join(", ")})`)
+      .statement(
+        `INSERT INTO keys (${KEY_COLUMNS}) VALUES (${KEY_COLUMNS.split(", ")
+          .map(() => "?")
+          .join(", ")})`,
+      )
       .run(
         r.id,
         r.projectId,
@@ -404,18 +419,20 @@ export class SqliteKeyStore implements KeyStore {
 
   #insertToken(token: NewToken): void {
     const r = token.record;
-    this.#database.statement(`INSERT INTO tokens (${TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-      r.id,
-      token.digest,
-      r.start,
-      r.name,
-      JSON.stringify(r.permissions),
-      r.projectIds === null ? null : JSON.stringify(r.projectIds),
-      r.createdBy,
-      r.createdAt,
-      r.revokedAt,
-      r.lastUsedAt,
-    );
+    this.#database
+      .statement(`INSERT INTO tokens (${TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(
+        r.id,
+        token.digest,
+        r.start,
+        r.name,
+        JSON.stringify(r.permissions),
+        r.projectIds === null ? null : JSON.stringify(r.projectIds),
+        r.createdBy,
+        r.createdAt,
+        r.revokedAt,
+        r.lastUsedAt,
+      );
   }
 }
 

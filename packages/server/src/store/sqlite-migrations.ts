@@ -122,7 +122,8 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
         delivered_at INTEGER,
         PRIMARY KEY (webhook_id, event_id)
       ) STRICT, WITHOUT ROWID;
-      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (webhook_id, next_attempt_at)
+        WHERE status = 'pending';
       CREATE INDEX webhook_deliveries_event_id ON webhook_deliveries (event_id);
 
       CREATE TABLE webhook_attempts (

@@ -4,6 +4,7 @@ import { insertEvents } from "./sqlite-event-outbox.js";
 import type {
   ClaimedDelivery,
   DeliveryAttempt,
+  DeliveryClaim,
   DeliveryRecord,
   DeliveryResult,
   DeliveryStatus,
@@ -129,25 +130,46 @@ export class SqliteWebhookStore implements WebhookStore {
 
   async deleteWebhook(id: string): Promise<boolean> {
     // Deliveries and their attempts go with it (ON DELETE CASCADE); events stay for other webhooks.
-    return (this.#database.run("DELETE FROM webhooks WHERE id = ?", "run", id) as { changes: number }).changes > 0;
+    return (
+      (this.#database.run("DELETE FROM webhooks WHERE id = ?", "run", id) as { changes: number }).changes > 0
+    );
   }
 
   async appendEvents(events: readonly NewEvent[]): Promise<void> {
     this.#database.write(() => insertEvents(this.#database, events));
   }
 
-  async claimDeliveries(claim: { nowMs: number; leaseUntilMs: number; limit: number }): Promise<ClaimedDelivery[]> {
+  async claimDeliveries(claim: DeliveryClaim): Promise<ClaimedDelivery[]> {
     const { nowMs, leaseUntilMs, limit } = claim;
     // One write transaction: select and lease together, so two workers never lease the same delivery.
     return this.#database.write((): ClaimedDelivery[] => {
-      const due = this.#database
+      // Webhook by webhook, earliest-due first, each through the (webhook_id, next_attempt_at) index: a backlog
+      // for one dead receiver is never scanned past to reach the others.
+      const webhooks = this.#database
         .statement(
-          `SELECT d.webhook_id, d.event_id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-           WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until <= ?)
-             AND w.enabled = 1
-           ORDER BY d.next_attempt_at LIMIT ?`,
+          `SELECT w.id, (SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d
+             WHERE d.webhook_id = w.id AND d.status = 'pending' AND d.next_attempt_at <= ?
+               AND (d.lease_until IS NULL OR d.lease_until <= ?)) AS due
+           FROM webhooks w WHERE w.enabled = 1 AND due IS NOT NULL ORDER BY due`,
         )
-        .all(nowMs, nowMs, limit) as { webhook_id: string; event_id: string }[];
+        .all(nowMs, nowMs) as { id: string }[];
+      const dueOf = this.#database.statement(
+        `SELECT webhook_id, event_id FROM webhook_deliveries
+         WHERE webhook_id = ? AND status = 'pending' AND next_attempt_at <= ?
+           AND (lease_until IS NULL OR lease_until <= ?)
+         ORDER BY next_attempt_at LIMIT ?`,
+      );
+      const due: { webhook_id: string; event_id: string }[] = [];
+      for (const { id } of webhooks) {
+        const room = limit - due.length;
+        if (room <= 0) break;
+        const share =
+          claim.perWebhookLimit === undefined
+            ? room
+            : Math.min(room, claim.perWebhookLimit - (claim.inFlight?.get(id) ?? 0));
+        if (share <= 0) continue;
+        due.push(...(dueOf.all(id, nowMs, nowMs, share) as { webhook_id: string; event_id: string }[]));
+      }
       const lease = this.#database.statement(
         `UPDATE webhook_deliveries SET lease_until = ?, attempts = attempts + 1
          WHERE webhook_id = ? AND event_id = ?`,

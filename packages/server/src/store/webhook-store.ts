@@ -74,6 +74,22 @@ export interface ClaimedDelivery {
   eventCreatedAt: number;
 }
 
+/** What a worker asks of the queue. */
+export interface DeliveryClaim {
+  nowMs: number;
+  /** The leases end then; a worker that has not finished by then is presumed dead. */
+  leaseUntilMs: number;
+  /** At most this many deliveries in total. */
+  limit: number;
+  /**
+   * At most this many deliveries of one webhook, less those the worker still has in flight for it
+   * (`inFlight`), so that one slow or dead receiver cannot take every slot from the others. Webhooks are served
+   * earliest-due first. Unlimited when absent.
+   */
+  perWebhookLimit?: number;
+  inFlight?: ReadonlyMap<string, number>;
+}
+
 /** How an attempt ended and what happens next. */
 export interface DeliveryResult {
   webhookId: string;
@@ -92,9 +108,11 @@ export interface WebhookStore {
   createWebhook(webhook: NewWebhook): Promise<void>;
   findWebhook(id: string): Promise<WebhookRecord | null>;
   /** Webhooks in id order, optionally only of some projects. */
-  listWebhooks(query: { projectIds: readonly string[] | null; limit: number; after?: string }): Promise<
-    WebhookRecord[]
-  >;
+  listWebhooks(query: {
+    projectIds: readonly string[] | null;
+    limit: number;
+    after?: string;
+  }): Promise<WebhookRecord[]>;
   updateWebhook(id: string, patch: WebhookPatch, nowMs: number): Promise<WebhookRecord | null>;
   /** Deletes the webhook and its deliveries; false when no webhook has that id. */
   deleteWebhook(id: string): Promise<boolean>;
@@ -105,7 +123,7 @@ export interface WebhookStore {
    * Leases up to `limit` pending deliveries that are due, of enabled webhooks, whose lease (if any) has run out,
    * counting an attempt for each. A worker that dies mid-attempt loses its lease and the delivery is tried again.
    */
-  claimDeliveries(claim: { nowMs: number; leaseUntilMs: number; limit: number }): Promise<ClaimedDelivery[]>;
+  claimDeliveries(claim: DeliveryClaim): Promise<ClaimedDelivery[]>;
   /** Records an attempt and the delivery's new state; ignored if another worker has started a later attempt. */
   finishDelivery(result: DeliveryResult): Promise<void>;
   /** Deliveries of one webhook, newest event first; `after` is the last event id of the previous page. */

@@ -41,6 +41,8 @@ export class WebhookDeliveryWorker {
   readonly #options: WebhookDeliveryWorkerOptions;
   readonly #secrets = new Map<string, Buffer>();
   readonly #inFlight = new Set<Promise<void>>();
+  /** Deliveries in flight per webhook, so one slow receiver cannot hold every slot. */
+  readonly #inFlightByWebhook = new Map<string, number>();
   #running = false;
   #timer: NodeJS.Timeout | null = null;
   #pumping: Promise<void> | null = null;
@@ -108,7 +110,16 @@ export class WebhookDeliveryWorker {
         const claimed = await this.#claim(free);
         if (claimed.length === 0) return;
         for (const delivery of claimed) {
-          const task: Promise<void> = this.#deliver(delivery).finally(() => this.#inFlight.delete(task));
+          const { webhookId } = delivery;
+          this.#inFlightByWebhook.set(webhookId, (this.#inFlightByWebhook.get(webhookId) ?? 0) + 1);
+          const task: Promise<void> = this.#deliver(delivery).finally(() => {
+            this.#inFlight.delete(task);
+            const left = (this.#inFlightByWebhook.get(webhookId) ?? 1) - 1;
+            if (left > 0) this.#inFlightByWebhook.set(webhookId, left);
+            else this.#inFlightByWebhook.delete(webhookId);
+            // The pump may have stopped on a webhook's full share; its backlog must not wait for the next poll.
+            this.wake();
+          });
           this.#inFlight.add(task);
         }
       }
@@ -123,12 +134,36 @@ export class WebhookDeliveryWorker {
       nowMs: now,
       leaseUntilMs: now + this.#options.timeoutMs + LEASE_MARGIN_MS,
       limit,
+      // Half the slots at most per webhook: a receiver that hangs slows only its own deliveries.
+      perWebhookLimit: Math.max(1, Math.floor(this.#options.concurrency / 2)),
+      inFlight: this.#inFlightByWebhook,
     });
   }
 
   async #deliver(delivery: ClaimedDelivery): Promise<void> {
     try {
-      const key = await this.#secretOf(delivery);
+      let key: Buffer;
+      try {
+        key = await this.#secretOf(delivery);
+      } catch (error) {
+        // Recorded as a failed attempt, so it keeps to the retry schedule and fails when the window ends,
+        // instead of being retried at every lease expiry forever.
+        this.#options.onError?.(error);
+        await this.#options.store.finishDelivery({
+          webhookId: delivery.webhookId,
+          eventId: delivery.eventId,
+          attempt: {
+            attempt: delivery.attempt,
+            attemptedAt: this.#options.clock.now(),
+            durationMs: 0,
+            statusCode: null,
+            error: "signing secret unavailable",
+            responseBody: null,
+          },
+          outcome: this.#retryOrFail(delivery),
+        });
+        return;
+      }
       const attemptedAt = this.#options.clock.now();
       const headers = signWebhook({
         id: delivery.eventId,

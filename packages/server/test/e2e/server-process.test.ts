@@ -1,66 +1,21 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  isServerBuilt,
+  KEYWARD_BIN,
+  type ServerProcess,
+  startServerProcess,
+} from "../support/server-process.js";
 
-const bin = fileURLToPath(new URL("../../bin/keyward.js", import.meta.url));
-const built = existsSync(fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url)));
-const ci = process.env.CI === "true";
-
-if (!built) {
-  const message =
-    "packages/server/dist is absent: run `npm run build` (npm ci does it) to run the end-to-end tests";
-  if (ci) throw new Error(`CI=true requires the end-to-end tests: ${message}`);
-  console.warn(`\n*** SKIPPING end-to-end server tests: ${message} ***\n`);
-}
-
-interface Server {
-  child: ChildProcess;
-  url: string;
-  rootToken: string | null;
-  stop(): Promise<number | null>;
-}
-
-/** Starts `keyward serve --port 0 --json` and reads its root token (if printed) and URL from stdout. */
-function startServer(env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, [bin, "serve", "--port", "0", "--json"], {
-    env: { PATH: process.env.PATH ?? "", KEYWARD_LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr?.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    let rootToken: string | null = null;
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.on("line", (line) => {
-      const parsed = JSON.parse(line) as { rootToken?: string; url?: string };
-      if (parsed.rootToken !== undefined) rootToken = parsed.rootToken;
-      if (parsed.url !== undefined) {
-        resolve({
-          child,
-          url: parsed.url,
-          rootToken,
-          stop: () =>
-            new Promise((done) => {
-              child.once("exit", (code) => done(code));
-              child.kill("SIGTERM");
-            }),
-        });
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`keyward serve exited with ${code}: ${stderr}`)));
-  });
-}
+const built = isServerBuilt();
 
 /** Runs the built CLI as its own process. */
 function cli(args: string[], env: Record<string, string>, input?: string) {
-  const result = spawnSync(process.execPath, [bin, ...args], {
+  const result = spawnSync(process.execPath, [KEYWARD_BIN, ...args], {
     env: { PATH: process.env.PATH ?? "", ...env },
     encoding: "utf8",
     timeout: 20_000,
@@ -75,7 +30,7 @@ function json<T = Record<string, unknown>>(text: string): T {
 
 describe.skipIf(!built)("the built server as a process, over real HTTP", () => {
   let dataDir: string;
-  let server: Server;
+  let server: ServerProcess;
   let env: Record<string, string>;
   let rootToken: string;
 
@@ -85,7 +40,7 @@ describe.skipIf(!built)("the built server as a process, over real HTTP", () => {
     expect(init.status, init.stderr).toBe(0);
     rootToken = json<{ rootToken: string }>(init.stdout).rootToken;
     expect(rootToken).toMatch(/^kwr_[0-9A-Za-z]{49}$/);
-    server = await startServer({ KEYWARD_DATA_DIR: dataDir });
+    server = await startServerProcess({ KEYWARD_DATA_DIR: dataDir });
     env = { KEYWARD_URL: server.url, KEYWARD_TOKEN: rootToken };
   });
 
@@ -195,7 +150,7 @@ describe.skipIf(!built)("the built server as a process, over real HTTP", () => {
     expect(json(cli(["keys", "verify", "--json"], env, created.key).stdout)).toMatchObject({ code: "VALID" });
     expect(await server.stop()).toBe(0);
 
-    server = await startServer({ KEYWARD_DATA_DIR: dataDir });
+    server = await startServerProcess({ KEYWARD_DATA_DIR: dataDir });
     env = { KEYWARD_URL: server.url, KEYWARD_TOKEN: rootToken };
     expect(server.rootToken).toBeNull();
     const shown = json<{ lastUsedAt: string | null }>(

@@ -43,6 +43,7 @@ export async function createTestApp(
     keys: instance.keys,
     tokens: instance.tokens,
     projects: instance.projects,
+    webhooks: instance.webhooks,
     store: instance.store,
     logger: pino({ level: "silent" }),
     bodyLimitBytes: config.bodyLimitBytes,

@@ -56,5 +56,12 @@ function resultFields(result: VerifyKeyResult): Array<readonly [string, unknown]
           ["expires", result.expiresAt],
         ] as const)),
     ...(result.missingScopes === undefined ? [] : ([["missing scopes", result.missingScopes]] as const)),
+    ...(result.rotationDue === true ? ([["rotation due", "yes"]] as const) : []),
+    ...(result.rotation === undefined
+      ? []
+      : ([
+          ["replaced by", result.rotation.replacedBy],
+          ["works until", result.rotation.expiresAt],
+        ] as const)),
   ];
 }

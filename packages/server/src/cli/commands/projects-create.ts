@@ -3,6 +3,7 @@ import { clientFromEnv } from "../client-from-env.js";
 import type { CommandContext } from "../command-context.js";
 import { addHttpOptions, type HttpOptions } from "../http-options.js";
 import { Output } from "../output.js";
+import { projectFields } from "../project-fields.js";
 
 interface ProjectsCreateOptions extends HttpOptions {
   prefix?: string;
@@ -24,12 +25,6 @@ export function registerProjectsCreate(projects: Command, ctx: CommandContext): 
     });
     const out = new Output(ctx.io);
     if (options.json === true) out.json(project);
-    else
-      out.fields([
-        ["id", project.id],
-        ["name", project.name],
-        ["key prefix", project.keyPrefix],
-        ["created", project.createdAt],
-      ]);
+    else out.fields(projectFields(project));
   });
 }

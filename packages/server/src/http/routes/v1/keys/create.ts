@@ -32,7 +32,9 @@ export function registerCreateKey(app: KeywardApp, deps: AppDependencies): void 
         summary: "Create a key",
         description:
           "Needs `keys:create`. Returns the plaintext key once; store it now. Without `projectId` the key goes to " +
-          "the default project.",
+          "the default project. When the project sets a `maxLifetime`, a key created without `expiresAt` expires " +
+          "at its creation plus that lifetime, and asking for a later expiry (or for `null`, never) is refused with " +
+          "422 POLICY_VIOLATION.",
         body: Type.Object(
           {
             projectId: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.idLength })),
@@ -44,7 +46,9 @@ export function registerCreateKey(app: KeywardApp, deps: AppDependencies): void 
               nullableString({
                 format: "date-time",
                 maxLength: 40,
-                description: "When the key stops verifying (must be in the future), or null for never.",
+                description:
+                  "When the key stops verifying (must be in the future), or null for never. Absent: never, or the " +
+                  "project's maxLifetime from now.",
               }),
             ),
             enabled: Type.Optional(Type.Boolean({ default: true })),
@@ -62,7 +66,7 @@ export function registerCreateKey(app: KeywardApp, deps: AppDependencies): void 
             ],
           },
         ),
-        response: { 201: CreatedKey, ...problems(404, 413, 415) },
+        response: { 201: CreatedKey, ...problems(404, 413, 415, 422) },
       },
     },
     async (request, reply) => {

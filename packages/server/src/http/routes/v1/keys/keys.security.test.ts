@@ -40,6 +40,8 @@ function keyRoutes(): Array<{ method: "GET" | "POST" | "PATCH"; url: string; bod
     { method: "PATCH", url: `/v1/keys/${keyA.id}`, body: { name: "key a" } },
     { method: "POST", url: "/v1/keys/verify", body: { key: keyA.key } },
     { method: "POST", url: `/v1/keys/${keyB.id}/revoke`, body: {} },
+    { method: "POST", url: `/v1/keys/${keyA.id}/rotate`, body: {} },
+    { method: "POST", url: "/v1/keys/revoke", body: { ownerId: "shared-owner" } },
   ];
 }
 

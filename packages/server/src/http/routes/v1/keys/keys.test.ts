@@ -70,6 +70,9 @@ describe("POST /v1/keys", () => {
       revokedAt: null,
       revokedReason: null,
       lastUsedAt: null,
+      replacedBy: null,
+      replaces: null,
+      rotationDue: false,
     });
 
     const bare = await createKey(t);
@@ -269,6 +272,7 @@ describe("POST /v1/keys/verify", () => {
       scopes: ["x"],
       meta: { tier: 2 },
       expiresAt,
+      rotationDue: false,
     });
     expect(await verifyKey(t, created.key, { ip: "2001:db8::1" })).toMatchObject({ valid: true });
   });

@@ -16,7 +16,9 @@ export function registerUpdateKey(app: KeywardApp, deps: AppDependencies): void 
         summary: "Update a key",
         description:
           "Needs `keys:update`. Absent fields stay as they are; `scopes` and `meta` are replaced whole. An " +
-          "`expiresAt` in the past expires the key now. A revoked key cannot be changed (409).",
+          "`expiresAt` in the past expires the key now. A revoked key cannot be changed (409). An `expiresAt` " +
+          "beyond the project's `maxLifetime` (counted from the key's creation), or `null` when the project has " +
+          "one, is refused with 422 POLICY_VIOLATION.",
         params: IdParams,
         body: Type.Object(
           {
@@ -29,7 +31,7 @@ export function registerUpdateKey(app: KeywardApp, deps: AppDependencies): void 
           },
           { additionalProperties: false, examples: [{ enabled: false }, { scopes: ["orders:read"] }] },
         ),
-        response: { 200: ref("Key"), ...problems(404, 409, 413, 415) },
+        response: { 200: ref("Key"), ...problems(404, 409, 413, 415, 422) },
       },
     },
     async (request) => {

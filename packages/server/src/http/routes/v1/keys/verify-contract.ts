@@ -43,7 +43,21 @@ export const VerifyResponse = Type.Object(
     scopes: Type.Optional(Type.Array(Type.String())),
     meta: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     expiresAt: Type.Optional(Type.Union([Type.String({ format: "date-time" }), Type.Null()])),
+    rotationDue: Type.Optional(
+      Type.Boolean({
+        description: "Whenever the key was found: true when it is older than the project's rotationPeriod.",
+      }),
+    ),
     missingScopes: Type.Optional(Type.Array(Type.String())),
+    rotation: Type.Optional(
+      Type.Object(
+        {
+          replacedBy: Type.String({ description: "The key that replaced this one." }),
+          expiresAt: Type.String({ format: "date-time", description: "When this key stops verifying." }),
+        },
+        { description: "Only while a rotated key is still valid in its grace window: switch to replacedBy." },
+      ),
+    ),
   },
   {
     examples: [
@@ -57,9 +71,35 @@ export const VerifyResponse = Type.Object(
         scopes: KEY_EXAMPLE.scopes,
         meta: KEY_EXAMPLE.meta,
         expiresAt: KEY_EXAMPLE.expiresAt,
+        rotationDue: false,
+      },
+      {
+        valid: true,
+        code: "VALID",
+        keyId: KEY_EXAMPLE.id,
+        projectId: KEY_EXAMPLE.projectId,
+        ownerId: KEY_EXAMPLE.ownerId,
+        name: KEY_EXAMPLE.name,
+        scopes: KEY_EXAMPLE.scopes,
+        meta: KEY_EXAMPLE.meta,
+        expiresAt: "2026-11-29T09:00:00.000Z",
+        rotationDue: false,
+        rotation: { replacedBy: "key_0Vg3bQn7QJ8YHh2xkLmN0b", expiresAt: "2026-11-29T09:00:00.000Z" },
       },
       { valid: false, code: "NOT_FOUND" },
-      { valid: false, code: "INSUFFICIENT_SCOPE", keyId: KEY_EXAMPLE.id, missingScopes: ["admin"] },
+      {
+        valid: false,
+        code: "INSUFFICIENT_SCOPE",
+        keyId: KEY_EXAMPLE.id,
+        projectId: KEY_EXAMPLE.projectId,
+        ownerId: KEY_EXAMPLE.ownerId,
+        name: KEY_EXAMPLE.name,
+        scopes: KEY_EXAMPLE.scopes,
+        meta: KEY_EXAMPLE.meta,
+        expiresAt: KEY_EXAMPLE.expiresAt,
+        rotationDue: false,
+        missingScopes: ["admin"],
+      },
     ],
   },
 );
@@ -99,6 +139,15 @@ export async function runVerification(
     scopes: record.scopes,
     meta: record.meta,
     expiresAt: isoOrNull(record.expiresAt),
+    rotationDue: record.rotationDue,
     ...(result.missingScopes === undefined ? {} : { missingScopes: result.missingScopes }),
+    ...(result.rotation === undefined
+      ? {}
+      : {
+          rotation: {
+            replacedBy: result.rotation.replacedBy,
+            expiresAt: new Date(result.rotation.expiresAt).toISOString(),
+          },
+        }),
   };
 }

@@ -15,7 +15,9 @@ export function registerVerifyKey(app: KeywardApp, deps: AppDependencies): void 
         description:
           "Needs `keys:verify`. Checks, in order: format and checksum (no lookup for a malformed key), lookup, " +
           "revoked, disabled, expired, scopes. Returns HTTP 200 with `valid` and a `code`; key details are " +
-          "included whenever the key exists. Required scopes must all be granted, exactly or by a wildcard.",
+          "included whenever the key exists, with `rotationDue` (older than the project's `rotationPeriod`). A " +
+          "rotated key still in its grace window answers VALID with `rotation`: its replacement's id and when " +
+          "this key stops verifying. Required scopes must all be granted, exactly or by a wildcard.",
         body: VerifyRequest,
         response: { 200: VerifyResponse, ...problems(413, 415) },
       },

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectProblem, expectValidationError } from "../../../../../test/support/api-helpers.js";
+import {
+  createProject,
+  expectProblem,
+  expectValidationError,
+} from "../../../../../test/support/api-helpers.js";
 import { createTestApp, type TestApp } from "../../../../../test/support/test-app.js";
 
 let t: TestApp;
@@ -82,5 +86,97 @@ describe("GET /v1/projects", () => {
     expect(expectValidationError(await t.request("GET", "/v1/projects?limit=0"))).toEqual(["/limit"]);
     expect(expectValidationError(await t.request("GET", "/v1/projects?limit=101"))).toEqual(["/limit"]);
     expect(expectValidationError(await t.request("GET", "/v1/projects?projectId=x"))).toEqual(["/projectId"]);
+  });
+});
+
+describe("PATCH /v1/projects/{id} validation", () => {
+  it("refuses a policy that is not an ISO 8601 duration, naming /policies/<name>", async () => {
+    const id = await createProject(t, { name: "bad-durations" });
+    for (const value of [
+      "90d",
+      "P",
+      "PT",
+      "P0D",
+      "P1.5D",
+      "-P1D",
+      "P1DT",
+      "p90d",
+      "P90 D",
+      "1 year",
+      "P1M1Y",
+      "P1234567D",
+      "",
+    ]) {
+      const res = await t.request("PATCH", `/v1/projects/${id}`, { policies: { maxLifetime: value } });
+      const problem = expectProblem(res, 400, "VALIDATION_ERROR");
+      expect(
+        problem.errors?.map((e) => e.pointer),
+        value,
+      ).toEqual(["/policies/maxLifetime"]);
+    }
+    const res = await t.request("PATCH", `/v1/projects/${id}`, { policies: { rotationPeriod: "P90d" } });
+    expect(expectProblem(res, 400, "VALIDATION_ERROR").detail).toBe(
+      "policies/rotationPeriod must be an ISO 8601 duration such as P90D.",
+    );
+  });
+
+  it("names every bad policy at once and changes none of them", async () => {
+    const id = await createProject(t, { name: "all-or-nothing" });
+    await t.request("PATCH", `/v1/projects/${id}`, { policies: { rotationPeriod: "P30D" } });
+    const res = await t.request("PATCH", `/v1/projects/${id}`, {
+      name: "renamed",
+      policies: { maxLifetime: "P1Y", rotationPeriod: null, inactivityRevocation: "soon", expiryNotice: "P" },
+    });
+    const problem = expectProblem(res, 400, "VALIDATION_ERROR");
+    expect(problem.errors?.map((e) => e.pointer)).toEqual([
+      "/policies/inactivityRevocation",
+      "/policies/expiryNotice",
+    ]);
+    expect((await t.request("GET", `/v1/projects/${id}`)).json()).toMatchObject({
+      name: "all-or-nothing",
+      policies: { rotationPeriod: "P30D" },
+    });
+  });
+
+  it("names unknown policies, mistyped and over-long values, and unknown fields", async () => {
+    const id = await createProject(t, { name: "schema" });
+    const cases: Array<[unknown, string[]]> = [
+      [{ policies: { maxAge: "P1D" } }, ["/policies/maxAge"]],
+      [{ policies: { maxLifetime: 90 } }, ["/policies/maxLifetime"]],
+      [{ policies: { maxLifetime: `P${"1".repeat(40)}D` } }, ["/policies/maxLifetime"]],
+      [{ policies: "P90D" }, ["/policies"]],
+      [{ policies: null }, ["/policies"]],
+      [{ name: "" }, ["/name"]],
+      [{ name: "n".repeat(256) }, ["/name"]],
+      [{ keyPrefix: "new" }, ["/keyPrefix"]],
+    ];
+    for (const [body, pointers] of cases) {
+      const res = await t.request("PATCH", `/v1/projects/${id}`, body);
+      expect(expectValidationError(res), JSON.stringify(body)).toEqual(pointers);
+    }
+  });
+
+  it("answers NOT_FOUND for an unknown project and refuses an id over 64 characters", async () => {
+    expectProblem(
+      await t.request("PATCH", "/v1/projects/proj_0000000000000000000000", { name: "x" }),
+      404,
+      "NOT_FOUND",
+    );
+    expect(expectValidationError(await t.request("PATCH", `/v1/projects/${"p".repeat(65)}`, {}))).toEqual([
+      "/id",
+    ]);
+  });
+
+  it("refuses a body that is not JSON", async () => {
+    const id = await createProject(t, { name: "json" });
+    const inject = (contentType: string, payload: string) =>
+      t.app.inject({
+        method: "PATCH",
+        url: `/v1/projects/${id}`,
+        headers: { authorization: `Bearer ${t.rootToken}`, "content-type": contentType },
+        payload,
+      });
+    expectProblem(await inject("application/json", '{"policies":'), 400, "INVALID_JSON");
+    expectProblem(await inject("text/plain", "{}"), 415, "UNSUPPORTED_MEDIA_TYPE");
   });
 });

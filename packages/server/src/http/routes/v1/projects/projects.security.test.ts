@@ -14,10 +14,11 @@ afterAll(async () => {
   await t.close();
 });
 
-const routes = (): Array<{ method: "GET" | "POST"; url: string; body?: unknown }> => [
+const routes = (): Array<{ method: "GET" | "POST" | "PATCH"; url: string; body?: unknown }> => [
   { method: "POST", url: "/v1/projects", body: { name: "x" } },
   { method: "GET", url: "/v1/projects" },
   { method: "GET", url: `/v1/projects/${projectA}` },
+  { method: "PATCH", url: `/v1/projects/${projectA}`, body: { policies: { maxLifetime: "P1D" } } },
 ];
 
 describe("authentication", () => {
@@ -81,5 +82,51 @@ describe("a token limited to project A", () => {
       cursor = page.nextCursor;
     } while (cursor !== null);
     expect(seen).toEqual([...mine].sort());
+  });
+});
+
+describe("PATCH /v1/projects/{id} authorization", () => {
+  it("needs projects:write: projects:read cannot change policies, projects:write alone can", async () => {
+    const id = await createProject(t, { name: "guarded" });
+    const reader = (await mintToken(t, ["projects:read", "keys:*"])).token;
+    const writer = (await mintToken(t, ["projects:write"])).token;
+    expectProblem(
+      await t.request("PATCH", `/v1/projects/${id}`, { policies: { maxLifetime: "P1D" } }, reader),
+      403,
+      "FORBIDDEN",
+    );
+    expect((await t.request("GET", `/v1/projects/${id}`)).json().policies).toEqual({});
+    const res = await t.request("PATCH", `/v1/projects/${id}`, { policies: { maxLifetime: "P1D" } }, writer);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().policies).toEqual({ maxLifetime: "P1D" });
+  });
+
+  it("lets a token limited to project A change A, and answers NOT_FOUND for B, unchanged", async () => {
+    const limited = (await mintToken(t, ["projects:*"], { projectIds: [projectA] })).token;
+    const hidden = await t.request(
+      "PATCH",
+      `/v1/projects/${projectB}`,
+      { name: "taken", policies: { maxLifetime: "P1D" } },
+      limited,
+    );
+    const absent = await t.request(
+      "PATCH",
+      "/v1/projects/proj_0000000000000000000000",
+      { name: "x" },
+      limited,
+    );
+    expectProblem(hidden, 404, "NOT_FOUND");
+    expect({ ...hidden.json(), requestId: null }).toEqual({ ...absent.json(), requestId: null });
+    expect((await t.request("GET", `/v1/projects/${projectB}`)).json()).toMatchObject({
+      name: "b",
+      policies: {},
+    });
+    const own = await t.request(
+      "PATCH",
+      `/v1/projects/${projectA}`,
+      { policies: { rotationPeriod: "P30D" } },
+      limited,
+    );
+    expect(own.statusCode, own.body).toBe(200);
   });
 });

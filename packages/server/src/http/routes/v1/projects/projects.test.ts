@@ -18,6 +18,7 @@ describe("POST /v1/projects", () => {
       id: expect.stringMatching(/^proj_[0-9A-Za-z]{22}$/),
       name: "billing-api",
       keyPrefix: "bill",
+      policies: {},
       createdAt: new Date(t.clock.now()).toISOString(),
     });
   });
@@ -72,5 +73,67 @@ describe("GET /v1/projects", () => {
     const res = await t.request("GET", "/v1/projects");
     expect(res.json().items).toHaveLength(50);
     expect(res.json().nextCursor).toEqual(expect.any(String));
+  });
+});
+
+describe("PATCH /v1/projects/{id}", () => {
+  it("sets policies, shows them on get and list, and leaves absent ones as they are", async () => {
+    const id = await createProject(t, { name: "with-policies" });
+    const set = await t.request("PATCH", `/v1/projects/${id}`, {
+      policies: { maxLifetime: "P1Y", rotationPeriod: "P90D" },
+    });
+    expect(set.statusCode, set.body).toBe(200);
+    expect(set.json()).toMatchObject({
+      id,
+      name: "with-policies",
+      policies: { maxLifetime: "P1Y", rotationPeriod: "P90D" },
+    });
+    expect(Object.keys(set.json().policies)).toEqual(["maxLifetime", "rotationPeriod"]);
+
+    const more = await t.request("PATCH", `/v1/projects/${id}`, {
+      policies: { inactivityRevocation: "P180D", expiryNotice: "PT12H" },
+    });
+    expect(more.json().policies).toEqual({
+      maxLifetime: "P1Y",
+      rotationPeriod: "P90D",
+      inactivityRevocation: "P180D",
+      expiryNotice: "PT12H",
+    });
+    expect((await t.request("GET", `/v1/projects/${id}`)).json()).toEqual(more.json());
+    const listed = await t.request("GET", "/v1/projects?limit=100");
+    expect(listed.json().items).toContainEqual(more.json());
+  });
+
+  it("removes a policy given as null and replaces one given again", async () => {
+    const id = await createProject(t, { name: "removals" });
+    await t.request("PATCH", `/v1/projects/${id}`, {
+      policies: { maxLifetime: "P30D", rotationPeriod: "P7D", expiryNotice: "P1D" },
+    });
+    const res = await t.request("PATCH", `/v1/projects/${id}`, {
+      policies: { maxLifetime: null, rotationPeriod: "P14D" },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().policies).toEqual({ rotationPeriod: "P14D", expiryNotice: "P1D" });
+    const cleared = await t.request("PATCH", `/v1/projects/${id}`, {
+      policies: { rotationPeriod: null, expiryNotice: null, inactivityRevocation: null },
+    });
+    expect(cleared.json().policies).toEqual({});
+  });
+
+  it("renames a project and keeps its prefix, policies and creation time", async () => {
+    const created = (await t.request("POST", "/v1/projects", { name: "old-name", keyPrefix: "on" })).json();
+    await t.request("PATCH", `/v1/projects/${created.id}`, { policies: { rotationPeriod: "P1M" } });
+    t.clock.advance(1_000);
+    const res = await t.request("PATCH", `/v1/projects/${created.id}`, { name: "new-name" });
+    expect(res.json()).toEqual({ ...created, name: "new-name", policies: { rotationPeriod: "P1M" } });
+  });
+
+  it("answers an empty change with the project unchanged", async () => {
+    const created = (await t.request("POST", "/v1/projects", { name: "same" })).json();
+    for (const body of [{}, { policies: {} }]) {
+      const res = await t.request("PATCH", `/v1/projects/${created.id}`, body);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toEqual(created);
+    }
   });
 });

@@ -1,0 +1,73 @@
+import type { UpdateProjectInput } from "@keyward/client/types.js";
+import type { Command } from "commander";
+import { clientFromEnv } from "../client-from-env.js";
+import type { CommandContext } from "../command-context.js";
+import { addHttpOptions, type HttpOptions } from "../http-options.js";
+import { Output } from "../output.js";
+import { policyOption } from "../policy-option.js";
+import { projectFields } from "../project-fields.js";
+
+type Policy = { value: string | null };
+
+interface ProjectsUpdateOptions extends HttpOptions {
+  name?: string;
+  maxLifetime?: Policy;
+  rotationPeriod?: Policy;
+  inactivityRevocation?: Policy;
+  expiryNotice?: Policy;
+}
+
+const POLICY_HELP = "an ISO 8601 duration such as";
+
+/** `keyward projects update ID`: renames a project or sets and removes its key policies. */
+export function registerProjectsUpdate(projects: Command, ctx: CommandContext): void {
+  const command = projects
+    .command("update")
+    .description("rename a project or change its key policies; options left out stay as they are")
+    .argument("<id>", "project id")
+    .option("--name <name>", "new name")
+    .option(
+      "--max-lifetime <duration>",
+      `longest a key may live, ${POLICY_HELP} P90D, or none to remove`,
+      policyOption,
+    )
+    .option(
+      "--rotation-period <duration>",
+      `age at which a key is due for rotation, ${POLICY_HELP} P30D, or none`,
+      policyOption,
+    )
+    .option(
+      "--inactivity-revocation <duration>",
+      `revoke keys unused this long, ${POLICY_HELP} P60D, or none`,
+      policyOption,
+    )
+    .option(
+      "--expiry-notice <duration>",
+      `send key.expiring this long before expiry, ${POLICY_HELP} P7D, or none (default P7D)`,
+      policyOption,
+    );
+  addHttpOptions(command).action(async (id: string, options: ProjectsUpdateOptions) => {
+    const policies: NonNullable<UpdateProjectInput["policies"]> = {
+      ...(options.maxLifetime === undefined ? {} : { maxLifetime: options.maxLifetime.value }),
+      ...(options.rotationPeriod === undefined ? {} : { rotationPeriod: options.rotationPeriod.value }),
+      ...(options.inactivityRevocation === undefined
+        ? {}
+        : { inactivityRevocation: options.inactivityRevocation.value }),
+      ...(options.expiryNotice === undefined ? {} : { expiryNotice: options.expiryNotice.value }),
+    };
+    const patch: UpdateProjectInput = {
+      ...(options.name === undefined ? {} : { name: options.name }),
+      ...(Object.keys(policies).length === 0 ? {} : { policies }),
+    };
+    if (Object.keys(patch).length === 0) {
+      command.error(
+        "nothing to update; pass --name, --max-lifetime, --rotation-period, --inactivity-revocation or " +
+          "--expiry-notice",
+      );
+    }
+    const project = await clientFromEnv(ctx.io, options.url).updateProject(id, patch);
+    const out = new Output(ctx.io);
+    if (options.json === true) out.json(project);
+    else out.fields(projectFields(project));
+  });
+}

@@ -1,0 +1,19 @@
+import type { Project } from "@keyward/client/types.js";
+import { formatDuration } from "@keyward/core/duration.js";
+import { DEFAULT_EXPIRY_NOTICE } from "@keyward/core/key-policies.js";
+import type { Field } from "./output.js";
+
+/** The human listing of one project, with its key policies (`-` when a policy is not set). */
+export function projectFields(project: Project): Field[] {
+  const { policies } = project;
+  return [
+    ["id", project.id],
+    ["name", project.name],
+    ["key prefix", project.keyPrefix],
+    ["created", project.createdAt],
+    ["max lifetime", policies.maxLifetime],
+    ["rotation period", policies.rotationPeriod],
+    ["inactivity revocation", policies.inactivityRevocation],
+    ["expiry notice", policies.expiryNotice ?? `${formatDuration(DEFAULT_EXPIRY_NOTICE)} (default)`],
+  ];
+}
