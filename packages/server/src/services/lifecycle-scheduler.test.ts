@@ -247,13 +247,13 @@ describe("LifecycleScheduler.runOnce(): key.rotation_due", () => {
     setTime(due - 1);
     expect((await t.instance.scheduler.runOnce()).rotationDue).toBe(0);
     expect((await t.instance.keys.getKey(root, record.id)).rotationDue).toBe(false);
-    expect((await t.instance.keys.verifyKey(root, { key })).key?.rotationDue).toBe(false);
+    expect((await t.instance.keys.verifyKey(root, { key })).rotationDue).toBe(false);
 
     setTime(due);
     expect((await t.instance.scheduler.runOnce()).rotationDue).toBe(1);
     expect(keyIdsOf(await takeEvents("key.rotation_due"))).toEqual([record.id]);
     expect((await t.instance.keys.getKey(root, record.id)).rotationDue).toBe(true);
-    expect((await t.instance.keys.verifyKey(root, { key })).key?.rotationDue).toBe(true);
+    expect((await t.instance.keys.verifyKey(root, { key })).rotationDue).toBe(true);
 
     for (const at of [due + 1, due + 30 * DAY_MS, due + 365 * DAY_MS]) {
       setTime(at);

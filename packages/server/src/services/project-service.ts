@@ -96,14 +96,21 @@ export class ProjectService {
    */
   async policiesFor(projectId: string): Promise<KeyPolicies> {
     const now = this.#options.clock.now();
-    const cached = this.#policies.get(projectId);
-    if (cached !== undefined && now - cached.readAt < (this.#options.policyCacheTtlMs ?? 10_000)) {
-      return cached.policies;
-    }
+    const cached = this.cachedPolicies(projectId, now);
+    if (cached !== undefined) return cached;
     const project = await this.#options.store.findProject(projectId);
     const policies = safeParsePolicies(project?.policies ?? {});
     this.#policies.set(projectId, { policies, readAt: now });
     return policies;
+  }
+
+  /** The cached policies of a project while fresh, without a promise: verification's hot path asks this first. */
+  cachedPolicies(projectId: string, nowMs: number): KeyPolicies | undefined {
+    const cached = this.#policies.get(projectId);
+    if (cached === undefined || nowMs - cached.readAt >= (this.#options.policyCacheTtlMs ?? 10_000)) {
+      return undefined;
+    }
+    return cached.policies;
   }
 
   async getProject(principal: Principal, id: string): Promise<ProjectRecord> {

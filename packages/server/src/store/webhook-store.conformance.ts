@@ -345,6 +345,58 @@ export function describeWebhookStoreConformance(name: string, open: () => Promis
         expect([...first, ...second].map((c) => c.eventId).sort()).toEqual(events.map((e) => e.id).sort());
         expect(await claim(NOW, 2)).toEqual([]);
       });
+
+      it("with perWebhookLimit, gives each webhook at most its share less what is in flight for it", async () => {
+        const slow = await fx.createWebhook(project.id, { url: "https://slow.example.com/" });
+        const fast = await fx.createWebhook(project.id, { url: "https://fast.example.com/" });
+        for (let i = 0; i < 5; i++) await append();
+        const claimShare = (inFlight: Map<string, number>) =>
+          webhooks.claimDeliveries({
+            nowMs: NOW,
+            leaseUntilMs: NOW + LEASE_MS,
+            limit: 10,
+            perWebhookLimit: 2,
+            inFlight,
+          });
+        const perWebhook = (claimed: ClaimedDelivery[]) =>
+          Object.fromEntries(
+            [slow, fast].map((w) => [
+              w.record.url,
+              claimed.filter((c) => c.webhookId === w.record.id).length,
+            ]),
+          );
+        expect(perWebhook(await claimShare(new Map()))).toEqual({
+          "https://slow.example.com/": 2,
+          "https://fast.example.com/": 2,
+        });
+        // Two of slow's still in flight: it gets nothing more, fast gets its full share again.
+        expect(perWebhook(await claimShare(new Map([[slow.record.id, 2]])))).toEqual({
+          "https://slow.example.com/": 0,
+          "https://fast.example.com/": 2,
+        });
+        expect(perWebhook(await claimShare(new Map([[slow.record.id, 1]])))).toEqual({
+          "https://slow.example.com/": 1,
+          "https://fast.example.com/": 1,
+        });
+      });
+
+      it("serves webhooks earliest-due first, so a backlog of one does not starve the next", async () => {
+        const backlog = await fx.createWebhook(project.id, { url: "https://backlog.example.com/" });
+        for (let i = 0; i < 3; i++) await append("key.created", T0 + i);
+        const late = await fx.createWebhook(project.id, { url: "https://late.example.com/" });
+        const event = await append("key.revoked", T0 + 10);
+        const claimed = await webhooks.claimDeliveries({
+          nowMs: NOW,
+          leaseUntilMs: NOW + LEASE_MS,
+          limit: 3,
+          perWebhookLimit: 2,
+        });
+        expect(claimed.map((c) => [c.webhookId, c.eventId])).toEqual([
+          [backlog.record.id, expect.any(String)],
+          [backlog.record.id, expect.any(String)],
+          [late.record.id, event.id],
+        ]);
+      });
     });
 
     describe("finishDelivery()", () => {

@@ -139,7 +139,7 @@ export async function runVerification(
     scopes: record.scopes,
     meta: record.meta,
     expiresAt: isoOrNull(record.expiresAt),
-    rotationDue: record.rotationDue,
+    rotationDue: result.rotationDue ?? false,
     ...(result.missingScopes === undefined ? {} : { missingScopes: result.missingScopes }),
     ...(result.rotation === undefined
       ? {}
