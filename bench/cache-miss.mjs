@@ -86,7 +86,13 @@ async function ensureDatabase(path) {
   for (const suffix of ["", "-wal", "-shm"]) rmSync(`${temporary}${suffix}`, { force: true });
   const store = new SqliteKeyStore({ path: temporary });
   await store.migrate();
-  await store.createProject({ id: PROJECT_ID, name: "bench", keyPrefix: PREFIX, createdAt: CREATED_AT });
+  await store.createProject({
+    id: PROJECT_ID,
+    name: "bench",
+    keyPrefix: PREFIX,
+    policies: {},
+    createdAt: CREATED_AT,
+  });
   await store.close();
 
   const db = new Database(temporary);

@@ -32,10 +32,55 @@ const anyDuration = fc
 const fixedDuration = anyDuration
   .map((d) => ({ ...d, years: 0, months: 0 }))
   .filter((d) => Object.values(d).some((value) => value > 0));
-/** Whole UTC days from 1970 to 2100. */
-const dayNumber = fc.integer({ min: 0, max: at("2100-01-01T00:00:00Z") / DAY_MS });
-const timeOfDayMs = fc.integer({ min: 0, max: DAY_MS - 1 });
 const NOW = at("2026-05-01T12:00:00Z");
+
+/** The furthest instant from the epoch a Date can hold. */
+const MAX_TIME_MS = 8.64e15;
+
+/** 00:00 UTC on the first of a month; setUTCFullYear, unlike Date.UTC, reads years 0-99 as written. */
+function startOfMonth(year: number, month: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month, 1);
+  return date.getTime();
+}
+
+/** Any instant a Date can hold. */
+const anyInstant = fc.integer({ min: -MAX_TIME_MS, max: MAX_TIME_MS });
+/** Instants within four days of the start of a month, in years -9999 to 9999: where days go missing. */
+const nearMonthStart = fc
+  .record({
+    year: fc.integer({ min: -9999, max: 9999 }),
+    month: fc.integer({ min: 0, max: 11 }),
+    offsetMs: fc.integer({ min: -4 * DAY_MS, max: 4 * DAY_MS }),
+  })
+  .map(({ year, month, offsetMs }) => startOfMonth(year, month) + offsetMs);
+/** Two instants a <= b, often hours apart near a month's start, since close pairs are the ones a calendar rule reorders. */
+const orderedInstants = fc
+  .tuple(
+    fc.oneof({ arbitrary: nearMonthStart, weight: 4 }, { arbitrary: anyInstant, weight: 1 }),
+    fc.oneof(
+      { arbitrary: fc.integer({ min: 0, max: 2 * DAY_MS }), weight: 3 },
+      { arbitrary: fc.integer({ min: 0, max: 62 * DAY_MS }), weight: 1 },
+      { arbitrary: fc.integer({ min: 0, max: 2 * MAX_TIME_MS }), weight: 1 },
+    ),
+  )
+  .map(([a, gapMs]) => [a, Math.min(MAX_TIME_MS, a + gapMs)] as const);
+/** Non-zero durations of realistic size, mostly calendar ones, beside the extreme ones of anyDuration. */
+const policyDuration = fc
+  .record({
+    years: fc.integer({ min: 0, max: 5 }),
+    months: fc.integer({ min: 0, max: 40 }),
+    weeks: fc.integer({ min: 0, max: 3 }),
+    days: fc.integer({ min: 0, max: 40 }),
+    hours: fc.integer({ min: 0, max: 48 }),
+    minutes: fc.integer({ min: 0, max: 90 }),
+    seconds: fc.integer({ min: 0, max: 90 }),
+  })
+  .filter((d) => Object.values(d).some((value) => value > 0));
+const everyDuration = fc.oneof(
+  { arbitrary: policyDuration, weight: 3 },
+  { arbitrary: anyDuration, weight: 1 },
+);
 
 describe("parseDuration()", () => {
   it("parses each component into its field", () => {
@@ -227,39 +272,77 @@ describe("addDuration()", () => {
     );
   });
 
-  it("clamps the day to the end of a shorter month, keeping the time of day", () => {
-    expect(iso(addDuration(at("2026-01-31T15:45:10.123Z"), duration({ months: 1 })))).toBe(
+  it("keeps the day of month and the time of day when the target month has that day", () => {
+    expect(iso(addDuration(at("2026-01-15T10:00:00Z"), duration({ months: 1 })))).toBe(
+      "2026-02-15T10:00:00.000Z",
+    );
+    expect(iso(addDuration(at("2026-01-28T15:45:10.123Z"), duration({ months: 1 })))).toBe(
       "2026-02-28T15:45:10.123Z",
     );
-    expect(iso(addDuration(at("2024-01-31T15:45:10.123Z"), duration({ months: 1 })))).toBe(
+    expect(iso(addDuration(at("2024-01-29T15:45:10.123Z"), duration({ months: 1 })))).toBe(
       "2024-02-29T15:45:10.123Z",
-    );
-    expect(iso(addDuration(at("2026-03-31T00:00:00Z"), duration({ months: 1 })))).toBe(
-      "2026-04-30T00:00:00.000Z",
-    );
-    expect(iso(addDuration(at("2026-08-31T08:00:00Z"), duration({ months: 1 })))).toBe(
-      "2026-09-30T08:00:00.000Z",
     );
   });
 
+  it("turns a day the target month lacks into that month's last millisecond", () => {
+    expect(iso(addDuration(at("2026-01-31T10:00:00Z"), duration({ months: 1 })))).toBe(
+      "2026-02-28T23:59:59.999Z",
+    );
+    expect(iso(addDuration(at("2026-01-29T00:00:00Z"), duration({ months: 1 })))).toBe(
+      "2026-02-28T23:59:59.999Z",
+    );
+    expect(iso(addDuration(at("2024-01-31T15:45:10.123Z"), duration({ months: 1 })))).toBe(
+      "2024-02-29T23:59:59.999Z",
+    );
+    expect(iso(addDuration(at("2026-03-31T00:00:00Z"), duration({ months: 1 })))).toBe(
+      "2026-04-30T23:59:59.999Z",
+    );
+    expect(iso(addDuration(at("2026-08-31T08:00:00Z"), duration({ months: 1 })))).toBe(
+      "2026-09-30T23:59:59.999Z",
+    );
+  });
+
+  it("never gives a later start an earlier result around a month end", () => {
+    // Keeping the time of day on the clamped day would put Jan 30 23:00 + P1M (Feb 28 23:00) after
+    // Jan 31 01:00 + P1M (Feb 28 01:00).
+    const month = duration({ months: 1 });
+    const starts = [
+      "2026-01-28T23:00:00.000Z",
+      "2026-01-30T23:00:00.000Z",
+      "2026-01-31T01:00:00.000Z",
+      "2026-01-31T23:59:59.999Z",
+      "2026-02-01T00:00:00.000Z",
+    ];
+    expect(starts.map((start) => iso(addDuration(at(start), month)))).toEqual([
+      "2026-02-28T23:00:00.000Z",
+      "2026-02-28T23:59:59.999Z",
+      "2026-02-28T23:59:59.999Z",
+      "2026-02-28T23:59:59.999Z",
+      "2026-03-01T00:00:00.000Z",
+    ]);
+  });
+
   it("does not carry a clamped day into the next month", () => {
-    // Jan 31 + P1M + P1M is Mar 28, but Jan 31 + P2M is Mar 31: each call clamps once.
+    // Jan 31 + P1M + P1M is Mar 28 (at the end of the day), but Jan 31 + P2M is Mar 31: each call clamps once.
     const once = addDuration(at("2026-01-31T00:00:00Z"), duration({ months: 1 }));
-    expect(iso(addDuration(once, duration({ months: 1 })))).toBe("2026-03-28T00:00:00.000Z");
+    expect(iso(addDuration(once, duration({ months: 1 })))).toBe("2026-03-28T23:59:59.999Z");
     expect(iso(addDuration(at("2026-01-31T00:00:00Z"), duration({ months: 2 })))).toBe(
       "2026-03-31T00:00:00.000Z",
     );
   });
 
-  it("moves P1Y from February 29 to February 28, and to February 29 four years on", () => {
+  it("moves P1Y from February 29 to the end of February 28, and P4Y to February 29 at the same time", () => {
     expect(iso(addDuration(at("2024-02-29T06:00:00Z"), duration({ years: 1 })))).toBe(
-      "2025-02-28T06:00:00.000Z",
+      "2025-02-28T23:59:59.999Z",
+    );
+    expect(iso(addDuration(at("2028-02-29T12:00:00Z"), duration({ years: 1 })))).toBe(
+      "2029-02-28T23:59:59.999Z",
     );
     expect(iso(addDuration(at("2024-02-29T06:00:00Z"), duration({ years: 4 })))).toBe(
       "2028-02-29T06:00:00.000Z",
     );
     expect(iso(addDuration(at("2096-02-29T06:00:00Z"), duration({ years: 4 })))).toBe(
-      "2100-02-28T06:00:00.000Z",
+      "2100-02-28T23:59:59.999Z",
     );
     expect(iso(addDuration(at("1996-02-29T06:00:00Z"), duration({ years: 4 })))).toBe(
       "2000-02-29T06:00:00.000Z",
@@ -268,7 +351,7 @@ describe("addDuration()", () => {
 
   it("carries months into years, across year ends", () => {
     expect(iso(addDuration(at("2026-11-30T00:00:00Z"), duration({ months: 3 })))).toBe(
-      "2027-02-28T00:00:00.000Z",
+      "2027-02-28T23:59:59.999Z",
     );
     expect(iso(addDuration(at("2026-12-15T00:00:00Z"), duration({ months: 13 })))).toBe(
       "2028-01-15T00:00:00.000Z",
@@ -278,20 +361,22 @@ describe("addDuration()", () => {
     );
   });
 
-  it("applies months before days: Jan 31 + P1M1D is Mar 1, not Mar 4", () => {
+  it("applies months before days: Jan 31 + P1M1D is the end of Mar 1, not Mar 4", () => {
     expect(iso(addDuration(at("2026-01-31T00:00:00Z"), duration({ months: 1, days: 1 })))).toBe(
-      "2026-03-01T00:00:00.000Z",
+      "2026-03-01T23:59:59.999Z",
     );
   });
 
   it("agrees with a Date.UTC reference for calendar durations between 1970 and 2100", () => {
-    const reference = (t: number, d: Duration): number => {
+    // The same day and time of day in the month `months` away, or that month's last millisecond if it is shorter.
+    const reference = (t: number, months: number): number => {
       const date = new Date(t);
-      const firstOfMonth = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + d.years * 12 + d.months, 1);
+      const firstOfMonth = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + months, 1);
       const target = new Date(firstOfMonth);
-      const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
-      const timeOfDay = t % DAY_MS;
-      return firstOfMonth + (Math.min(date.getUTCDate(), lastDay) - 1) * DAY_MS + timeOfDay;
+      const firstOfNextMonth = Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 1);
+      const lastDay = (firstOfNextMonth - firstOfMonth) / DAY_MS;
+      if (date.getUTCDate() > lastDay) return firstOfNextMonth - 1;
+      return firstOfMonth + (date.getUTCDate() - 1) * DAY_MS + (t % DAY_MS);
     };
     const calendar = fc.record({
       years: fc.integer({ min: 0, max: 50 }),
@@ -299,17 +384,22 @@ describe("addDuration()", () => {
     });
     fc.assert(
       fc.property(instant, calendar, (t, parts) => {
-        expect(addDuration(t, duration(parts))).toBe(reference(t, duration(parts)));
+        const months = parts.years * 12 + parts.months;
+        expect(addDuration(t, duration(parts))).toBe(reference(t, months));
+        expect(subtractDuration(t, duration(parts))).toBe(reference(t, -months));
       }),
     );
   });
 
   it("works before the epoch and in years 0-99, which Date.UTC misreads", () => {
     expect(iso(addDuration(at("1969-12-31T23:00:00Z"), duration({ months: 2 })))).toBe(
-      "1970-02-28T23:00:00.000Z",
+      "1970-02-28T23:59:59.999Z",
+    );
+    expect(iso(addDuration(at("1969-12-31T23:00:00Z"), duration({ months: 3 })))).toBe(
+      "1970-03-31T23:00:00.000Z",
     );
     expect(iso(addDuration(at("0050-01-31T00:00:00Z"), duration({ months: 1 })))).toBe(
-      "0050-02-28T00:00:00.000Z",
+      "0050-02-28T23:59:59.999Z",
     );
     expect(iso(addDuration(at("0003-02-28T00:00:00Z"), duration({ years: 1, days: 1 })))).toBe(
       "0004-02-29T00:00:00.000Z",
@@ -338,29 +428,33 @@ describe("addDuration()", () => {
     );
   });
 
-  it("is non-decreasing in t between instants at the same time of day, for every duration", () => {
+  it("is non-decreasing in t for every duration, years and months included, across the whole Date range", () => {
     fc.assert(
-      fc.property(dayNumber, dayNumber, timeOfDayMs, anyDuration, (dayA, dayB, time, d) => {
-        fc.pre(dayA <= dayB);
-        expect(addDuration(dayA * DAY_MS + time, d)).toBeLessThanOrEqual(
-          addDuration(dayB * DAY_MS + time, d),
-        );
+      fc.property(orderedInstants, everyDuration, ([a, b], d) => {
+        expect(addDuration(a, d)).toBeLessThanOrEqual(addDuration(b, d));
       }),
+      { numRuns: 2000 },
     );
   });
 
-  it("reorders instants by less than a day at most, when clamping puts two days on one", () => {
-    // Keeping the time of day makes Jan 30 23:00 + P1M (Feb 28 23:00) come after Jan 31 01:00 + P1M
-    // (Feb 28 01:00); this is the same trade Temporal and java.time make.
-    const late = addDuration(at("2026-01-30T23:00:00Z"), duration({ months: 1 }));
-    const early = addDuration(at("2026-01-31T01:00:00Z"), duration({ months: 1 }));
-    expect(late - early).toBe(22 * 3_600_000);
-    fc.assert(
-      fc.property(instant, instant, anyDuration, (a, b, d) => {
-        fc.pre(a <= b);
-        expect(addDuration(a, d)).toBeLessThan(addDuration(b, d) + DAY_MS);
-      }),
+  it("is non-decreasing hour by hour across every month end of 2023 to 2025, as is subtractDuration()", () => {
+    const durations = ["P1M", "P3M", "P1Y", "P1M1D", "P1Y2M3DT4H"].map(
+      (text) => parseDuration(text) as Duration,
     );
+    for (let month = 0; month < 36; month++) {
+      const monthStart = startOfMonth(2023, month);
+      for (const d of durations) {
+        let previous = { added: -Infinity, subtracted: -Infinity };
+        for (let t = monthStart - 4 * DAY_MS; t <= monthStart + DAY_MS; t += 3_600_000) {
+          const current = { added: addDuration(t, d), subtracted: subtractDuration(t, d) };
+          expect(current.added, `${iso(t)} + ${formatDuration(d)}`).toBeGreaterThanOrEqual(previous.added);
+          expect(current.subtracted, `${iso(t)} - ${formatDuration(d)}`).toBeGreaterThanOrEqual(
+            previous.subtracted,
+          );
+          previous = current;
+        }
+      }
+    }
   });
 });
 
@@ -377,28 +471,55 @@ describe("subtractDuration()", () => {
     );
   });
 
-  it("clamps the day when going back into a shorter month", () => {
+  it("turns a day the earlier month lacks into that month's last millisecond, and keeps days that exist", () => {
+    expect(iso(subtractDuration(at("2026-05-31T10:00:00Z"), duration({ months: 1 })))).toBe(
+      "2026-04-30T23:59:59.999Z",
+    );
     expect(iso(subtractDuration(at("2026-03-31T12:00:00Z"), duration({ months: 1 })))).toBe(
+      "2026-02-28T23:59:59.999Z",
+    );
+    expect(iso(subtractDuration(at("2026-03-29T00:00:00Z"), duration({ months: 1 })))).toBe(
+      "2026-02-28T23:59:59.999Z",
+    );
+    expect(iso(subtractDuration(at("2026-03-28T12:00:00Z"), duration({ months: 1 })))).toBe(
       "2026-02-28T12:00:00.000Z",
     );
     expect(iso(subtractDuration(at("2024-03-31T12:00:00Z"), duration({ months: 1 })))).toBe(
-      "2024-02-29T12:00:00.000Z",
+      "2024-02-29T23:59:59.999Z",
     );
     expect(iso(subtractDuration(at("2025-02-28T06:00:00Z"), duration({ years: 1 })))).toBe(
       "2024-02-28T06:00:00.000Z",
     );
     expect(iso(subtractDuration(at("2028-02-29T06:00:00Z"), duration({ years: 1 })))).toBe(
-      "2027-02-28T06:00:00.000Z",
+      "2027-02-28T23:59:59.999Z",
     );
     expect(iso(subtractDuration(at("2026-01-15T00:00:00Z"), duration({ months: 13 })))).toBe(
       "2024-12-15T00:00:00.000Z",
     );
   });
 
-  it("applies months before days: Mar 31 - P1M1D is Feb 27", () => {
+  it("applies months before days: Mar 31 - P1M1D is the end of Feb 27", () => {
     expect(iso(subtractDuration(at("2026-03-31T00:00:00Z"), duration({ months: 1, days: 1 })))).toBe(
-      "2026-02-27T00:00:00.000Z",
+      "2026-02-27T23:59:59.999Z",
     );
+  });
+
+  it("never gives a later instant an earlier result around a month end", () => {
+    const month = duration({ months: 1 });
+    const instants = [
+      "2026-03-28T23:00:00.000Z",
+      "2026-03-29T00:00:00.000Z",
+      "2026-03-31T10:00:00.000Z",
+      "2026-03-31T23:59:59.999Z",
+      "2026-04-01T00:00:00.000Z",
+    ];
+    expect(instants.map((t) => iso(subtractDuration(at(t), month)))).toEqual([
+      "2026-02-28T23:00:00.000Z",
+      "2026-02-28T23:59:59.999Z",
+      "2026-02-28T23:59:59.999Z",
+      "2026-02-28T23:59:59.999Z",
+      "2026-03-01T00:00:00.000Z",
+    ]);
   });
 
   it("saturates at the earliest instant a Date can hold", () => {
@@ -407,6 +528,15 @@ describe("subtractDuration()", () => {
 
   it("always moves earlier, for every duration", () => {
     fc.assert(fc.property(instant, anyDuration, (t, d) => subtractDuration(t, d) < t));
+  });
+
+  it("is non-decreasing in t for every duration, years and months included, across the whole Date range", () => {
+    fc.assert(
+      fc.property(orderedInstants, everyDuration, ([a, b], d) => {
+        expect(subtractDuration(a, d)).toBeLessThanOrEqual(subtractDuration(b, d));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it("is undone by addDuration() for durations without years or months", () => {

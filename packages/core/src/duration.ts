@@ -85,9 +85,9 @@ export function formatDuration(d: Duration): string {
 }
 
 /**
- * The instant `d` after `ms`, in UTC calendar arithmetic: years and months move the calendar month and clamp the
- * day to that month's length keeping the time of day (Jan 31 + P1M = Feb 28 or 29), then weeks and days add whole
- * days, then hours, minutes and seconds. Saturates at the latest instant a `Date` can hold.
+ * The instant `d` after `ms`, in UTC calendar arithmetic: years and months move the calendar month (a day the
+ * month lacks becomes its last millisecond: Jan 31 10:00 + P1M = Feb 28 23:59:59.999), then weeks and days add
+ * whole days, then hours, minutes and seconds. Monotonic in `ms`. Saturates at the latest instant a `Date` holds.
  */
 export function addDuration(ms: number, d: Duration): number {
   const shifted = shiftMonths(ms, d.years * 12 + d.months);
@@ -95,8 +95,8 @@ export function addDuration(ms: number, d: Duration): number {
 }
 
 /**
- * The instant `d` before `ms`: the mirror of {@link addDuration} (months back with day clamping, then days, then
- * time). Saturates at the earliest instant a `Date` can hold.
+ * The instant `d` before `ms`: the mirror of {@link addDuration} (months back, a missing day becoming the month's
+ * last millisecond, then days, then time). Monotonic in `ms`. Saturates at the earliest instant a `Date` holds.
  */
 export function subtractDuration(ms: number, d: Duration): number {
   const shifted = shiftMonths(ms, -(d.years * 12 + d.months));
@@ -127,7 +127,12 @@ function timeMs(d: Duration): number {
   return ((d.hours * 60 + d.minutes) * 60 + d.seconds) * 1000;
 }
 
-/** Moves `ms` by whole calendar months, clamping the day of month and keeping the time of day. */
+/**
+ * Moves `ms` by whole calendar months, keeping the day of month and the time of day; a day the target month does
+ * not have becomes that month's last millisecond. Keeping the time of day there instead (Jan 30 23:00 + P1M =
+ * Feb 28 23:00 but Jan 31 10:00 + P1M = Feb 28 10:00) would let a later start give an earlier result, and a
+ * policy cutoff computed from "now" would then move backwards for a few hours around month ends.
+ */
 function shiftMonths(ms: number, months: number): number {
   if (months === 0) return ms;
   const date = new Date(ms);
@@ -135,8 +140,9 @@ function shiftMonths(ms: number, months: number): number {
   const monthIndex = date.getUTCFullYear() * 12 + date.getUTCMonth() + months;
   const year = Math.floor(monthIndex / 12);
   const month = monthIndex - year * 12;
-  const day = Math.min(date.getUTCDate(), daysInMonth(year, month));
-  return daysFromCivil(year, month, day) * DAY_MS + timeOfDayMs;
+  const lastDay = daysInMonth(year, month);
+  if (date.getUTCDate() > lastDay) return (daysFromCivil(year, month, lastDay) + 1) * DAY_MS - 1;
+  return daysFromCivil(year, month, date.getUTCDate()) * DAY_MS + timeOfDayMs;
 }
 
 function daysInMonth(year: number, month: number): number {

@@ -126,8 +126,9 @@ describe("latestAllowedExpiry()", () => {
     expect(latestAllowedExpiry(CREATED, policies({ maxLifetime: durationOf("P90D") }))).toBe(
       CREATED + 90 * DAY_MS,
     );
+    // Feb 2026 has no 31st, so Jan 31 09:30 + P1M is the last millisecond of Feb 28.
     expect(latestAllowedExpiry(CREATED, policies({ maxLifetime: durationOf("P1M") }))).toBe(
-      at("2026-02-28T09:30:00Z"),
+      at("2026-02-28T23:59:59.999Z"),
     );
   });
 });
@@ -261,9 +262,11 @@ describe("rotationDueCutoff()", () => {
     expect(rotationDueCutoff(rotating, now + 1)).toBe(CREATED + 1);
   });
 
-  it("measures calendar months back from now, clamping to the month's last day", () => {
+  it("measures calendar months back from now, a day the month lacks becoming its last millisecond", () => {
     const monthly = policies({ rotationPeriod: durationOf("P1M") });
-    expect(rotationDueCutoff(monthly, at("2026-03-31T09:30:00Z"))).toBe(at("2026-02-28T09:30:00Z"));
+    expect(rotationDueCutoff(monthly, at("2026-03-31T09:30:00Z"))).toBe(at("2026-02-28T23:59:59.999Z"));
+    expect(rotationDueCutoff(monthly, at("2026-05-31T10:00:00Z"))).toBe(at("2026-04-30T23:59:59.999Z"));
+    expect(rotationDueCutoff(monthly, at("2026-03-28T09:30:00Z"))).toBe(at("2026-02-28T09:30:00Z"));
     expect(rotationDueCutoff(monthly, at("2026-03-01T00:00:00Z"))).toBe(at("2026-02-01T00:00:00Z"));
     expect(rotationDueCutoff(policies({ rotationPeriod: durationOf("PT1H") }), CREATED)).toBe(
       CREATED - 3_600_000,
@@ -285,9 +288,10 @@ describe("inactivityCutoff()", () => {
     expect(inactivityCutoff(pruning, now + 1)).toBe(CREATED + 1);
   });
 
-  it("measures years back from now, clamping Feb 29 to Feb 28", () => {
+  it("measures years back from now, Feb 29 becoming the end of Feb 28", () => {
     const yearly = policies({ inactivityRevocation: durationOf("P1Y") });
-    expect(inactivityCutoff(yearly, at("2028-02-29T12:00:00Z"))).toBe(at("2027-02-28T12:00:00Z"));
+    expect(inactivityCutoff(yearly, at("2028-02-29T12:00:00Z"))).toBe(at("2027-02-28T23:59:59.999Z"));
+    expect(inactivityCutoff(yearly, at("2028-02-28T12:00:00Z"))).toBe(at("2027-02-28T12:00:00Z"));
   });
 });
 
@@ -301,9 +305,9 @@ describe("expiryNoticeHorizon()", () => {
     expect(expiryNoticeHorizon(policies({ expiryNotice: durationOf("PT1H") }), CREATED)).toBe(
       CREATED + 3_600_000,
     );
-    // Jan 31 + P1M clamps to Feb 28.
+    // Feb 2026 has no 31st, so Jan 31 09:30 + P1M is the last millisecond of Feb 28.
     expect(expiryNoticeHorizon(policies({ expiryNotice: durationOf("P1M") }), CREATED)).toBe(
-      at("2026-02-28T09:30:00Z"),
+      at("2026-02-28T23:59:59.999Z"),
     );
   });
 });
@@ -360,6 +364,84 @@ describe("the cutoffs agree with the per-key predicates", () => {
           expiresAt > now && expiresAt <= horizon,
         );
       }),
+    );
+  });
+});
+
+describe("the cutoffs never move backwards as now advances", () => {
+  const HOUR_MS = 3_600_000;
+  const monthly = policies({
+    rotationPeriod: durationOf("P1M"),
+    inactivityRevocation: durationOf("P1M"),
+    expiryNotice: durationOf("P1M"),
+  });
+  /** Every hour from May 30 to Jun 2: May 31 has no counterpart in April (back) or June (forward). */
+  const hours = Array.from({ length: 73 }, (_, i) => at("2026-05-30T00:00:00Z") + i * HOUR_MS);
+
+  it("rotationDueCutoff(), inactivityCutoff() and expiryNoticeHorizon() with P1M, hour by hour across May 31", () => {
+    const cutoffs = hours.map((now) => rotationDueCutoff(monthly, now) as number);
+    const horizons = hours.map((now) => expiryNoticeHorizon(monthly, now));
+    for (let i = 1; i < hours.length; i++) {
+      expect(cutoffs[i], new Date(hours[i] as number).toISOString()).toBeGreaterThanOrEqual(
+        cutoffs[i - 1] as number,
+      );
+      expect(horizons[i], new Date(hours[i] as number).toISOString()).toBeGreaterThanOrEqual(
+        horizons[i - 1] as number,
+      );
+    }
+    expect(hours.map((now) => inactivityCutoff(monthly, now))).toEqual(cutoffs);
+    // Known answers: the whole of May 31 maps to the end of Apr 30 going back and to the end of Jun 30 going forward.
+    expect(rotationDueCutoff(monthly, at("2026-05-30T23:00:00Z"))).toBe(at("2026-04-30T23:00:00Z"));
+    expect(rotationDueCutoff(monthly, at("2026-05-31T00:00:00Z"))).toBe(at("2026-04-30T23:59:59.999Z"));
+    expect(rotationDueCutoff(monthly, at("2026-05-31T23:00:00Z"))).toBe(at("2026-04-30T23:59:59.999Z"));
+    expect(rotationDueCutoff(monthly, at("2026-06-01T00:00:00Z"))).toBe(at("2026-05-01T00:00:00Z"));
+    expect(expiryNoticeHorizon(monthly, at("2026-05-30T23:00:00Z"))).toBe(at("2026-06-30T23:00:00Z"));
+    expect(expiryNoticeHorizon(monthly, at("2026-05-31T10:00:00Z"))).toBe(at("2026-06-30T23:59:59.999Z"));
+    expect(expiryNoticeHorizon(monthly, at("2026-06-01T00:00:00Z"))).toBe(at("2026-07-01T00:00:00Z"));
+  });
+
+  it("isRotationDue() with P1M stays true once true: a key created Apr 30 22:00 is due from May 30 22:00 on", () => {
+    const key = { createdAt: at("2026-04-30T22:00:00Z"), revokedAt: null, replacedBy: null };
+    const due = hours.map((now) => isRotationDue(key, monthly, now));
+    const firstDue = at("2026-05-30T22:00:00Z");
+    expect(due).toEqual(hours.map((now) => now >= firstDue));
+    expect(isRotationDue(key, monthly, firstDue - 1)).toBe(false);
+    expect(isRotationDue(key, monthly, at("2026-05-31T10:00:00Z"))).toBe(true);
+  });
+
+  it("for any policy, instant and later instant, the cutoffs and horizon never decrease and flags never turn off", () => {
+    const period = fc.constantFrom("PT1H", "P1D", "P30D", "P1M", "P3M", "P1Y", "P1M1D", "P1Y2M3DT4H");
+    const monthStart = fc
+      .record({ year: fc.integer({ min: 2000, max: 2099 }), month: fc.integer({ min: 0, max: 11 }) })
+      .map(({ year, month }) => Date.UTC(year, month, 1));
+    const now = fc
+      .tuple(monthStart, fc.integer({ min: -4 * DAY_MS, max: 4 * DAY_MS }))
+      .map(([start, offsetMs]) => start + offsetMs);
+    // Keys created within a day of the earlier cutoff, where a flag could turn off if the cutoff moved back.
+    const createdFromCutoffMs = fc.integer({ min: -DAY_MS, max: DAY_MS });
+    fc.assert(
+      fc.property(
+        now,
+        fc.integer({ min: 0, max: 3 * DAY_MS }),
+        period,
+        createdFromCutoffMs,
+        (earlier, gapMs, text, offsetMs) => {
+          const later = earlier + gapMs;
+          const p = policies({
+            rotationPeriod: durationOf(text),
+            inactivityRevocation: durationOf(text),
+            expiryNotice: durationOf(text),
+          });
+          expect(rotationDueCutoff(p, later)).toBeGreaterThanOrEqual(rotationDueCutoff(p, earlier) as number);
+          expect(inactivityCutoff(p, later)).toBeGreaterThanOrEqual(inactivityCutoff(p, earlier) as number);
+          expect(expiryNoticeHorizon(p, later)).toBeGreaterThanOrEqual(expiryNoticeHorizon(p, earlier));
+          const createdAt = (rotationDueCutoff(p, earlier) as number) + offsetMs;
+          const key = { createdAt, lastUsedAt: null, revokedAt: null, replacedBy: null };
+          if (isRotationDue(key, p, earlier)) expect(isRotationDue(key, p, later)).toBe(true);
+          if (isInactive(key, p, earlier)) expect(isInactive(key, p, later)).toBe(true);
+        },
+      ),
+      { numRuns: 1000 },
     );
   });
 });
