@@ -123,6 +123,8 @@ function newWorker(options: Partial<WebhookDeliveryWorkerOptions> = {}): Webhook
     schedule: DEFAULT_RETRY_SCHEDULE,
     userAgent: WEBHOOK_USER_AGENT,
     onError: (error) => errors.push(error),
+    // The test process's own load must not switch the worker into its busy mode, except where a test says so.
+    isBusy: () => false,
     ...options,
   });
   workers.push(worker);
@@ -701,5 +703,43 @@ describe("WebhookDeliveryWorker: instances", () => {
     await b.stop();
     expect(rx.received).toHaveLength(100);
     expect(new Set(rx.received.map((r) => r.headers["webhook-id"])).size).toBe(100);
+  });
+});
+
+describe("WebhookDeliveryWorker: while the process is busy", () => {
+  it("starts one delivery per pause, however many are due, and all of them once the process is idle", async () => {
+    const held = await holdingServer();
+    await subscribe(held.url);
+    for (let i = 0; i < 4; i++) await appendEvent("key.created", i);
+    let busy = true;
+    // A pause far longer than the test: only the first delivery may start while busy.
+    const worker = newWorker({ concurrency: 8, isBusy: () => busy, busyPauseMs: 600_000 });
+    worker.start();
+    await held.arrived(1);
+    for (let i = 0; i < 20; i++) await nextTurn();
+    worker.wake();
+    for (let i = 0; i < 20; i++) await nextTurn();
+    expect(held.held).toHaveLength(1);
+    busy = false;
+    worker.wake();
+    // Idle: the rest start at once, up to the webhook's share of the slots (4 of 8), the held one included.
+    await held.arrived(4);
+    held.answerAll();
+  });
+
+  it("does not let a delivery stuck on a hanging receiver stop the others while busy", async () => {
+    const held = await holdingServer();
+    const fast = await receiver();
+    await subscribe(held.url);
+    const event = await appendEvent("key.created");
+    const worker = newWorker({ concurrency: 8, isBusy: () => true, busyPauseMs: 0 });
+    worker.start();
+    await held.arrived(1);
+    await subscribe(fast.url);
+    const second = await appendEvent("key.revoked", 1);
+    worker.wake();
+    await fast.waitFor((all) => all.some((r) => r.headers["webhook-id"] === second.id));
+    expect(fast.received.map((r) => r.headers["webhook-id"])).not.toContain(event.id);
+    held.answerAll();
   });
 });

@@ -1,8 +1,10 @@
+import { performance } from "node:perf_hooks";
 import { openSecret, type SealedSecret } from "../kms/envelope.js";
 import type { Kms } from "../kms/kms.js";
 import type { Clock } from "../services/clock.js";
 import { webhookSecretContext } from "../services/webhook-service.js";
 import type { ClaimedDelivery, DeliveryResult, WebhookStore } from "../store/webhook-store.js";
+import { createEventLoopLoadProbe } from "./event-loop-load.js";
 import { nextAttemptAt, type RetrySchedule } from "./retry-schedule.js";
 import { sendWebhook } from "./send-webhook.js";
 import { signWebhook } from "./sign-webhook.js";
@@ -26,7 +28,20 @@ export interface WebhookDeliveryWorkerOptions {
   send?: typeof sendWebhook;
   /** Errors of the worker itself (the store unreachable, a secret that does not open), never a receiver's. */
   onError?(error: unknown): void;
+  /**
+   * True while the process is busy serving requests: deliveries then start one at a time, `busyPauseMs` apart,
+   * so a backlog (or a receiver that fails fast and is retried) does not take CPU from verification. Deliveries
+   * already waiting on slow receivers cost no CPU and do not count. Defaults to an event-loop-utilization probe.
+   */
+  isBusy?: () => boolean;
+  /** Time between the starts of two deliveries while busy (default 50 ms: at most ~20 a second). */
+  busyPauseMs?: number;
 }
+
+/** Event loop utilization from which the process counts as busy, and the window it is measured over. */
+const BUSY_UTILIZATION = 0.9;
+const BUSY_WINDOW_MS = 250;
+const DEFAULT_BUSY_PAUSE_MS = 50;
 
 /** Extra lease beyond the request timeout, so a slow store write after a send does not let another worker in. */
 const LEASE_MARGIN_MS = 5_000;
@@ -47,9 +62,17 @@ export class WebhookDeliveryWorker {
   #timer: NodeJS.Timeout | null = null;
   #pumping: Promise<void> | null = null;
   #wakeRequested = false;
+  /** When the pump stopped to pace itself: resume after this long instead of the poll interval. */
+  #resumeInMs: number | null = null;
+  /** performance.now() of the last claim, for pacing while busy. */
+  #lastClaimAt = Number.NEGATIVE_INFINITY;
+
+  readonly #isBusy: () => boolean;
 
   constructor(options: WebhookDeliveryWorkerOptions) {
     this.#options = options;
+    this.#isBusy =
+      options.isBusy ?? createEventLoopLoadProbe({ threshold: BUSY_UTILIZATION, windowMs: BUSY_WINDOW_MS });
   }
 
   /** Starts polling the queue. */
@@ -76,7 +99,9 @@ export class WebhookDeliveryWorker {
         this.wake();
         return;
       }
-      this.#timer = setTimeout(() => this.wake(), this.#options.pollIntervalMs);
+      const delay = this.#resumeInMs ?? this.#options.pollIntervalMs;
+      this.#resumeInMs = null;
+      this.#timer = setTimeout(() => this.wake(), delay);
       this.#timer.unref();
     });
   }
@@ -102,12 +127,22 @@ export class WebhookDeliveryWorker {
     try {
       for (;;) {
         if (!this.#running) return;
-        const free = this.#options.concurrency - this.#inFlight.size;
-        if (free <= 0) {
+        let limit = this.#options.concurrency - this.#inFlight.size;
+        if (limit <= 0) {
           await Promise.race(this.#inFlight);
           continue;
         }
-        const claimed = await this.#claim(free);
+        if (this.#isBusy()) {
+          const waitMs =
+            this.#lastClaimAt + (this.#options.busyPauseMs ?? DEFAULT_BUSY_PAUSE_MS) - performance.now();
+          if (waitMs > 0) {
+            this.#resumeInMs = waitMs;
+            return;
+          }
+          limit = 1;
+        }
+        this.#lastClaimAt = performance.now();
+        const claimed = await this.#claim(limit);
         if (claimed.length === 0) return;
         for (const delivery of claimed) {
           const { webhookId } = delivery;
