@@ -24,6 +24,8 @@ const dist = process.env.BENCH_SERVER_DIST
   : new URL("../packages/server/dist/", import.meta.url);
 const { KeyService } = await import(new URL("services/key-service.js", dist));
 const { ProjectService } = await import(new URL("services/project-service.js", dist));
+const { KeyLimits } = await import(new URL("services/key-limits.js", dist));
+const { MemoryRateLimiter } = await import(new URL("limits/memory-rate-limiter.js", dist));
 const { SqliteKeyStore } = await import(new URL("store/sqlite-key-store.js", dist));
 const { SQLITE_MIGRATIONS } = await import(new URL("store/sqlite-migrations.js", dist));
 
@@ -205,7 +207,22 @@ async function main() {
   await store.migrate();
   const projects = new ProjectService({ store, clock, defaultProjectId: async () => PROJECT_ID });
   // No cache: every verification is a miss.
-  const serviceOptions = { projects, pepper: PEPPER, clock, keyBytes: 32, cacheMaxEntries: 0, cacheTtlMs: 0 };
+  // The sample keys have no rate limits or quota: the limiter is never reached, as for such keys in production.
+  const limits = new KeyLimits({
+    limiter: new MemoryRateLimiter(),
+    writeBalances: async () => {},
+    rateLimitsFailOpen: true,
+    quotaFailOpen: false,
+  });
+  const serviceOptions = {
+    projects,
+    limits,
+    pepper: PEPPER,
+    clock,
+    keyBytes: 32,
+    cacheMaxEntries: 0,
+    cacheTtlMs: 0,
+  };
   const service = new KeyService({ store, ...serviceOptions });
   // As in the server: batched usage writes every second (and whenever 10,000 distinct keys are pending).
   service.usage.start(1_000);

@@ -11,6 +11,7 @@ const BENCHMARKS = [
   { name: "verify-throughput", script: "bench/verify-throughput.mjs" },
   { name: "cache-miss", script: "bench/cache-miss.mjs" },
   { name: "verify-during-webhooks", script: "bench/verify-during-webhooks.mjs" },
+  { name: "verify-with-limits", script: "bench/verify-with-limits.mjs" },
 ];
 
 const started = performance.now();

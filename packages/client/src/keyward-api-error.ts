@@ -11,6 +11,8 @@ export interface KeywardApiErrorOptions {
   detail: string;
   requestId?: string | null;
   errors?: FieldError[];
+  /** The answer's Retry-After, in seconds. */
+  retryAfterSeconds?: number | null;
   cause?: unknown;
 }
 
@@ -28,6 +30,11 @@ export class KeywardApiError extends Error {
   readonly requestId: string | null;
   /** The invalid fields of a VALIDATION_ERROR, each named by a JSON pointer into the request body. */
   readonly errors: FieldError[];
+  /**
+   * How long to wait before trying again, from the answer's Retry-After header (a 429
+   * TOO_MANY_FAILED_VERIFICATIONS carries it); null when the answer had none.
+   */
+  readonly retryAfterSeconds: number | null;
 
   constructor(options: KeywardApiErrorOptions) {
     super(options.detail, options.cause === undefined ? {} : { cause: options.cause });
@@ -37,10 +44,16 @@ export class KeywardApiError extends Error {
     this.detail = options.detail;
     this.requestId = options.requestId ?? null;
     this.errors = options.errors ?? [];
+    this.retryAfterSeconds = options.retryAfterSeconds ?? null;
   }
 
-  /** True when the same request may succeed later: no answer, a timeout, or the server was unavailable (503). */
+  /**
+   * True when the same request may succeed later: no answer, a timeout, too many requests (429, after
+   * `retryAfterSeconds`), or the server was unavailable (503).
+   */
   get retryable(): boolean {
-    return this.code === "NETWORK_ERROR" || this.code === "TIMEOUT" || this.status === 503;
+    return (
+      this.code === "NETWORK_ERROR" || this.code === "TIMEOUT" || this.status === 429 || this.status === 503
+    );
   }
 }

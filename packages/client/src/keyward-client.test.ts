@@ -57,6 +57,9 @@ const keyRecord = {
   replacedBy: null,
   replaces: null,
   rotationDue: false,
+  rateLimits: [],
+  quota: null,
+  ipAllowlist: null,
 };
 
 const webhookRecord = {
@@ -261,6 +264,157 @@ describe("KeywardClient rotation, bulk revocation and policies", () => {
   });
 });
 
+describe("KeywardClient rate limits, quotas and IP allowlists", () => {
+  const limited = {
+    ...keyRecord,
+    rateLimits: [{ name: "burst", limit: 100, windowMs: 1_000 }],
+    quota: { remaining: 4_999, refill: { amount: 5_000, interval: "month" }, refilledAt: null },
+    ipAllowlist: ["10.0.0.0/8"],
+  };
+
+  it("createKey() and updateKey() send rate limits, quota and IP allowlist as given, null included", async () => {
+    const fake = fakeFetch(json(201, { key: "kw_secret", ...limited }), json(200, limited));
+    const c = client(fake.fetch);
+    const created = await c.createKey({
+      rateLimits: limited.rateLimits,
+      quota: { remaining: 5_000, refill: { amount: 5_000, interval: "month" } },
+      ipAllowlist: ["10.0.0.0/8", "2001:db8::/32"],
+    });
+    expect(created.quota?.refill).toEqual({ amount: 5_000, interval: "month" });
+    await c.updateKey("key_1", { quota: null, ipAllowlist: null, rateLimits: [] });
+    expect(routes(fake.calls)).toEqual(["POST /v1/keys", "PATCH /v1/keys/key_1"]);
+    expect(fake.calls.map((call) => call.body)).toEqual([
+      {
+        rateLimits: [{ name: "burst", limit: 100, windowMs: 1_000 }],
+        quota: { remaining: 5_000, refill: { amount: 5_000, interval: "month" } },
+        ipAllowlist: ["10.0.0.0/8", "2001:db8::/32"],
+      },
+      { quota: null, ipAllowlist: null, rateLimits: [] },
+    ]);
+  });
+
+  it.each([[{ set: 10 }], [{ increment: 5 }], [{ decrement: 3 }]])(
+    "adjustQuota() posts %j to /v1/keys/{id}/quota and returns the key",
+    async (adjustment) => {
+      const fake = fakeFetch(json(200, limited));
+      const key = await client(fake.fetch).adjustQuota("key/1", adjustment);
+      expect(key.quota?.remaining).toBe(4_999);
+      expect(routes(fake.calls)).toEqual(["POST /v1/keys/key%2F1/quota"]);
+      expect(fake.calls[0]?.body).toEqual(adjustment);
+    },
+  );
+
+  it("verifyKey() sends cost and named limits, and returns rate limits, quota and degraded as data", async () => {
+    const answer = {
+      valid: false,
+      code: "RATE_LIMITED",
+      keyId: "key_1",
+      rateLimits: [{ name: "burst", limit: 100, remaining: 0, resetAt: "2026-11-28T09:00:01.000Z" }],
+      quota: { remaining: 10 },
+      degraded: true,
+    };
+    const fake = fakeFetch(json(200, answer));
+    const result = await client(fake.fetch).verifyKey({
+      key: "kw_secretKey",
+      ip: "10.1.2.3",
+      cost: 5,
+      rateLimits: [{ name: "burst" }, { name: "daily", cost: 2 }],
+    });
+    expect(result).toEqual(answer);
+    expect(fake.calls[0]?.body).toEqual({
+      key: "kw_secretKey",
+      ip: "10.1.2.3",
+      cost: 5,
+      rateLimits: [{ name: "burst" }, { name: "daily", cost: 2 }],
+    });
+  });
+
+  it("updateProject() sends the IP allowlist (null removes it) and the time zone", async () => {
+    const project = {
+      id: "proj_1",
+      name: "b",
+      keyPrefix: "kw",
+      policies: {},
+      ipAllowlist: ["192.0.2.0/24"],
+      timezone: "Europe/Paris",
+      createdAt: "x",
+    };
+    const fake = fakeFetch(json(200, project), json(200, { ...project, ipAllowlist: null }));
+    const c = client(fake.fetch);
+    expect(
+      (await c.updateProject("proj_1", { ipAllowlist: ["192.0.2.0/24"], timezone: "Europe/Paris" })).timezone,
+    ).toBe("Europe/Paris");
+    expect((await c.updateProject("proj_1", { ipAllowlist: null })).ipAllowlist).toBeNull();
+    expect(fake.calls.map((call) => call.body)).toEqual([
+      { ipAllowlist: ["192.0.2.0/24"], timezone: "Europe/Paris" },
+      { ipAllowlist: null },
+    ]);
+  });
+
+  it("ratelimit() posts the request, identifier in the body only, and returns success:false as data", async () => {
+    const answer = {
+      success: false,
+      limit: 10,
+      remaining: 0,
+      resetAt: "2026-11-28T09:01:00.000Z",
+      overridden: true,
+    };
+    const fake = fakeFetch(json(200, answer));
+    const input = {
+      namespace: "login",
+      identifier: "alice@example.com/..",
+      limit: 10,
+      windowMs: 60_000,
+      cost: 1,
+    };
+    expect(await client(fake.fetch).ratelimit(input)).toEqual(answer);
+    expect(routes(fake.calls)).toEqual(["POST /v1/ratelimit"]);
+    expect(fake.calls[0]?.body).toEqual(input);
+  });
+
+  it("override methods: PUT with a body, GET and DELETE with the namespace and identifier in the query", async () => {
+    const override = {
+      namespace: "login",
+      identifier: "a&b=c d/é",
+      limit: 1_000,
+      windowMs: 60_000,
+      createdAt: "2026-11-28T09:00:00.000Z",
+    };
+    const fake = fakeFetch(
+      json(200, override),
+      json(200, { items: [override], nextCursor: "c2" }),
+      json(200, { items: [], nextCursor: null }),
+      new Response(null, { status: 204 }),
+    );
+    const c = client(fake.fetch);
+    const { createdAt: _createdAt, ...input } = override;
+    expect(await c.setRateLimitOverride(input)).toEqual(override);
+    expect((await c.listRateLimitOverrides("login", { limit: 10, cursor: "c1" })).nextCursor).toBe("c2");
+    await c.listRateLimitOverrides("login");
+    await expect(c.deleteRateLimitOverride("login", override.identifier)).resolves.toBeUndefined();
+    expect(routes(fake.calls)).toEqual([
+      "PUT /v1/ratelimit/overrides",
+      "GET /v1/ratelimit/overrides?namespace=login&limit=10&cursor=c1",
+      "GET /v1/ratelimit/overrides?namespace=login",
+      "DELETE /v1/ratelimit/overrides?namespace=login&identifier=a%26b%3Dc+d%2F%C3%A9",
+    ]);
+    expect(fake.calls[0]?.body).toEqual(input);
+    expect(fake.calls[3]?.body).toBeUndefined();
+    expect(new URL(fake.calls[3]?.url ?? "").searchParams.get("identifier")).toBe(override.identifier);
+  });
+
+  it("refuses an empty namespace or identifier before sending anything", async () => {
+    const fake = fakeFetch();
+    const c = client(fake.fetch);
+    await expect(c.listRateLimitOverrides("")).rejects.toMatchObject({ code: "VALIDATION_ERROR" });
+    await expect(c.deleteRateLimitOverride("login", "")).rejects.toMatchObject({
+      code: "VALIDATION_ERROR",
+      errors: [{ pointer: "/identifier" }],
+    });
+    expect(fake.calls).toHaveLength(0);
+  });
+});
+
 describe("KeywardClient webhooks", () => {
   it("createWebhook() posts the input and returns the secret once with the record", async () => {
     const fake = fakeFetch(json(201, { secret: "whsec_abc", ...webhookRecord }));
@@ -388,6 +542,56 @@ describe("KeywardClient errors", () => {
     const error = await call(client(fake.fetch)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KeywardApiError);
     expect(error).toMatchObject({ status, code, detail: problem.detail, errors: problem.errors });
+  });
+
+  it("exposes a 429's Retry-After as retryAfterSeconds and calls the error retryable", async () => {
+    const problem = {
+      type: "https://keyward.dev/errors/too_many_failed_verifications",
+      title: "Too many failed verifications.",
+      status: 429,
+      detail: "Too many failed verifications from this source; try again later.",
+      code: "TOO_MANY_FAILED_VERIFICATIONS",
+      requestId: "req_3",
+    };
+    const fake = fakeFetch(
+      new Response(JSON.stringify(problem), {
+        status: 429,
+        headers: { "content-type": "application/problem+json", "retry-after": "42" },
+      }),
+    );
+    const error = await client(fake.fetch)
+      .verifyKey({ key: "kw_secretKey" })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KeywardApiError);
+    expect(error).toMatchObject({
+      status: 429,
+      code: "TOO_MANY_FAILED_VERIFICATIONS",
+      retryAfterSeconds: 42,
+      retryable: true,
+    });
+  });
+
+  it.each([
+    ["an HTTP date 90.5 s ahead", new Date(Date.now() + 90_500).toUTCString(), [90, 91]],
+    ["an HTTP date in the past", "Sun, 06 Nov 1994 08:49:37 GMT", [0, 0]],
+    ["no header", undefined, null],
+    ["a value that is neither", "soon", null],
+    ["a negative number", "-5", null],
+  ])("reads a Retry-After of %s", async (_name, header, expected) => {
+    const headers: Record<string, string> = { "content-type": "application/problem+json" };
+    if (header !== undefined) headers["retry-after"] = header;
+    const body = JSON.stringify({ code: "RATE_LIMITER_UNAVAILABLE", detail: "Down.", status: 503 });
+    const fake = fakeFetch(new Response(body, { status: 503, headers }));
+    const error = (await client(fake.fetch)
+      .ratelimit({ namespace: "n", identifier: "i", limit: 1, windowMs: 1_000 })
+      .catch((e: unknown) => e)) as KeywardApiError;
+    expect(error.code).toBe("RATE_LIMITER_UNAVAILABLE");
+    if (expected === null) expect(error.retryAfterSeconds).toBeNull();
+    else {
+      // toUTCString() drops the milliseconds, so the date may read one second shorter than it was made.
+      expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(expected[0] ?? 0);
+      expect(error.retryAfterSeconds).toBeLessThanOrEqual(expected[1] ?? 0);
+    }
   });
 
   it("names a non-problem error answer INVALID_RESPONSE with its status", async () => {

@@ -18,11 +18,16 @@ import type {
   Page,
   PageOptions,
   Project,
+  QuotaAdjustment,
+  RateLimitOverride,
+  RatelimitInput,
+  RatelimitResult,
   RevokeKeyInput,
   RevokeKeysInput,
   RevokeKeysResult,
   RotatedKey,
   RotateKeyInput,
+  SetRateLimitOverrideInput,
   Token,
   UpdateKeyInput,
   UpdateProjectInput,
@@ -47,7 +52,7 @@ export interface KeywardClientOptions {
 /** Default of {@link KeywardClientOptions.timeoutMs}. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-type Method = "GET" | "POST" | "PATCH" | "DELETE";
+type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 type Query = Record<string, string | number | undefined>;
 
 /**
@@ -88,7 +93,10 @@ export class KeywardClient {
     return this.#request("GET", `/v1/projects/${pathId(id)}`);
   }
 
-  /** Renames a project or sets (a duration) or removes (null) its key policies (needs `projects:write`). */
+  /**
+   * Renames a project, sets (a duration) or removes (null) its key policies, sets or removes (null) its IP
+   * allowlist, or changes its time zone (needs `projects:write`).
+   */
   async updateProject(id: string, input: UpdateProjectInput): Promise<Project> {
     return this.#request("PATCH", `/v1/projects/${pathId(id)}`, { body: input });
   }
@@ -132,10 +140,58 @@ export class KeywardClient {
     return this.#request("POST", `/v1/keys/${pathId(id)}/rotate`, { body: input });
   }
 
-  /** Checks a key; `valid: false` with a `code` is a normal answer, not an error (needs `keys:verify`). */
+  /** Sets a key's quota balance, or adds to or takes from it; answers the key with its new balance (needs `keys:update`). */
+  async adjustQuota(id: string, adjustment: QuotaAdjustment): Promise<Key> {
+    return this.#request("POST", `/v1/keys/${pathId(id)}/quota`, { body: adjustment });
+  }
+
+  /**
+   * Checks a key and charges its rate limits and quota; `valid: false` with a `code` (RATE_LIMITED,
+   * USAGE_EXCEEDED...) is a normal answer, not an error (needs `keys:verify`). A source throttled for too many
+   * failed verifications gets a 429 TOO_MANY_FAILED_VERIFICATIONS error with `retryAfterSeconds`.
+   */
   async verifyKey(input: VerifyKeyInput): Promise<VerifyKeyResult> {
     // The key travels in the body only: URLs end up in access logs and proxies.
     return this.#request("POST", "/v1/keys/verify", { body: input });
+  }
+
+  /**
+   * Takes `cost` (default 1) of `limit` per `windowMs` from one identifier of a namespace; `success: false` is a
+   * normal answer, not an error (needs `ratelimit:limit`).
+   */
+  async ratelimit(input: RatelimitInput): Promise<RatelimitResult> {
+    // Identifiers may hold any character (and may be personal data): they travel in the body, never in the URL path.
+    return this.#request("POST", "/v1/ratelimit", { body: input });
+  }
+
+  /** Sets the limit and window one identifier of a namespace gets instead of the requested ones (needs `ratelimit:write`). */
+  async setRateLimitOverride(input: SetRateLimitOverrideInput): Promise<RateLimitOverride> {
+    return this.#request("PUT", "/v1/ratelimit/overrides", { body: input });
+  }
+
+  /** Lists a namespace's overrides, one page at a time (needs `ratelimit:read`). */
+  async listRateLimitOverrides(
+    namespace: string,
+    options: PageOptions = {},
+  ): Promise<Page<RateLimitOverride>> {
+    return this.#request("GET", "/v1/ratelimit/overrides", {
+      query: {
+        namespace: requiredText(namespace, "/namespace"),
+        limit: options.limit,
+        cursor: options.cursor,
+      },
+    });
+  }
+
+  /** Deletes one identifier's override; NOT_FOUND when there is none (needs `ratelimit:write`). */
+  async deleteRateLimitOverride(namespace: string, identifier: string): Promise<void> {
+    await this.#request("DELETE", "/v1/ratelimit/overrides", {
+      query: {
+        namespace: requiredText(namespace, "/namespace"),
+        identifier: requiredText(identifier, "/identifier"),
+      },
+      noContent: true,
+    });
   }
 
   /** Mints an admin token with at most this token's permissions; the plaintext is shown once (needs `tokens:write`). */
@@ -220,18 +276,28 @@ export class KeywardClient {
 
     let status: number;
     let statusText: string;
+    let retryAfter: string | null;
     let text: string;
     try {
       const response = await this.#fetch(url, init);
       status = response.status;
       statusText = response.statusText;
+      retryAfter = response.headers.get("retry-after");
       text = await response.text();
     } catch (error) {
       throw this.#transportError(error, where);
     }
 
     const body = parseJson(text);
-    if (status < 200 || status > 299) throw problemError(status, statusText, body, where);
+    if (status < 200 || status > 299) {
+      throw problemError({
+        status,
+        statusText,
+        body,
+        where,
+        retryAfter: parseRetryAfter(retryAfter, Date.now()),
+      });
+    }
     // A 204 has nothing to read; the methods that expect it resolve with nothing.
     if (options.noContent === true) return undefined as T;
     if (body === undefined) {
@@ -302,10 +368,14 @@ function checkToken(token: string): string {
 }
 
 function pathId(id: string, pointer = "/id"): string {
-  if (typeof id !== "string" || id === "") {
+  return encodeURIComponent(requiredText(id, pointer));
+}
+
+function requiredText(value: string, pointer: string): string {
+  if (typeof value !== "string" || value === "") {
     throw invalidField(pointer, "must be a non-empty string");
   }
-  return encodeURIComponent(id);
+  return value;
 }
 
 function queryString(query: Query | undefined): string {
@@ -335,7 +405,28 @@ function parseJson(text: string): unknown {
   }
 }
 
-function problemError(status: number, statusText: string, body: unknown, where: string): KeywardApiError {
+/**
+ * Reads a Retry-After header (RFC 9110 section 10.2.3): delay-seconds, or an HTTP date turned into the seconds
+ * from `nowMs`, rounded up; null when absent or unreadable.
+ */
+function parseRetryAfter(value: string | null, nowMs: number): number | null {
+  if (value === null) return null;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const dateMs = Date.parse(text);
+  // Date.parse also reads "1" or "2026"; only an IMF-fixdate-like text with a weekday counts as a date here.
+  if (Number.isNaN(dateMs) || !/^[A-Za-z]{3,9}, /.test(text)) return null;
+  return Math.max(0, Math.ceil((dateMs - nowMs) / 1_000));
+}
+
+function problemError(options: {
+  status: number;
+  statusText: string;
+  body: unknown;
+  where: string;
+  retryAfter: number | null;
+}): KeywardApiError {
+  const { status, statusText, body, where, retryAfter } = options;
   const problem = body as
     | { code?: unknown; detail?: unknown; requestId?: unknown; errors?: unknown }
     | undefined;
@@ -353,6 +444,7 @@ function problemError(status: number, statusText: string, body: unknown, where: 
     detail: typeof problem.detail === "string" ? problem.detail : `${where} answered ${status}.`,
     requestId: typeof problem.requestId === "string" ? problem.requestId : null,
     errors: Array.isArray(problem.errors) ? problem.errors.filter(isFieldError) : [],
+    retryAfterSeconds: retryAfter,
   });
 }
 

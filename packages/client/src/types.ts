@@ -1,5 +1,6 @@
 import type { KeyPolicySettings } from "@keyward/core/key-policies.js";
 import type { FieldError } from "@keyward/core/keyward-error.js";
+import type { QuotaAdjustment } from "@keyward/core/quota-balance.js";
 import type { VerificationCode } from "@keyward/core/verification.js";
 
 /** One page of a list; pass `nextCursor` back as `cursor` for the next page (null on the last page). */
@@ -23,6 +24,10 @@ export interface Project {
   name: string;
   keyPrefix: string;
   policies: ProjectPolicies;
+  /** Addresses and CIDR ranges allowed to use the project's keys that have no list of their own; null: any. */
+  ipAllowlist: string[] | null;
+  /** IANA time zone in which daily and monthly quota refills happen, e.g. `Europe/Paris`. */
+  timezone: string;
   /** ISO 8601 timestamp. */
   createdAt: string;
 }
@@ -38,6 +43,40 @@ export interface CreateProjectInput {
 export interface UpdateProjectInput {
   name?: string;
   policies?: { [Name in keyof ProjectPolicies]?: string | null };
+  /** Up to 100 IPv4/IPv6 addresses or CIDR ranges; null removes the list (any address). */
+  ipAllowlist?: string[] | null;
+  /** An IANA time zone such as `Europe/Paris`. */
+  timezone?: string;
+}
+
+/** A named sliding-window limit of a key: at most `limit` units (request costs) per `windowMs`. */
+export interface KeyRateLimit {
+  /** 1-64 characters of `[A-Za-z0-9_.:-]`, unique among the key's limits. */
+  name: string;
+  /** 1 to 1e12. */
+  limit: number;
+  /** 100 (0.1 s) to 2592000000 (30 days). */
+  windowMs: number;
+}
+
+/** How a quota refills: its balance is set back to `amount` at each day or month start, in the project's zone. */
+export interface QuotaRefill {
+  amount: number;
+  interval: "day" | "month";
+}
+
+/** A key's usage quota as the API shows it: the balance left, and how it refills. */
+export interface KeyQuota {
+  remaining: number;
+  refill: QuotaRefill | null;
+  /** When the balance was last refilled (ISO 8601), or null when it never was. */
+  refilledAt: string | null;
+}
+
+/** A quota as it is set: the starting balance (0 to 1e12) and, optionally, how it refills. */
+export interface QuotaInput {
+  remaining: number;
+  refill?: QuotaRefill | null;
 }
 
 /** A key as the API shows it: never the key itself, only its `start` for display. Times are ISO 8601. */
@@ -62,6 +101,12 @@ export interface Key {
   replaces: string | null;
   /** True when the key is older than its project's `rotationPeriod` and has not been rotated. */
   rotationDue: boolean;
+  /** The key's rate limits, each charged on every verification (or the named ones only). */
+  rateLimits: KeyRateLimit[];
+  /** The key's usage quota with its live balance, or null when it has none. */
+  quota: KeyQuota | null;
+  /** Addresses and CIDR ranges allowed to use the key, or null to use its project's list. */
+  ipAllowlist: string[] | null;
 }
 
 /** A newly created key: the record plus the plaintext `key`, returned this once only. */
@@ -89,6 +134,12 @@ export interface UpdateKeyInput {
   /** A Date or ISO 8601 string; on update a time in the past expires the key now; null removes the expiry. */
   expiresAt?: Date | string | null;
   enabled?: boolean;
+  /** Up to 10 limits, replacing the old ones whole (`[]` removes them all). */
+  rateLimits?: KeyRateLimit[];
+  /** A new quota (its balance replaces the live one), or null to remove it. */
+  quota?: QuotaInput | null;
+  /** Up to 100 IPv4/IPv6 addresses or CIDR ranges; null: use the project's list. */
+  ipAllowlist?: string[] | null;
 }
 
 /** Body of `POST /v1/keys`: the fields of an update (with `expiresAt` in the future), plus the project. */
@@ -126,8 +177,23 @@ export interface VerifyKeyInput {
   key: string;
   /** Scopes the key must grant, each exactly or through a wildcard. */
   scopes?: string[];
-  /** The caller's IPv4 or IPv6 address. */
+  /** The caller's IPv4 or IPv6 address; needed when the key or its project has an IP allowlist. */
   ip?: string;
+  /** Units this request takes from the key's limits and quota, 0 to 1e6; defaults to 1. */
+  cost?: number;
+  /** Charge only these of the key's limits (by name), each with its own cost or else `cost`. */
+  rateLimits?: Array<{ name: string; cost?: number }>;
+}
+
+/** Where one of a key's rate limits stands after a verification. */
+export interface RateLimitStatus {
+  name: string;
+  limit: number;
+  /** The limit's window in milliseconds. */
+  windowMs: number;
+  remaining: number;
+  /** When the spent units are back (ISO 8601). */
+  resetAt: string;
 }
 
 /** The outcome of a verification; `valid: false` is an answer, not an error. Key details are set when the key exists. */
@@ -147,6 +213,51 @@ export interface VerifyKeyResult {
   rotationDue?: boolean;
   /** Set only while a rotated key still works: switch to `replacedBy` before `expiresAt` (ISO 8601). */
   rotation?: { replacedBy: string; expiresAt: string };
+  /** The charged rate limits, when the verification reached them. */
+  rateLimits?: RateLimitStatus[];
+  /** The quota balance after this request, when the verification reached it. */
+  quota?: { remaining: number };
+  /** Set when the rate limiter could not be reached and the server let the request through uncounted. */
+  degraded?: true;
+}
+
+/** Body of `POST /v1/ratelimit`: take `cost` (default 1) of `limit` per `windowMs` from one identifier. */
+export interface RatelimitInput {
+  /** 1-64 characters of `[A-Za-z0-9_.:-]`, e.g. `login`. */
+  namespace: string;
+  /** 1-256 characters, e.g. a user id or an IP address. */
+  identifier: string;
+  limit: number;
+  windowMs: number;
+  /** 0 to 1e6; 0 reads the state without charging. */
+  cost?: number;
+}
+
+/** The answer of a limit check; `success: false` (limited) is an answer, not an error. */
+export interface RatelimitResult {
+  success: boolean;
+  limit: number;
+  remaining: number;
+  /** When the spent units are back (ISO 8601). */
+  resetAt: string;
+  /** Set when an override for the identifier replaced the requested limit and window. */
+  overridden?: true;
+  /** Set when the rate limiter could not be reached and the server let the request through uncounted. */
+  degraded?: true;
+}
+
+/** Body of `PUT /v1/ratelimit/overrides`: a limit and window that replace the requested ones for one identifier. */
+export interface SetRateLimitOverrideInput {
+  namespace: string;
+  identifier: string;
+  limit: number;
+  windowMs: number;
+}
+
+/** A stored rate limit override. */
+export interface RateLimitOverride extends SetRateLimitOverrideInput {
+  /** ISO 8601 timestamp. */
+  createdAt: string;
 }
 
 /** An admin token as the API shows it: never the token itself. Times are ISO 8601. */
@@ -271,4 +382,4 @@ export interface Problem {
   errors?: FieldError[];
 }
 
-export type { FieldError, KeyPolicySettings, VerificationCode };
+export type { FieldError, KeyPolicySettings, QuotaAdjustment, VerificationCode };

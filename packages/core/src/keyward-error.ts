@@ -14,6 +14,8 @@ export interface KeywardErrorOptions {
   /** True when the same request may succeed later (the store was briefly unreachable). */
   retryable?: boolean;
   errors?: FieldError[];
+  /** For 429 and 503: how long the client should wait, sent as `Retry-After` (whole seconds, rounded up). */
+  retryAfterMs?: number;
 }
 
 /** The one error type Keyward throws on purpose: a stable code, a safe message, an optional cause. */
@@ -22,6 +24,7 @@ export class KeywardError extends Error {
   readonly status: number;
   readonly retryable: boolean;
   readonly errors: FieldError[] | undefined;
+  readonly retryAfterMs: number | undefined;
 
   constructor(code: ErrorCode, message?: string, options: KeywardErrorOptions = {}) {
     super(
@@ -33,6 +36,7 @@ export class KeywardError extends Error {
     this.status = ERROR_CATALOGUE[code].status;
     this.retryable = options.retryable ?? false;
     this.errors = options.errors;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

@@ -22,6 +22,9 @@ function key(overrides: Partial<KeyRecord> = {}): KeyRecord {
     lastUsedAt: null,
     replacedBy: null,
     replaces: null,
+    rateLimits: [],
+    quota: null,
+    ipAllowlist: null,
     ...overrides,
   };
 }
@@ -61,6 +64,16 @@ describe("decideVerification()", () => {
       code: "INSUFFICIENT_SCOPE",
       missingScopes: ["billing:read"],
     });
+  });
+
+  it("checks the IP after expiry and before scopes: expired beats IP, IP beats scopes", () => {
+    const blocked = { ...NEEDS_BILLING, ipAllowed: false };
+    expect(decideVerification(key(EXPIRED), blocked, NOW).code).toBe("EXPIRED");
+    expect(decideVerification(key(), blocked, NOW)).toEqual({ valid: false, code: "IP_NOT_ALLOWED" });
+    expect(decideVerification(key(), { ...NEEDS_BILLING, ipAllowed: true }, NOW).code).toBe(
+      "INSUFFICIENT_SCOPE",
+    );
+    expect(decideVerification(key(), { ipAllowed: true }, NOW).code).toBe("VALID");
   });
 
   it("returns REVOKED even for a revoked key that is otherwise valid, and without a reason", () => {

@@ -8,11 +8,20 @@ export type VerificationCode =
   | "REVOKED"
   | "EXPIRED"
   | "DISABLED"
-  | "INSUFFICIENT_SCOPE";
+  | "IP_NOT_ALLOWED"
+  | "INSUFFICIENT_SCOPE"
+  | "RATE_LIMITED"
+  | "USAGE_EXCEEDED";
 
 /** What a verification asks of a key beyond existing. */
 export interface VerificationRequirements {
   scopes?: readonly string[];
+  /**
+   * Whether the caller's address passes the key's (or its project's) IP allowlist; undefined when neither has
+   * one. The caller matches the address (see ip-allowlist.ts); an allowlisted key verified without an address is
+   * not allowed.
+   */
+  ipAllowed?: boolean;
 }
 
 /** The decision about one key; `missingScopes` is set only for INSUFFICIENT_SCOPE. */
@@ -24,7 +33,8 @@ export interface VerificationDecision {
 
 /**
  * Decides whether a looked-up key passes, in a fixed, documented order:
- * found → not revoked → enabled → not expired → scopes. The first failing check names the outcome.
+ * found → not revoked → enabled → not expired → IP allowed → scopes. The first failing check names the outcome.
+ * Rate limits and quota come after these (RATE_LIMITED, USAGE_EXCEEDED) and need the limiter: see the service.
  */
 export function decideVerification(
   key: KeyRecord | null,
@@ -35,6 +45,7 @@ export function decideVerification(
   if (key.revokedAt !== null) return { valid: false, code: "REVOKED" };
   if (!key.enabled) return { valid: false, code: "DISABLED" };
   if (key.expiresAt !== null && key.expiresAt <= nowMs) return { valid: false, code: "EXPIRED" };
+  if (requirements.ipAllowed === false) return { valid: false, code: "IP_NOT_ALLOWED" };
   const missing = missingScopes(key.scopes, requirements.scopes ?? []);
   if (missing.length > 0) return { valid: false, code: "INSUFFICIENT_SCOPE", missingScopes: missing };
   return { valid: true, code: "VALID" };

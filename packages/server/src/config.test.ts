@@ -29,6 +29,12 @@ describe("parseConfig()", () => {
       webhookRetryWindowMs: 24 * 3_600_000,
       webhookAllowInsecureHttp: false,
       eventRetentionMs: 30 * 86_400_000,
+      redisUrl: null,
+      redisPrefix: "keyward:",
+      rateLimitsFailOpen: true,
+      quotaFailOpen: false,
+      bruteForceLimit: 100,
+      bruteForceWindowMs: 60_000,
     });
   });
 

@@ -42,6 +42,17 @@ export interface Config {
   readonly webhookAllowInsecureHttp: boolean;
   /** How long events (and their finished deliveries) are kept. */
   readonly eventRetentionMs: number;
+  /** Redis for rate limits and quotas shared by every process (`redis://…`), or null for in-process counting. */
+  readonly redisUrl: string | null;
+  /** Prefix of every Redis key Keyward writes. */
+  readonly redisPrefix: string;
+  /** When the limiter is down, let requests to keys with rate limits (and no quota) through uncounted. */
+  readonly rateLimitsFailOpen: boolean;
+  /** When the limiter is down, let requests to keys with a quota through without spending it. */
+  readonly quotaFailOpen: boolean;
+  /** Failed verifications allowed per source address and window before the source is throttled; 0 = off. */
+  readonly bruteForceLimit: number;
+  readonly bruteForceWindowMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -103,6 +114,26 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     return found ?? "info";
   }
 
+  function redisUrl(): string | null {
+    const raw = env.KEYWARD_REDIS_URL;
+    if (raw === undefined || raw === "") return null;
+    let protocol = "";
+    try {
+      protocol = new URL(raw).protocol;
+    } catch {
+      // Reported below.
+    }
+    if (protocol !== "redis:" && protocol !== "rediss:") {
+      // Not echoed: a Redis URL can carry a password.
+      errors.push({
+        pointer: "/KEYWARD_REDIS_URL",
+        detail: "KEYWARD_REDIS_URL must be a redis:// or rediss:// URL.",
+      });
+      return null;
+    }
+    return raw;
+  }
+
   const host = env.KEYWARD_HOST || "127.0.0.1";
   const config: Config = {
     dataDir: env.KEYWARD_DATA_DIR || "./.keyward",
@@ -128,6 +159,12 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     webhookRetryWindowMs: HOUR_MS * integer("KEYWARD_WEBHOOK_RETRY_HOURS", 24, 1, 720),
     webhookAllowInsecureHttp: boolean("KEYWARD_WEBHOOK_ALLOW_HTTP", false),
     eventRetentionMs: DAY_MS * integer("KEYWARD_EVENT_RETENTION_DAYS", 30, 1, 3650),
+    redisUrl: redisUrl(),
+    redisPrefix: env.KEYWARD_REDIS_PREFIX || "keyward:",
+    rateLimitsFailOpen: boolean("KEYWARD_RATELIMIT_FAIL_OPEN", true),
+    quotaFailOpen: boolean("KEYWARD_QUOTA_FAIL_OPEN", false),
+    bruteForceLimit: integer("KEYWARD_BRUTE_FORCE_LIMIT", 100, 0, 1_000_000),
+    bruteForceWindowMs: integer("KEYWARD_BRUTE_FORCE_WINDOW_MS", 60_000, 1_000, 86_400_000),
     ...overrides,
   };
   if (errors.length > 0) {

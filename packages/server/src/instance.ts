@@ -9,10 +9,15 @@ import { openSecret, type SealedSecret, sealSecret } from "./kms/envelope.js";
 import type { Kms } from "./kms/kms.js";
 import { LocalKms } from "./kms/local-kms.js";
 import { loadOrCreateMasterKeyFile } from "./kms/master-key.js";
+import { openRateLimiter } from "./limits/open-rate-limiter.js";
+import type { RateLimiter } from "./limits/rate-limiter.js";
+import { BruteForceGuard, type BruteForceSuspect } from "./services/brute-force-guard.js";
 import { type Clock, systemClock } from "./services/clock.js";
+import { KeyLimits } from "./services/key-limits.js";
 import { KeyService } from "./services/key-service.js";
 import { type LifecycleReport, LifecycleScheduler } from "./services/lifecycle-scheduler.js";
 import { ProjectService } from "./services/project-service.js";
+import { RatelimitService } from "./services/ratelimit-service.js";
 import { mintToken, TokenService } from "./services/token-service.js";
 import { WebhookService } from "./services/webhook-service.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./store/key-store.js";
@@ -37,6 +42,10 @@ export interface Instance {
   scheduler: LifecycleScheduler;
   /** Sends webhooks from the outbox; started by {@link Instance.startBackgroundJobs}. */
   deliveries: WebhookDeliveryWorker;
+  /** Counts rate limits and quotas: in-process, or in Redis for every process. */
+  limiter: RateLimiter;
+  /** Standalone rate limits (`POST /v1/ratelimit`) and their overrides. */
+  ratelimits: RatelimitService;
   clock: Clock;
   /** The root token's plaintext when this call initialized the store; null otherwise. Show it once. */
   rootToken: string | null;
@@ -52,6 +61,8 @@ export interface BackgroundReporter {
   onSchedulerError?(error: unknown): void;
   onSchedulerRun?(report: LifecycleReport): void;
   onDeliveryError?(error: unknown): void;
+  /** The rate limiter could not be reached during a verification. */
+  onLimiterUnavailable?(error: unknown): void;
 }
 
 /** Options for {@link openInstance}: real dependencies by default, replaceable in tests. */
@@ -62,6 +73,7 @@ export interface OpenInstanceOptions extends BackgroundReporter {
   clock?: Clock;
   /** Jitter for webhook retries, in [0, 1). */
   random?: () => number;
+  limiter?: RateLimiter;
 }
 
 /** What webhook requests send as their user agent. */
@@ -83,15 +95,18 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
       mmapSizeMiB: config.sqliteMmapMiB,
     });
   const store = stores.keys;
+  const limiter = options.limiter ?? openRateLimiter(config);
   try {
     await store.migrate();
     const { pepper, rootToken } = await initializeOrUnseal(store, kms, clock);
-    const services = createServices({ stores, kms, pepper, clock, config, options });
+    const services = createServices({ stores, kms, limiter, pepper, clock, config, options });
     services.keys.usage.start(config.usageFlushIntervalMs);
+    services.keys.quotaBalances.start(config.usageFlushIntervalMs);
     services.tokens.usage.start(config.usageFlushIntervalMs);
     return {
       store,
       stores,
+      limiter,
       kms,
       clock,
       rootToken,
@@ -104,27 +119,34 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
         await services.scheduler.stop();
         await services.deliveries.stop();
         await services.keys.usage.stop();
+        await services.keys.quotaBalances.stop();
         await services.tokens.usage.stop();
+        await limiter.close();
         await store.close();
       },
     };
   } catch (error) {
+    await limiter.close();
     await store.close();
     throw error;
   }
 }
 
-type Services = Pick<Instance, "keys" | "tokens" | "projects" | "webhooks" | "scheduler" | "deliveries">;
+type Services = Pick<
+  Instance,
+  "keys" | "tokens" | "projects" | "webhooks" | "scheduler" | "deliveries" | "ratelimits"
+>;
 
 function createServices(input: {
   stores: Stores;
   kms: Kms;
+  limiter: RateLimiter;
   pepper: Buffer;
   clock: Clock;
   config: Config;
   options: OpenInstanceOptions;
 }): Services {
-  const { stores, kms, pepper, clock, config, options } = input;
+  const { stores, kms, limiter, pepper, clock, config, options } = input;
   const store = stores.keys;
   const onError =
     options.onUsageWriteError === undefined ? {} : { onUsageWriteError: options.onUsageWriteError };
@@ -152,9 +174,59 @@ function createServices(input: {
   });
   const onEvents = () => deliveries.wake();
   const cache = { cacheMaxEntries: config.cacheMaxEntries, cacheTtlMs: config.cacheTtlMs };
+  const limits = new KeyLimits({
+    limiter,
+    writeBalances: (entries) => store.recordQuotaBalances(entries),
+    rateLimitsFailOpen: config.rateLimitsFailOpen,
+    quotaFailOpen: config.quotaFailOpen,
+    ...(options.onLimiterUnavailable === undefined
+      ? {}
+      : { onLimiterUnavailable: options.onLimiterUnavailable }),
+    ...(options.onUsageWriteError === undefined ? {} : { onBalanceWriteError: options.onUsageWriteError }),
+  });
+  const bruteForce = new BruteForceGuard({
+    limiter,
+    limit: config.bruteForceLimit,
+    windowMs: config.bruteForceWindowMs,
+    onSuspected: (suspect) => void reportBruteForce(suspect),
+    ...(options.onLimiterUnavailable === undefined
+      ? {}
+      : { onLimiterUnavailable: options.onLimiterUnavailable }),
+  });
+  // A `verify.brute_force` event for webhooks (and the monitoring to come), in the suspect's project or the default.
+  const reportBruteForce = async (suspect: BruteForceSuspect): Promise<void> => {
+    try {
+      const projectId = suspect.projectId ?? (await store.readInstanceSetting(DEFAULT_PROJECT_SETTING));
+      if (projectId === null) return;
+      const now = clock.now();
+      await stores.webhooks.appendEvents([
+        {
+          id: newId("evt", { now }),
+          projectId,
+          type: "verify.brute_force",
+          keyId: null,
+          payload: JSON.stringify({
+            type: "verify.brute_force",
+            timestamp: new Date(now).toISOString(),
+            data: {
+              source: { kind: suspect.kind, id: suspect.id },
+              limit: config.bruteForceLimit,
+              windowMs: suspect.windowMs,
+            },
+          }),
+          createdAt: now,
+        },
+      ]);
+      deliveries.wake();
+    } catch (error) {
+      options.onUsageWriteError?.(error);
+    }
+  };
   const keys = new KeyService({
     store,
     projects,
+    limits,
+    bruteForce,
     pepper,
     clock,
     keyBytes: config.keyBytes,
@@ -190,6 +262,16 @@ function createServices(input: {
     }),
     scheduler,
     deliveries,
+    ratelimits: new RatelimitService({
+      limiter,
+      store,
+      clock,
+      failOpen: config.rateLimitsFailOpen,
+      overrideCacheTtlMs: config.cacheTtlMs,
+      ...(options.onLimiterUnavailable === undefined
+        ? {}
+        : { onLimiterUnavailable: options.onLimiterUnavailable }),
+    }),
   };
 }
 
@@ -218,6 +300,8 @@ async function initializeOrUnseal(
       name: "default",
       keyPrefix: DEFAULT_KEY_PREFIX,
       policies: {},
+      ipAllowlist: null,
+      timezone: "UTC",
       createdAt: now,
     },
     rootToken: root.newToken,

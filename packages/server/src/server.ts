@@ -18,8 +18,16 @@ export async function startServer(options: {
   printRootToken: (token: string) => void;
 }): Promise<RunningServer> {
   const { config, logger } = options;
+  let limiterWarnedAt = Number.NEGATIVE_INFINITY;
   const instance = await openInstance({
     config,
+    onLimiterUnavailable: (err) => {
+      // Reported on every verification during an outage: one line per 10 s keeps the log readable.
+      const now = Date.now();
+      if (now - limiterWarnedAt < 10_000) return;
+      limiterWarnedAt = now;
+      logger.warn({ err }, "the rate limiter is unavailable; limits fail open or closed as configured");
+    },
     onUsageWriteError: (err) => logger.warn({ err }, "writing batched usage failed; it will be retried"),
     onSchedulerError: (err) =>
       logger.error({ err }, "the lifecycle scheduler run failed; it runs again later"),
@@ -37,6 +45,7 @@ export async function startServer(options: {
     tokens: instance.tokens,
     projects: instance.projects,
     webhooks: instance.webhooks,
+    ratelimits: instance.ratelimits,
     store: instance.store,
     logger,
     bodyLimitBytes: config.bodyLimitBytes,

@@ -444,6 +444,337 @@ describe("keyward CLI against a real server", () => {
     expectOneErrorLine(await run(["projects", "show", "proj_doesnotexist"], env), 1, "NOT_FOUND");
   });
 
+  it("keys create sets rate limits, quota and IP allowlist, and keys verify charges them", async () => {
+    const created = parsed<{
+      id: string;
+      key: string;
+      rateLimits: unknown;
+      quota: { remaining: number; refill: unknown; refilledAt: string | null };
+      ipAllowlist: unknown;
+    }>(
+      await run(
+        [
+          "keys",
+          "create",
+          "--name",
+          "limited",
+          "--rate-limit",
+          "burst=2/1h",
+          "--rate-limit",
+          "daily=100/1d",
+          "--quota",
+          "3",
+          "--refill",
+          "5000/month",
+          "--ip",
+          "10.0.0.0/8",
+          "--ip",
+          "2001:db8::/32",
+          "--json",
+        ],
+        env,
+      ),
+    );
+    expect(created.rateLimits).toEqual([
+      { name: "burst", limit: 2, windowMs: 3_600_000 },
+      { name: "daily", limit: 100, windowMs: 86_400_000 },
+    ]);
+    expect(created.quota).toMatchObject({ remaining: 3, refill: { amount: 5_000, interval: "month" } });
+    expect(created.ipAllowlist).toEqual(["10.0.0.0/8", "2001:db8::/32"]);
+
+    const shown = await run(["keys", "show", created.id], env);
+    expect(shown.stdout).toMatch(/^rate limits +burst 2\/1h, daily 100\/1d$/m);
+    expect(shown.stdout).toMatch(/^quota +3 left, refilled to 5000 every month$/m);
+    expect(shown.stdout).toMatch(/^ip allowlist +10\.0\.0\.0\/8, 2001:db8::\/32$/m);
+
+    // An allowlisted key verified without an address is refused.
+    const noIp = await run(["keys", "verify", "--json"], env, created.key);
+    expect(noIp.code).toBe(1);
+    expect(JSON.parse(noIp.stdout)).toMatchObject({ valid: false, code: "IP_NOT_ALLOWED" });
+    const outside = await run(["keys", "verify", "--ip", "192.0.2.1"], env, created.key);
+    expect(outside.code).toBe(1);
+    expect(outside.stdout).toMatch(/^code +IP_NOT_ALLOWED$/m);
+
+    const first = await run(["keys", "verify", "--ip", "10.1.2.3", "--json"], env, created.key);
+    expect(parsed(first)).toMatchObject({
+      valid: true,
+      code: "VALID",
+      rateLimits: [
+        { name: "burst", limit: 2, remaining: 1 },
+        { name: "daily", limit: 100, remaining: 99 },
+      ],
+      quota: { remaining: 2 },
+    });
+    expect(parsed<{ degraded?: true }>(first).degraded).toBeUndefined();
+
+    // A cost of 2 does not fit in burst's last unit.
+    const limited = await run(["keys", "verify", "--ip", "10.1.2.3", "--cost", "2"], env, created.key);
+    expect(limited.code).toBe(1);
+    expect(limited.stdout).toMatch(/^code +RATE_LIMITED$/m);
+    expect(limited.stdout).toMatch(/^rate limit +burst \d+ of 2 left, resets at \S+Z$/m);
+
+    const noLimits = parsed(await run(["keys", "update", created.id, "--no-rate-limits", "--json"], env));
+    expect(noLimits).toMatchObject({ rateLimits: [], ipAllowlist: ["10.0.0.0/8", "2001:db8::/32"] });
+    const spent = await run(["keys", "verify", "--ip", "2001:db8::1", "--cost", "2"], env, created.key);
+    expect(spent.code).toBe(0);
+    expect(spent.stdout).toMatch(/^quota left +0$/m);
+    expect(spent.stdout).not.toMatch(/^rate limit /m);
+    const exceeded = await run(["keys", "verify", "--ip", "10.1.2.3", "--json"], env, created.key);
+    expect(exceeded.code).toBe(1);
+    expect(JSON.parse(exceeded.stdout)).toMatchObject({ valid: false, code: "USAGE_EXCEEDED" });
+
+    const topped = parsed<{ quota: { remaining: number } }>(
+      await run(["keys", "quota", created.id, "--increment", "5", "--json"], env),
+    );
+    expect(topped.quota.remaining).toBe(5);
+    const setHuman = await run(["keys", "quota", created.id, "--set", "1"], env);
+    expect(setHuman.code).toBe(0);
+    expect(setHuman.stdout).toMatch(/^quota +1 left, refilled to 5000 every month$/m);
+    expect(
+      parsed<{ quota: { remaining: number } }>(
+        await run(["keys", "quota", created.id, "--decrement", "10", "--json"], env),
+      ).quota.remaining,
+    ).toBe(0);
+
+    const replaced = parsed(
+      await run(["keys", "update", created.id, "--quota", "10", "--refill", "100/day", "--json"], env),
+    );
+    expect(replaced).toMatchObject({ quota: { remaining: 10, refill: { amount: 100, interval: "day" } } });
+    expect(
+      parsed(
+        await run(
+          ["keys", "update", created.id, "--rate-limit", "fast=5/500ms", "--quota", "7", "--json"],
+          env,
+        ),
+      ),
+    ).toMatchObject({
+      rateLimits: [{ name: "fast", limit: 5, windowMs: 500 }],
+      quota: { remaining: 7, refill: null },
+    });
+
+    const cleared = parsed(
+      await run(["keys", "update", created.id, "--no-quota", "--no-ip-allowlist", "--json"], env),
+    );
+    expect(cleared).toMatchObject({ quota: null, ipAllowlist: null });
+    const open = await run(["keys", "show", created.id], env);
+    expect(open.stdout).toMatch(/^quota +-$/m);
+    expect(open.stdout).toMatch(/^ip allowlist +\(the project's\)$/m);
+    expect((await run(["keys", "verify"], env, created.key)).code).toBe(0);
+
+    expectOneErrorLine(await run(["keys", "quota", created.id, "--set", "5"], env), 1, "CONFLICT");
+  });
+
+  it("keys create passes the server's refusal of a bad IP or an out-of-range limit as one line", async () => {
+    expectOneErrorLine(await run(["keys", "create", "--ip", "not-an-address"], env), 1, "VALIDATION_ERROR");
+    expectOneErrorLine(
+      await run(["keys", "create", "--rate-limit", "huge=9999999999999/1s"], env),
+      1,
+      "VALIDATION_ERROR",
+    );
+    expectOneErrorLine(
+      await run(["keys", "create", "--rate-limit", "tiny=1/10ms"], env),
+      1,
+      "VALIDATION_ERROR",
+    );
+    expectOneErrorLine(await run(["keys", "quota", "key_doesnotexist", "--set", "1"], env), 1, "NOT_FOUND");
+  });
+
+  it("projects update sets and removes an IP allowlist and a time zone", async () => {
+    const project = parsed<{ id: string; ipAllowlist: unknown; timezone: string }>(
+      await run(["projects", "create", "fenced", "--json"], env),
+    );
+    expect(project.ipAllowlist).toBeNull();
+    const key = parsed<{ key: string }>(
+      await run(["keys", "create", "--project", project.id, "--json"], env),
+    ).key;
+
+    const fenced = await run(
+      [
+        "projects",
+        "update",
+        project.id,
+        "--ip",
+        "192.0.2.0/24",
+        "--ip",
+        "2001:db8::/32",
+        "--timezone",
+        "Europe/Paris",
+        "--json",
+      ],
+      env,
+    );
+    expect(parsed(fenced)).toMatchObject({
+      id: project.id,
+      ipAllowlist: ["192.0.2.0/24", "2001:db8::/32"],
+      timezone: "Europe/Paris",
+    });
+    const shown = await run(["projects", "show", project.id], env);
+    expect(shown.stdout).toMatch(/^ip allowlist +192\.0\.2\.0\/24, 2001:db8::\/32$/m);
+    expect(shown.stdout).toMatch(/^time zone +Europe\/Paris$/m);
+
+    // The key has no list of its own, so the project's applies.
+    const outside = await run(["keys", "verify", "--ip", "198.51.100.7", "--json"], env, key);
+    expect(outside.code).toBe(1);
+    expect(JSON.parse(outside.stdout)).toMatchObject({ code: "IP_NOT_ALLOWED" });
+    expect((await run(["keys", "verify", "--ip", "192.0.2.9"], env, key)).code).toBe(0);
+
+    const open = await run(["projects", "update", project.id, "--no-ip-allowlist"], env);
+    expect(open.code).toBe(0);
+    expect(open.stdout).toMatch(/^ip allowlist +\(any address\)$/m);
+    expect(open.stdout).toMatch(/^time zone +Europe\/Paris$/m);
+    expect((await run(["keys", "verify", "--ip", "198.51.100.7"], env, key)).code).toBe(0);
+
+    const badZone = await run(["projects", "update", project.id, "--timezone", "Mars/Olympus"], env);
+    expectOneErrorLine(badZone, 1, "VALIDATION_ERROR");
+    expectOneErrorLine(
+      await run(["projects", "update", project.id, "--ip", "300.1.1.1"], env),
+      1,
+      "VALIDATION_ERROR",
+    );
+  });
+
+  it("ratelimit check counts requests, exits 3 once limited, and overrides replace the limit", async () => {
+    const check = (identifier: string, ...more: string[]) =>
+      run(
+        [
+          "ratelimit",
+          "check",
+          "--namespace",
+          "login",
+          "--identifier",
+          identifier,
+          "--limit",
+          "2",
+          "--window",
+          "1m",
+          ...more,
+        ],
+        env,
+      );
+    const first = parsed<{ success: boolean; limit: number; remaining: number; resetAt: string }>(
+      await check("alice", "--json"),
+    );
+    expect(first).toMatchObject({ success: true, limit: 2, remaining: 1 });
+    expect(Date.parse(first.resetAt)).toBeGreaterThan(Date.now() - 1_000);
+    const peek = parsed(await check("alice", "--cost", "0", "--json"));
+    expect(peek).toMatchObject({ success: true, remaining: 1 });
+    const second = await check("alice");
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/^result +allowed$/m);
+    expect(second.stdout).toMatch(/^remaining +0 of 2$/m);
+
+    const third = await check("alice", "--json");
+    expect(third.code).toBe(3);
+    expect(third.stderr).toBe("");
+    expect(third.stdout.trimEnd().split("\n")).toHaveLength(1);
+    expect(JSON.parse(third.stdout)).toMatchObject({ success: false, limit: 2, remaining: 0 });
+    const humanLimited = await check("alice");
+    expect(humanLimited.code).toBe(3);
+    expect(humanLimited.stdout).toMatch(/^result +limited$/m);
+
+    // Identifiers may hold any character: they travel in bodies and query strings, never in paths.
+    const vip = "vip/user?x=1&y=é";
+    const override = parsed(
+      await run(
+        [
+          "ratelimit",
+          "overrides",
+          "set",
+          "--namespace",
+          "login",
+          "--identifier",
+          vip,
+          "--limit",
+          "100",
+          "--window",
+          "1h",
+          "--json",
+        ],
+        env,
+      ),
+    );
+    expect(override).toMatchObject({ namespace: "login", identifier: vip, limit: 100, windowMs: 3_600_000 });
+    const overridden = await check(vip, "--json");
+    expect(parsed(overridden)).toMatchObject({ success: true, limit: 100, remaining: 99, overridden: true });
+    expect((await check(vip)).stdout).toMatch(/^overridden +yes/m);
+
+    const humanSet = await run(
+      [
+        "ratelimit",
+        "overrides",
+        "set",
+        "--namespace",
+        "login",
+        "--identifier",
+        "bot",
+        "--limit",
+        "1",
+        "--window",
+        "90s",
+      ],
+      env,
+    );
+    expect(humanSet.code).toBe(0);
+    expect(humanSet.stdout).toMatch(/^identifier +bot$/m);
+    expect(humanSet.stdout).toMatch(/^limit +1\/90s$/m);
+
+    const listed = parsed<{ items: Array<{ identifier: string }>; nextCursor: string | null }>(
+      await run(["ratelimit", "overrides", "list", "--namespace", "login", "--json"], env),
+    );
+    expect(listed.items.map((o) => o.identifier).sort()).toEqual(["bot", vip].sort());
+    const paged = parsed<{ items: unknown[]; nextCursor: string }>(
+      await run(["ratelimit", "overrides", "list", "--namespace", "login", "--limit", "1", "--json"], env),
+    );
+    expect(paged.items).toHaveLength(1);
+    expect(paged.nextCursor).toEqual(expect.any(String));
+    const table = await run(["ratelimit", "overrides", "list", "--namespace", "login"], env);
+    expect(table.stdout).toMatch(/^IDENTIFIER +LIMIT +WINDOW +CREATED$/m);
+    expect(table.stdout).toMatch(/^bot +1 +90s +\S+Z$/m);
+
+    expect(
+      parsed(
+        await run(
+          ["ratelimit", "overrides", "delete", "--namespace", "login", "--identifier", vip, "--json"],
+          env,
+        ),
+      ),
+    ).toEqual({ namespace: "login", identifier: vip, deleted: true });
+    const humanDelete = await run(
+      ["ratelimit", "overrides", "delete", "--namespace", "login", "--identifier", "bot"],
+      env,
+    );
+    expect(humanDelete.code).toBe(0);
+    expect(humanDelete.stdout).toMatch(/^deleted override +bot$/m);
+    expectOneErrorLine(
+      await run(["ratelimit", "overrides", "delete", "--namespace", "login", "--identifier", "bot"], env),
+      1,
+      "NOT_FOUND",
+    );
+    expect((await run(["ratelimit", "overrides", "list", "--namespace", "login"], env)).stdout).toBe(
+      "No overrides.\n",
+    );
+
+    expectOneErrorLine(
+      await run(
+        [
+          "ratelimit",
+          "check",
+          "--namespace",
+          "bad ns",
+          "--identifier",
+          "a",
+          "--limit",
+          "1",
+          "--window",
+          "1s",
+        ],
+        env,
+      ),
+      1,
+      "VALIDATION_ERROR",
+    );
+  });
+
   it("webhooks: create, list, show, update, deliveries, retry and delete", async () => {
     const receiver = await startWebhookReceiver();
     try {
@@ -691,6 +1022,7 @@ describe("keyward CLI against a real server", () => {
       ["keys", "list", "--json"],
       ["tokens", "list", "--json"],
       ["webhooks", "list", "--json"],
+      ["ratelimit", "overrides", "list", "--namespace", "nobody", "--json"],
     ]) {
       const result = await run(argv, env);
       expect(result.stdout.trimEnd().split("\n")).toHaveLength(1);
@@ -775,6 +1107,36 @@ describe("keyward CLI usage", () => {
       "Allowed choices are pending, delivered, failed",
     ],
     [["webhooks", "retry", "wh_1"], "missing required argument 'event-id'"],
+    [["keys", "create", "--rate-limit", "burst"], "name=LIMIT/WINDOW"],
+    [["keys", "create", "--rate-limit", "burst=10/1y"], "name=LIMIT/WINDOW"],
+    [["keys", "create", "--rate-limit", "bad name=10/1s"], "name=LIMIT/WINDOW"],
+    [["keys", "update", "key_1", "--rate-limit", "burst=ten/1s"], "name=LIMIT/WINDOW"],
+    [["keys", "create", "--quota", "-1"], "from 0 to"],
+    [["keys", "create", "--refill", "10/week"], "AMOUNT/day or AMOUNT/month"],
+    [["keys", "create", "--no-quota"], "unknown option '--no-quota'"],
+    [["keys", "update", "key_1", "--refill", "10/day"], "--refill needs --quota"],
+    [["keys", "update", "key_1", "--no-quota", "--refill", "10/day"], "not both"],
+    [["keys", "update", "key_1", "--ip", "::1", "--no-ip-allowlist"], "not both"],
+    [["keys", "update", "key_1", "--rate-limit", "a=1/1s", "--no-rate-limits"], "not both"],
+    [["keys", "quota", "key_1"], "exactly one of --set, --increment or --decrement"],
+    [["keys", "quota", "key_1", "--set", "1", "--increment", "2"], "exactly one of"],
+    [["keys", "quota", "key_1", "--set", "x"], "whole number"],
+    [["keys", "quota"], "missing required argument 'id'"],
+    [["keys", "verify", "--cost", "-1"], "from 0 to 1000000"],
+    [["projects", "update", "proj_1", "--ip", "::1", "--no-ip-allowlist"], "not both"],
+    [["ratelimit", "check", "--namespace", "n", "--identifier", "i", "--limit", "10"], "--window"],
+    [
+      ["ratelimit", "check", "--namespace", "n", "--identifier", "i", "--limit", "0", "--window", "1m"],
+      "from 1 to",
+    ],
+    [
+      ["ratelimit", "check", "--namespace", "n", "--identifier", "i", "--limit", "1", "--window", "soon"],
+      "Expected a window",
+    ],
+    [["ratelimit", "check", "--identifier", "i", "--limit", "1", "--window", "1m"], "--namespace"],
+    [["ratelimit", "overrides", "set", "--namespace", "n", "--identifier", "i", "--limit", "5"], "--window"],
+    [["ratelimit", "overrides", "list"], "--namespace"],
+    [["ratelimit", "overrides", "delete", "--namespace", "n"], "--identifier"],
   ])("%j is a usage error: one line, exit 2", async (argv, message) => {
     const result = await run(argv, env);
     expectOneErrorLine(result, 2, "USAGE_ERROR");
@@ -792,6 +1154,13 @@ describe("keyward CLI usage", () => {
     const create = await run(["keys", "create", "--help"], {});
     expect(create.stdout).toContain("--expires <when>");
     expect(create.stdout).not.toContain("--token");
+    expect(result.stdout).toContain("3 ratelimit check: limited");
+    const check = await run(["ratelimit", "check", "--help"], {});
+    expect(check.stdout).toContain("--window <window>");
+    expect(check.stdout).toMatch(/0 when\s+allowed, 3 when limited/);
+    const update = await run(["keys", "update", "--help"], {});
+    expect(update.stdout).toContain("--rate-limit <name=limit/window>");
+    expect(update.stdout).toContain("--no-ip-allowlist");
     const webhooksCreate = await run(["webhooks", "create", "--help"], {});
     expect(webhooksCreate.stdout).toContain("--server <url>");
     expect(webhooksCreate.stdout).toContain("--secret-stdin");

@@ -20,6 +20,9 @@ const key: Key = {
   replacedBy: null,
   replaces: null,
   rotationDue: false,
+  rateLimits: [],
+  quota: null,
+  ipAllowlist: null,
 };
 
 const labels = (k: Key) => keyFields(k, Date.parse("2026-11-28T10:00:00Z")).map(([label]) => label);
@@ -40,5 +43,47 @@ describe("keyFields()", () => {
         ["replaced by", "key_3"],
       ]),
     );
+  });
+
+  it("shows rate limits as --rate-limit writes them, the quota with its refill, and the IP allowlist", () => {
+    const fields = keyFields(
+      {
+        ...key,
+        rateLimits: [
+          { name: "burst", limit: 100, windowMs: 1_000 },
+          { name: "daily", limit: 5_000, windowMs: 86_400_000 },
+        ],
+        quota: {
+          remaining: 4_999,
+          refill: { amount: 5_000, interval: "month" },
+          refilledAt: "2026-11-01T00:00:00.000Z",
+        },
+        ipAllowlist: ["10.0.0.0/8"],
+      },
+      0,
+    );
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        ["rate limits", ["burst 100/1s", "daily 5000/1d"]],
+        ["quota", "4999 left, refilled to 5000 every month"],
+        ["quota refilled", "2026-11-01T00:00:00.000Z"],
+        ["ip allowlist", ["10.0.0.0/8"]],
+      ]),
+    );
+  });
+
+  it("says when a key uses its project's allowlist, has no quota, or refuses every address", () => {
+    expect(keyFields(key, 0)).toEqual(
+      expect.arrayContaining([
+        ["rate limits", []],
+        ["quota", null],
+        ["ip allowlist", "(the project's)"],
+      ]),
+    );
+    expect(labels(key)).not.toContain("quota refilled");
+    expect(keyFields({ ...key, ipAllowlist: [] }, 0)).toContainEqual([
+      "ip allowlist",
+      "(empty: every address is refused)",
+    ]);
   });
 });

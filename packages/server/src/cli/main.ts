@@ -4,6 +4,7 @@ import type { CommandContext } from "./command-context.js";
 import { registerInit } from "./commands/init.js";
 import { registerKeysCreate } from "./commands/keys-create.js";
 import { registerKeysList } from "./commands/keys-list.js";
+import { registerKeysQuota } from "./commands/keys-quota.js";
 import { registerKeysRevoke } from "./commands/keys-revoke.js";
 import { registerKeysRotate } from "./commands/keys-rotate.js";
 import { registerKeysShow } from "./commands/keys-show.js";
@@ -13,6 +14,10 @@ import { registerProjectsCreate } from "./commands/projects-create.js";
 import { registerProjectsList } from "./commands/projects-list.js";
 import { registerProjectsShow } from "./commands/projects-show.js";
 import { registerProjectsUpdate } from "./commands/projects-update.js";
+import { LIMITED_EXIT_CODE, registerRatelimitCheck } from "./commands/ratelimit-check.js";
+import { registerRatelimitOverridesDelete } from "./commands/ratelimit-overrides-delete.js";
+import { registerRatelimitOverridesList } from "./commands/ratelimit-overrides-list.js";
+import { registerRatelimitOverridesSet } from "./commands/ratelimit-overrides-set.js";
 import { registerServe } from "./commands/serve.js";
 import { registerTokensCreate } from "./commands/tokens-create.js";
 import { registerTokensList } from "./commands/tokens-list.js";
@@ -35,7 +40,8 @@ Environment:
   KEYWARD_HOST, KEYWARD_PORT, KEYWARD_MASTER_KEY, KEYWARD_LOG_LEVEL: see docs/cli.md
   KEYWARD_DEBUG=1    print the stack of unexpected errors
 
-Exit codes: 0 success, 1 error (or keys verify: key not valid), 2 usage error.`;
+Exit codes: 0 success, 1 error (or keys verify: key not valid), 2 usage error,
+  ${LIMITED_EXIT_CODE} ratelimit check: limited.`;
 
 /**
  * Runs the `keyward` CLI with `argv` (without the node and script paths) and resolves with the exit code. Never
@@ -90,14 +96,28 @@ function buildProgram(ctx: CommandContext): Command {
 
   const keys = program
     .command("keys")
-    .description("issue, inspect, change, rotate, revoke and verify API keys");
+    .description("issue, inspect, change, rotate, revoke and verify API keys, and adjust their quotas");
   registerKeysCreate(keys, ctx);
   registerKeysList(keys, ctx);
   registerKeysShow(keys, ctx);
   registerKeysUpdate(keys, ctx);
+  registerKeysQuota(keys, ctx);
   registerKeysRotate(keys, ctx);
   registerKeysRevoke(keys, ctx);
   registerKeysVerify(keys, ctx);
+
+  const ratelimit = program
+    .command("ratelimit")
+    .description(
+      "check limits that are not tied to a key (logins, signups, per IP) and manage their overrides",
+    );
+  registerRatelimitCheck(ratelimit, ctx);
+  const overrides = ratelimit
+    .command("overrides")
+    .description("give single identifiers their own limit: list, set and delete overrides");
+  registerRatelimitOverridesList(overrides, ctx);
+  registerRatelimitOverridesSet(overrides, ctx);
+  registerRatelimitOverridesDelete(overrides, ctx);
 
   const tokens = program.command("tokens").description("mint, list and revoke admin tokens");
   registerTokensCreate(tokens, ctx);

@@ -2,6 +2,7 @@ import type { Project } from "@keyward/client/types.js";
 import { formatDuration } from "@keyward/core/duration.js";
 import { DEFAULT_EXPIRY_NOTICE } from "@keyward/core/key-policies.js";
 import type { Field } from "./output.js";
+import { showIpAllowlist } from "./show-ip-allowlist.js";
 
 /** The human listing of one project, with its key policies (`-` when a policy is not set). */
 export function projectFields(project: Project): Field[] {
@@ -15,5 +16,7 @@ export function projectFields(project: Project): Field[] {
     ["rotation period", policies.rotationPeriod],
     ["inactivity revocation", policies.inactivityRevocation],
     ["expiry notice", policies.expiryNotice ?? `${formatDuration(DEFAULT_EXPIRY_NOTICE)} (default)`],
+    ["ip allowlist", showIpAllowlist(project.ipAllowlist, "(any address)")],
+    ["time zone", project.timezone],
   ];
 }

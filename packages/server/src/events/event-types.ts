@@ -8,6 +8,7 @@ export const EVENT_TYPES = [
   "key.expired",
   "key.rotation_due",
   "key.inactive_revoked",
+  "verify.brute_force",
 ] as const;
 
 /** One event type. */

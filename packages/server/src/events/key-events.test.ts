@@ -22,6 +22,9 @@ const key: KeyRecord = {
   lastUsedAt: null,
   replacedBy: null,
   replaces: "key_01JDOLDER",
+  rateLimits: [],
+  quota: null,
+  ipAllowlist: null,
 };
 
 describe("keyEvent()", () => {

@@ -9,12 +9,19 @@ import Fastify, {
 } from "fastify";
 import type { KeyService } from "../services/key-service.js";
 import type { ProjectService } from "../services/project-service.js";
+import type { RatelimitService } from "../services/ratelimit-service.js";
 import type { TokenService } from "../services/token-service.js";
 import type { WebhookService } from "../services/webhook-service.js";
 import type { KeyStore } from "../store/key-store.js";
 import { createAuthHook } from "./auth.js";
 import { describeApi } from "./openapi-info.js";
-import { isServerFailure, shuttingDownError, toProblem, WWW_AUTHENTICATE } from "./problem.js";
+import {
+  isServerFailure,
+  retryAfterSeconds,
+  shuttingDownError,
+  toProblem,
+  WWW_AUTHENTICATE,
+} from "./problem.js";
 import { createRequestIdGenerator } from "./request-id.js";
 import { ROUTES } from "./routes.js";
 import { KeySchema, ProblemSchema, ProjectSchema, TokenSchema } from "./schemas.js";
@@ -28,6 +35,8 @@ export interface AppDependencies {
   tokens: TokenService;
   projects: ProjectService;
   webhooks: WebhookService;
+  /** Standalone rate limits (`POST /v1/ratelimit`) and their overrides. */
+  ratelimits: RatelimitService;
   store: KeyStore;
   logger: FastifyBaseLogger;
   bodyLimitBytes: number;
@@ -156,6 +165,8 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
     const problem = toProblem(error, request.id);
     if (isServerFailure(problem)) request.log.error({ err: error, requestId: request.id }, "request failed");
     if (problem.code === "UNAUTHORIZED") reply.header("www-authenticate", WWW_AUTHENTICATE);
+    const retryAfter = retryAfterSeconds(error);
+    if (retryAfter !== undefined) reply.header("retry-after", String(retryAfter));
     return reply.status(problem.status).type("application/problem+json").send(problem);
   });
   app.setNotFoundHandler(async (request, reply) => {

@@ -26,7 +26,10 @@ const TEMPLATES = [
   "/v1/keys/{id}",
   "/v1/keys/{id}/revoke",
   "/v1/keys/{id}/rotate",
+  "/v1/keys/{id}/quota",
   "/v1/keys/revoke",
+  "/v1/ratelimit",
+  "/v1/ratelimit/overrides",
   "/v1/webhooks",
   "/v1/webhooks/{id}",
   "/v1/webhooks/{id}/deliveries",
@@ -81,6 +84,14 @@ const NASTY_BODIES = [
   '{"scopes":["*","a:*","a:*:b","",null]}',
   '{"permissions":["*"],"name":"x","projectIds":[]}',
   '{"name":"x","keyPrefix":"a_________________________"}',
+  '{"rateLimits":[{"name":"a","limit":1000000000000,"windowMs":2592000000}]}',
+  '{"rateLimits":[{"name":"a","limit":1,"windowMs":100},{"name":"a","limit":1,"windowMs":100}]}',
+  '{"quota":{"remaining":9007199254740993,"refill":{"amount":1,"interval":"day"}}}',
+  '{"ipAllowlist":["::ffff:10.0.0.0/104","fe80::1%eth0","0.0.0.0/0","::/0"]}',
+  '{"timezone":"Etc/GMT+14"}',
+  '{"namespace":"a","identifier":"b","limit":1000000000000,"windowMs":2592000000}',
+  '{"set":9007199254740993}',
+  '{"set":1,"increment":1}',
 ];
 
 const CONTENT_TYPES = [
@@ -149,7 +160,13 @@ beforeAll(async () => {
     lastServerError = error;
   });
   real.projectId = await createProject(t, { name: "fuzz", keyPrefix: "fz" });
-  const created = await createKey(t, { projectId: real.projectId, scopes: ["a:*"], meta: { m: 1 } });
+  const created = await createKey(t, {
+    projectId: real.projectId,
+    scopes: ["a:*"],
+    meta: { m: 1 },
+    rateLimits: [{ name: "requests", limit: 1_000_000, windowMs: 1_000 }],
+    quota: { remaining: 1_000_000_000, refill: { amount: 1_000_000_000, interval: "month" } },
+  });
   real.keyId = created.id;
   real.key = created.key;
   const limited = await mintToken(t, ["keys:*"], { projectIds: [real.projectId] });
@@ -180,6 +197,8 @@ function queryArb(): fc.Arbitrary<string> {
     "constructor",
     "limit[]",
     "x",
+    "namespace",
+    "identifier",
   );
   const value = fc.oneof(
     fc.constantFrom(
@@ -333,6 +352,15 @@ function nearValidBodyArb(): fc.Arbitrary<string> {
       ["key.*", "*", "key.created"],
       "https://hooks.example.com/x",
       "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+      [{ name: "requests", limit: 10, windowMs: 1_000 }],
+      [{ name: "requests", limit: 1_000_000_000_000, windowMs: 2_592_000_000 }],
+      [{ name: "requests" }, { name: "requests", cost: 2 }],
+      { remaining: 10, refill: { amount: 10, interval: "month" } },
+      ["10.0.0.0/8", "2001:db8::/32", "::ffff:10.0.0.1"],
+      "Europe/Paris",
+      "login:v1",
+      1_000_000,
+      1_000_000_000_000,
     ),
     fc.dictionary(fc.string({ maxLength: 300 }), fc.jsonValue({ maxDepth: 4 }), { maxKeys: 20 }),
   );
@@ -356,6 +384,18 @@ function nearValidBodyArb(): fc.Arbitrary<string> {
     "events",
     "description",
     "secret",
+    "rateLimits",
+    "quota",
+    "ipAllowlist",
+    "timezone",
+    "cost",
+    "namespace",
+    "identifier",
+    "limit",
+    "windowMs",
+    "set",
+    "increment",
+    "decrement",
   ] as const;
   return fc
     .record(
@@ -620,6 +660,47 @@ describe("regressions", () => {
         url: "/v1/keys/verify",
         headers: json(),
         payload: JSON.stringify({ key: real.key }),
+      }),
+      200,
+    ],
+    // limit × windowMs past 2^50 made the sliding window throw a RangeError: a 500 on verify or on a check.
+    [
+      "a key rate limit whose limit × window is over 2^50",
+      () => ({
+        method: "POST",
+        url: "/v1/keys",
+        headers: json(),
+        payload: '{"rateLimits":[{"name":"a","limit":1000000000000,"windowMs":2592000000}]}',
+      }),
+      400,
+    ],
+    [
+      "a standalone limit whose limit × window is over 2^50",
+      () => ({
+        method: "POST",
+        url: "/v1/ratelimit",
+        headers: json(),
+        payload: '{"namespace":"a","identifier":"b","limit":1000000000000,"windowMs":2592000000}',
+      }),
+      400,
+    ],
+    // Naming a limit twice would charge one count twice in one atomic step, which the limiter refuses.
+    [
+      "a verification naming one rate limit twice",
+      () => ({
+        method: "POST",
+        url: "/v1/keys/verify",
+        headers: json(),
+        payload: JSON.stringify({ key: real.key, rateLimits: [{ name: "requests" }, { name: "requests" }] }),
+      }),
+      400,
+    ],
+    [
+      "an override list cursor for a long identifier",
+      () => ({
+        method: "GET",
+        url: `/v1/ratelimit/overrides?namespace=a&cursor=${Buffer.from("é".repeat(256)).toString("base64url")}`,
+        headers: auth(),
       }),
       200,
     ],

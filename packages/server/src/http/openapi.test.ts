@@ -165,6 +165,50 @@ describe("GET /openapi.json", () => {
     expect(Object.keys(verified.properties)).toEqual(expect.arrayContaining(["rotationDue", "rotation"]));
   });
 
+  it("documents rate limits, quotas, IP allowlists and the standalone rate limit routes", () => {
+    const key = doc.components.schemas?.Key as { properties: Json; required: string[]; examples: Json[] };
+    for (const field of ["rateLimits", "quota", "ipAllowlist"]) {
+      expect(key.properties, field).toHaveProperty(field);
+      expect(key.required, field).toContain(field);
+      expect(key.examples[0], field).toHaveProperty(field);
+    }
+    const project = doc.components.schemas?.Project as {
+      properties: Json;
+      required: string[];
+      examples: Json[];
+    };
+    for (const field of ["ipAllowlist", "timezone"]) {
+      expect(project.required, field).toContain(field);
+      expect(project.examples[0], field).toHaveProperty(field);
+    }
+
+    const verify = doc.paths["/v1/keys/verify"]?.post;
+    const verified = verify?.responses?.["200"]?.content?.["application/json"]?.schema as {
+      properties: Record<string, Json>;
+    };
+    expect(Object.keys(verified.properties)).toEqual(
+      expect.arrayContaining(["rateLimits", "quota", "degraded"]),
+    );
+    const codes = JSON.stringify(verified.properties.code);
+    for (const code of ["IP_NOT_ALLOWED", "RATE_LIMITED", "USAGE_EXCEEDED"])
+      expect(codes, code).toContain(code);
+    expect(Object.keys(verify?.responses ?? {})).toEqual(expect.arrayContaining(["429", "503"]));
+    const verifyBody = verify?.requestBody?.content?.["application/json"]?.schema as { properties: Json };
+    expect(Object.keys(verifyBody.properties)).toEqual(expect.arrayContaining(["cost", "rateLimits"]));
+
+    for (const [path, method, status] of [
+      ["/v1/keys/{id}/quota", "post", "200"],
+      ["/v1/ratelimit", "post", "200"],
+      ["/v1/ratelimit/overrides", "put", "200"],
+      ["/v1/ratelimit/overrides", "get", "200"],
+      ["/v1/ratelimit/overrides", "delete", "204"],
+    ] as const) {
+      expect(Object.keys(doc.paths[path]?.[method]?.responses ?? {}), `${method} ${path}`).toContain(status);
+    }
+    expect(Object.keys(doc.paths["/v1/keys/{id}/quota"]?.post?.responses ?? {})).toContain("409");
+    expect(Object.keys(doc.paths["/v1/ratelimit/overrides"]?.delete?.responses ?? {})).toContain("404");
+  });
+
   it("declares bearer security for the API and none for the health routes", () => {
     expect(doc.components.securitySchemes?.bearer).toMatchObject({ type: "http", scheme: "bearer" });
     expect(doc.security).toEqual([{ bearer: [] }]);

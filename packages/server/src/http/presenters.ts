@@ -1,7 +1,8 @@
 import { KEY_POLICY_NAMES, type KeyPolicySettings } from "@keyward/core/key-policies.js";
 import { invalidField } from "@keyward/core/keyward-error.js";
 import type { KeyView } from "../services/key-service.js";
-import type { ProjectRecord, TokenRecord } from "../store/records.js";
+import type { RatelimitResult } from "../services/ratelimit-service.js";
+import type { ProjectRecord, RateLimitOverride, TokenRecord } from "../store/records.js";
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -32,6 +33,24 @@ export function presentKey(key: KeyView) {
     replacedBy: key.replacedBy,
     replaces: key.replaces,
     rotationDue: key.rotationDue,
+    rateLimits: key.rateLimits.map((rule) => ({
+      name: rule.name,
+      limit: rule.limit,
+      windowMs: rule.windowMs,
+    })),
+    quota:
+      key.quota === null
+        ? null
+        : {
+            remaining: key.quota.remaining,
+            refill:
+              key.quota.refill === null
+                ? null
+                : { amount: key.quota.refill.amount, interval: key.quota.refill.interval },
+            // 0 is "before the first refill", not the epoch.
+            refilledAt: key.quota.refilledAt === 0 ? null : iso(key.quota.refilledAt),
+          },
+    ipAllowlist: key.ipAllowlist,
   };
 }
 
@@ -47,6 +66,8 @@ export function presentProject(project: ProjectRecord) {
     name: project.name,
     keyPrefix: project.keyPrefix,
     policies,
+    ipAllowlist: project.ipAllowlist,
+    timezone: project.timezone,
     createdAt: iso(project.createdAt),
   };
 }
@@ -63,6 +84,29 @@ export function presentToken(token: TokenRecord) {
     createdAt: iso(token.createdAt),
     revokedAt: isoOrNull(token.revokedAt),
     lastUsedAt: isoOrNull(token.lastUsedAt),
+  };
+}
+
+/** A standalone limit check's answer as JSON; `overridden` and `degraded` only when set. */
+export function presentRatelimit(result: RatelimitResult) {
+  return {
+    success: result.success,
+    limit: result.limit,
+    remaining: result.remaining,
+    resetAt: iso(result.resetAt),
+    ...(result.overridden === undefined ? {} : { overridden: result.overridden }),
+    ...(result.degraded === undefined ? {} : { degraded: result.degraded }),
+  };
+}
+
+/** A rate limit override as JSON. */
+export function presentOverride(override: RateLimitOverride) {
+  return {
+    namespace: override.namespace,
+    identifier: override.identifier,
+    limit: override.limit,
+    windowMs: override.windowMs,
+    createdAt: iso(override.createdAt),
   };
 }
 

@@ -93,6 +93,17 @@ export function shuttingDownError(): KeywardError {
   });
 }
 
+/**
+ * The `Retry-After` value (whole seconds, rounded up so a client never retries early) for an error that says how
+ * long to wait (429 TOO_MANY_FAILED_VERIFICATIONS, some 503s); undefined for every other error.
+ */
+export function retryAfterSeconds(error: unknown): number | undefined {
+  if (!(error instanceof KeywardError) || error.retryAfterMs === undefined) return undefined;
+  const ms = error.retryAfterMs;
+  if (!Number.isFinite(ms)) return undefined;
+  return Math.max(0, Math.ceil(ms / 1000));
+}
+
 /** True when the error is a server-side failure that must be logged with its stack. */
 export function isServerFailure(p: Problem): boolean {
   return p.status >= 500;

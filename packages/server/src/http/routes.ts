@@ -4,6 +4,7 @@ import { registerOpenApi } from "./routes/openapi.js";
 import { registerCreateKey } from "./routes/v1/keys/create.js";
 import { registerGetKey } from "./routes/v1/keys/get.js";
 import { registerListKeys } from "./routes/v1/keys/list.js";
+import { registerAdjustQuota } from "./routes/v1/keys/quota.js";
 import { registerRevokeKey } from "./routes/v1/keys/revoke.js";
 import { registerRevokeKeys } from "./routes/v1/keys/revoke-many.js";
 import { registerRotateKey } from "./routes/v1/keys/rotate.js";
@@ -13,6 +14,10 @@ import { registerCreateProject } from "./routes/v1/projects/create.js";
 import { registerGetProject } from "./routes/v1/projects/get.js";
 import { registerListProjects } from "./routes/v1/projects/list.js";
 import { registerUpdateProject } from "./routes/v1/projects/update.js";
+import { registerDeleteOverride } from "./routes/v1/ratelimit/delete-override.js";
+import { registerRatelimit } from "./routes/v1/ratelimit/limit.js";
+import { registerListOverrides } from "./routes/v1/ratelimit/list-overrides.js";
+import { registerSetOverride } from "./routes/v1/ratelimit/set-override.js";
 import { registerCreateToken } from "./routes/v1/tokens/create.js";
 import { registerListTokens } from "./routes/v1/tokens/list.js";
 import { registerRevokeToken } from "./routes/v1/tokens/revoke.js";
@@ -40,6 +45,11 @@ export const ROUTES: ReadonlyArray<(app: KeywardApp, deps: AppDependencies) => v
   registerUpdateKey,
   registerRevokeKey,
   registerRotateKey,
+  registerAdjustQuota,
+  registerRatelimit,
+  registerSetOverride,
+  registerListOverrides,
+  registerDeleteOverride,
   registerCreateToken,
   registerListTokens,
   registerRevokeToken,

@@ -1,5 +1,12 @@
+import { MAX_IP_ALLOWLIST_ENTRIES, MAX_IP_RANGE_LENGTH } from "@keyward/core/ip-allowlist.js";
 import { PERMISSIONS } from "@keyward/core/permissions.js";
-import { Type } from "typebox";
+import { type Static, type TSchema, Type } from "typebox";
+import {
+  MAX_LIMIT_AMOUNT,
+  MAX_RATE_LIMITS,
+  MAX_WINDOW_MS,
+  MIN_WINDOW_MS,
+} from "../services/key-input-rules.js";
 
 /** Shared limits on untrusted input. */
 export const LIMITS = {
@@ -13,6 +20,9 @@ export const LIMITS = {
   permissions: 50,
   projectIds: 100,
   cursorLength: 100,
+  /** A verification's cost, and a standalone limit's. */
+  maxCost: 1_000_000,
+  timezoneLength: 64,
 } as const;
 
 const timestamp = (description: string) => Type.String({ format: "date-time", description });
@@ -26,6 +36,113 @@ const nullableTimestamp = (description: string) =>
 export function nullableString(options: { maxLength: number; format?: "date-time"; description?: string }) {
   return Type.Unsafe<string | null>({ type: ["string", "null"], ...options });
 }
+
+/**
+ * A schema that also accepts null, as one JSON Schema `type: [<type>, "null"]` (see {@link nullableString}): the
+ * schema's other keywords (properties, items, bounds) apply only to values of its type.
+ */
+export function nullable<T extends TSchema>(schema: T, options: { description?: string } = {}) {
+  const { type } = schema as { type?: unknown };
+  return Type.Unsafe<Static<T> | null>({ ...schema, type: [type, "null"], ...options });
+}
+
+/** A name of a rate limit or a namespace: 1-64 characters of A-Z a-z 0-9 _ . - :. */
+export const LIMIT_NAME_PATTERN = "^[A-Za-z0-9_.:-]{1,64}$";
+
+/** How many units a limit admits per window. */
+export const LimitAmount = Type.Integer({
+  minimum: 1,
+  maximum: MAX_LIMIT_AMOUNT,
+  description: `Units admitted per window (1-${MAX_LIMIT_AMOUNT}).`,
+});
+
+/** The length of a sliding window. */
+export const WindowMs = Type.Integer({
+  minimum: MIN_WINDOW_MS,
+  maximum: MAX_WINDOW_MS,
+  description: `The sliding window in milliseconds (${MIN_WINDOW_MS} to ${MAX_WINDOW_MS}, 30 days).`,
+});
+
+/** The units one request spends. */
+export const Cost = Type.Integer({
+  minimum: 0,
+  maximum: LIMITS.maxCost,
+  description: `Units this request spends (0-${LIMITS.maxCost}); default 1.`,
+});
+
+/** A key's rate limits as a request sets them (replaced whole). */
+export const RateLimitRules = Type.Array(
+  Type.Object(
+    {
+      name: Type.String({
+        minLength: 1,
+        maxLength: 64,
+        pattern: LIMIT_NAME_PATTERN,
+        description: "Unique on the key; 1-64 characters of A-Z a-z 0-9 _ . - :.",
+      }),
+      limit: LimitAmount,
+      windowMs: WindowMs,
+    },
+    { additionalProperties: false },
+  ),
+  {
+    maxItems: MAX_RATE_LIMITS,
+    description:
+      `Up to ${MAX_RATE_LIMITS} named sliding-window limits, each checked on every verification (or only those ` +
+      "a verification names). Replaced whole; [] removes them.",
+  },
+);
+
+/** A key's quota as a request sets it; null removes it. */
+export const QuotaInput = nullable(
+  Type.Object(
+    {
+      remaining: Type.Integer({
+        minimum: 0,
+        maximum: MAX_LIMIT_AMOUNT,
+        description: "The balance: units verifications may still spend.",
+      }),
+      refill: Type.Optional(
+        nullable(
+          Type.Object(
+            {
+              amount: Type.Integer({
+                minimum: 1,
+                maximum: MAX_LIMIT_AMOUNT,
+                description: "The balance after a refill.",
+              }),
+              interval: Type.Union([Type.Literal("day"), Type.Literal("month")], {
+                description:
+                  "Refill at midnight (day) or at midnight on the 1st (month), in the project's timezone.",
+              }),
+            },
+            { additionalProperties: false },
+          ),
+          { description: "How the balance refills; absent or null: never." },
+        ),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  {
+    description:
+      "A usage quota: each valid verification spends its cost; at 0 verifications answer USAGE_EXCEEDED. null " +
+      "removes it.",
+  },
+);
+
+/** An IP allowlist as a request sets it; null falls back to the project's list. */
+export const IpAllowlistInput = (description: string) =>
+  nullable(
+    Type.Array(Type.String({ minLength: 1, maxLength: MAX_IP_RANGE_LENGTH }), {
+      maxItems: MAX_IP_ALLOWLIST_ENTRIES,
+    }),
+    {
+      description:
+        `${description} Up to ${MAX_IP_ALLOWLIST_ENTRIES} IPv4 or IPv6 addresses or CIDR ranges (203.0.113.0/24, ` +
+        "2001:db8::/32); IPv4 entries also match IPv4-mapped IPv6 addresses (::ffff:203.0.113.7).",
+    },
+  );
 
 /** An id path parameter. */
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: LIMITS.idLength }) });
@@ -76,6 +193,13 @@ export const KEY_EXAMPLE = {
   replacedBy: null,
   replaces: null,
   rotationDue: false,
+  rateLimits: [{ name: "requests", limit: 100, windowMs: 60_000 }],
+  quota: {
+    remaining: 9_500,
+    refill: { amount: 10_000, interval: "month" },
+    refilledAt: "2026-11-01T00:00:00.000Z",
+  },
+  ipAllowlist: null,
 };
 
 /** An example project, for the OpenAPI document. */
@@ -84,6 +208,8 @@ export const PROJECT_EXAMPLE = {
   name: "billing-api",
   keyPrefix: "bill",
   policies: { maxLifetime: "P1Y", rotationPeriod: "P90D" },
+  ipAllowlist: ["203.0.113.0/24", "2001:db8::/32"],
+  timezone: "Europe/Paris",
   createdAt: exampleTime,
 };
 
@@ -128,6 +254,30 @@ export const KeySchema = Type.Object(
     rotationDue: Type.Boolean({
       description: "True when the key is older than the project's rotationPeriod and has not been rotated.",
     }),
+    rateLimits: Type.Array(
+      Type.Object({ name: Type.String(), limit: Type.Integer(), windowMs: Type.Integer() }),
+      { description: "The key's sliding-window rate limits; [] for none." },
+    ),
+    quota: Type.Union(
+      [
+        Type.Object({
+          remaining: Type.Integer({ description: "The live balance." }),
+          refill: Type.Union([
+            Type.Object({
+              amount: Type.Integer(),
+              interval: Type.Union([Type.Literal("day"), Type.Literal("month")]),
+            }),
+            Type.Null(),
+          ]),
+          refilledAt: nullableTimestamp("The refill boundary the balance belongs to, or null before any."),
+        }),
+        Type.Null(),
+      ],
+      { description: "The usage quota, or null for unlimited use." },
+    ),
+    ipAllowlist: Type.Union([Type.Array(Type.String()), Type.Null()], {
+      description: "Addresses and CIDR ranges allowed to use the key, or null for the project's list.",
+    }),
   },
   { $id: "Key", examples: [KEY_EXAMPLE] },
 );
@@ -160,6 +310,11 @@ export const ProjectSchema = Type.Object(
         description: "The key lifecycle policies the project sets, as ISO 8601 durations; absent = not set.",
       },
     ),
+    ipAllowlist: Type.Union([Type.Array(Type.String()), Type.Null()], {
+      description:
+        "Default IP allowlist of the project's keys (a key's own list replaces it), or null for none.",
+    }),
+    timezone: Type.String({ description: "IANA time zone in which quotas refill, UTC by default." }),
     createdAt: timestamp("When the project was created."),
   },
   { $id: "Project", examples: [PROJECT_EXAMPLE] },

@@ -7,6 +7,7 @@ import type { TokenService } from "../services/token-service.js";
 import { authenticateBearer } from "./auth.js";
 import {
   isServerFailure,
+  retryAfterSeconds,
   shuttingDownError,
   toProblem,
   validationError,
@@ -54,7 +55,7 @@ export function createVerifyFastPath(
       throw new KeywardError("INVALID_JSON", undefined, { cause });
     }
     if (!validate(parsed)) throw validationError(validate.errors ?? []);
-    return JSON.stringify(await runVerification(options.keys, principal, parsed));
+    return JSON.stringify(await runVerification(options.keys, principal, parsed, req.socket.remoteAddress));
   }
 
   function answer(
@@ -63,6 +64,7 @@ export function createVerifyFastPath(
     status: number,
     type: string,
     payload: string,
+    retryAfter?: number,
   ): void {
     res.writeHead(status, {
       "content-type": type,
@@ -70,6 +72,7 @@ export function createVerifyFastPath(
       "x-request-id": requestId,
       "cache-control": "no-store",
       ...(status === 401 ? { "www-authenticate": WWW_AUTHENTICATE } : {}),
+      ...(retryAfter === undefined ? {} : { "retry-after": String(retryAfter) }),
       ...(options.isClosing() ? { connection: "close" } : {}),
     });
     res.end(payload);
@@ -84,6 +87,7 @@ export function createVerifyFastPath(
       problem.status,
       "application/problem+json; charset=utf-8",
       JSON.stringify(problem),
+      retryAfterSeconds(error),
     );
   }
 

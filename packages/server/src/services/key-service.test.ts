@@ -3,8 +3,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectKeywardError } from "../../test/support/expect-keyward-error.js";
 import { ManualClock } from "../../test/support/manual-clock.js";
 import { createTestApp, type TestApp } from "../../test/support/test-app.js";
+import { MemoryRateLimiter } from "../limits/memory-rate-limiter.js";
 import type { KeyStore } from "../store/key-store.js";
 import { SqliteKeyStore } from "../store/sqlite-key-store.js";
+import { KeyLimits } from "./key-limits.js";
 import { DEFAULT_GRACE_PERIOD_SECONDS, KeyService, MAX_GRACE_PERIOD_SECONDS } from "./key-service.js";
 import type { Principal } from "./principal.js";
 import { ProjectService } from "./project-service.js";
@@ -47,6 +49,12 @@ describe("KeyService.verifyKey()", () => {
     keys = new KeyService({
       store: counted.store,
       projects,
+      limits: new KeyLimits({
+        limiter: new MemoryRateLimiter(),
+        writeBalances: (entries) => counted.store.recordQuotaBalances(entries),
+        rateLimitsFailOpen: true,
+        quotaFailOpen: false,
+      }),
       pepper: randomBytes(32),
       clock,
       keyBytes: 32,

@@ -1,5 +1,11 @@
 import { digestKey, digestsEqual } from "@keyward/core/digest-key.js";
 import { newId } from "@keyward/core/ids.js";
+import {
+  compileIpAllowlist,
+  type IpAllowlist,
+  isIpAllowed,
+  normalizeIpAllowlist,
+} from "@keyward/core/ip-allowlist.js";
 import { generateKey, keyStart, parseKey } from "@keyward/core/key-format.js";
 import {
   defaultExpiry,
@@ -7,33 +13,39 @@ import {
   type KeyPolicies,
   latestAllowedExpiry,
 } from "@keyward/core/key-policies.js";
-import type { KeyRecord } from "@keyward/core/key-record.js";
+import type { KeyQuota, KeyRecord, QuotaRefill } from "@keyward/core/key-record.js";
 import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
+import { latestRefillBoundary } from "@keyward/core/refill-schedule.js";
 import { decideVerification, type VerificationCode } from "@keyward/core/verification.js";
 import { keyEvent } from "../events/key-events.js";
+import type { QuotaAdjustment } from "../limits/rate-limiter.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { KeyPatch } from "../store/records.js";
+import type { BruteForceGuard } from "./brute-force-guard.js";
 import type { Clock } from "./clock.js";
 import { DigestCache } from "./digest-cache.js";
 import { checkKeyFields, throwIfInvalid } from "./key-input-rules.js";
+import { KeyLimits, type LimitOutcome, type LimitRequest, type RateLimitState } from "./key-limits.js";
 import { listPage, type Page } from "./page.js";
 import { canAccessProject, type Principal, requirePermission } from "./principal.js";
-import type { ProjectService } from "./project-service.js";
+import type { ProjectService, ProjectSettings } from "./project-service.js";
 import { UsageBatcher } from "./usage-batcher.js";
 
-/** What a caller may set when creating a key. */
-export interface CreateKeyInput {
-  projectId?: string;
-  name?: string | null;
-  ownerId?: string | null;
-  scopes?: string[];
-  meta?: Record<string, unknown>;
-  expiresAt?: number | null;
-  enabled?: boolean;
+/** A quota as callers set it: the balance, and optionally how it refills. */
+export interface QuotaInput {
+  remaining: number;
+  refill?: QuotaRefill | null;
 }
 
 /** What a caller may change on a key. */
-export type UpdateKeyInput = KeyPatch;
+export interface UpdateKeyInput extends Omit<KeyPatch, "quota"> {
+  quota?: QuotaInput | null;
+}
+
+/** What a caller may set when creating a key. */
+export interface CreateKeyInput extends UpdateKeyInput {
+  projectId?: string;
+}
 
 /** A key as services return it: the record plus what the project's policies say about it now. */
 export interface KeyView extends KeyRecord {
@@ -55,10 +67,13 @@ const BULK_REVOKE_BATCH = 500;
 const LATEST_EXPIRY_MS = Date.parse("9999-12-31T23:59:59.999Z");
 
 /** A verification request. The key is only ever held in memory for the duration of the call. */
-export interface VerifyKeyInput {
+export interface VerifyKeyInput extends LimitRequest {
   key: string;
   scopes?: string[];
+  /** The end client's address, checked against IP allowlists. */
   ip?: string;
+  /** The address the verify request came from; brute-force counting uses `ip` first, this otherwise. */
+  sourceIp?: string;
 }
 
 /** A verification outcome; key details are present whenever the key was found. */
@@ -72,12 +87,22 @@ export interface VerifyKeyResult {
   missingScopes?: string[];
   /** Set while a rotated key is in its grace window: use `replacedBy` before `expiresAt`. */
   rotation?: { replacedBy: string; expiresAt: number };
+  /** The key's rate limits after this request, when it reached them. */
+  rateLimits?: RateLimitState[];
+  /** The key's quota balance after this request, when it reached it. */
+  quota?: { remaining: number };
+  /** True when the limiter was unavailable and the configuration let the request through uncounted. */
+  degraded?: true;
 }
 
 /** Options for {@link KeyService}. */
 export interface KeyServiceOptions {
   store: KeyStore;
   projects: ProjectService;
+  /** Rate limits and quotas. */
+  limits: KeyLimits;
+  /** Throttles sources that fail verification too often; none in tests that do not need it. */
+  bruteForce?: BruteForceGuard;
   pepper: Buffer;
   clock: Clock;
   keyBytes: number;
@@ -94,6 +119,8 @@ export class KeyService {
   readonly usage: UsageBatcher;
   readonly #options: KeyServiceOptions;
   readonly #cache: DigestCache<KeyRecord>;
+  /** Compiled allowlists of cached records; a changed key is a new record object, so nothing goes stale. */
+  readonly #allowlists = new WeakMap<KeyRecord, IpAllowlist>();
 
   constructor(options: KeyServiceOptions) {
     this.#options = options;
@@ -118,7 +145,9 @@ export class KeyService {
       errors.push({ pointer: "/expiresAt", detail: "expiresAt must be in the future." });
     }
     throwIfInvalid(errors);
-    const policies = await this.#options.projects.policiesFor(project.id);
+    const ipAllowlist = input.ipAllowlist == null ? null : normalizeIpAllowlist(input.ipAllowlist);
+    const settings = await this.#options.projects.settingsFor(project.id);
+    const policies = settings.policies;
     // An explicit null asks for a key that never expires, which a maxLifetime refuses; only an absent expiresAt
     // takes the project's default.
     const expiresAt =
@@ -137,8 +166,12 @@ export class KeyService {
         expiresAt,
         enabled: input.enabled ?? true,
         replaces: null,
+        rateLimits: input.rateLimits ?? [],
+        quota: null,
+        ipAllowlist,
       },
     });
+    if (input.quota != null) record.quota = newQuota(record.id, input.quota, settings.timezone, now);
     await this.#options.store.createKey({ record, digest: digestKey(key, this.#options.pepper) }, [
       keyEvent("key.created", record, now),
     ]);
@@ -149,7 +182,13 @@ export class KeyService {
   /** The key with this id, if the principal may see it; NOT_FOUND otherwise (a hidden key looks absent). */
   async getKey(principal: Principal, id: string): Promise<KeyView> {
     requirePermission(principal, "keys:read");
-    return this.#viewOf(await this.#findVisible(principal, id));
+    const key = await this.#findVisible(principal, id);
+    const view = await this.#viewOf(key);
+    if (key.quota === null) return view;
+    // The store's balance is written back in batches; the limiter holds the live one.
+    const settings = await this.#options.projects.settingsFor(key.projectId);
+    const live = await this.#options.limits.liveBalance(key, settings.timezone, this.#options.clock.now());
+    return live === null ? view : { ...view, quota: { ...key.quota, ...live } };
   }
 
   /** Keys in creation order, filtered by project and owner, one page at a time. */
@@ -182,17 +221,53 @@ export class KeyService {
       throw new KeywardError("CONFLICT", "A revoked key cannot be changed.");
     }
     throwIfInvalid(checkKeyFields(patch));
-    const policies = await this.#options.projects.policiesFor(existing.projectId);
+    const settings = await this.#options.projects.settingsFor(existing.projectId);
+    const policies = settings.policies;
     if (patch.expiresAt !== undefined) checkMaxLifetime(patch.expiresAt, existing.createdAt, policies);
-    const normalized = patch.scopes === undefined ? patch : { ...patch, scopes: dedupe(patch.scopes) };
     const now = this.#options.clock.now();
+    const { quota, ...rest } = patch;
+    const normalized: KeyPatch = {
+      ...rest,
+      ...(patch.scopes === undefined ? {} : { scopes: dedupe(patch.scopes) }),
+      ...(patch.ipAllowlist == null ? {} : { ipAllowlist: normalizeIpAllowlist(patch.ipAllowlist) }),
+      ...(quota === undefined
+        ? {}
+        : {
+            quota:
+              quota === null
+                ? null
+                : newQuota(existing.quota?.poolId ?? existing.id, quota, settings.timezone, now),
+          }),
+    };
     const updated = await this.#options.store.updateKey(id, normalized, now, (key) => [
       keyEvent("key.updated", key, now),
     ]);
     this.#cache.deleteById(id);
     if (updated === null) throw notFound();
+    // The limiter holds the live balance: a new quota replaces it there too.
+    if (updated.quota !== null && quota != null) {
+      await this.#options.limits.adjust(updated, { set: updated.quota.remaining }, settings.timezone, now);
+    }
     this.#options.onEvents?.();
     return this.#view(updated, policies, now);
+  }
+
+  /** Changes a key's quota balance: set it, or add to or take from it (never below zero). */
+  async adjustQuota(principal: Principal, id: string, adjustment: QuotaAdjustment): Promise<KeyView> {
+    requirePermission(principal, "keys:update");
+    const key = await this.#findVisible(principal, id);
+    if (key.revokedAt !== null) throw new KeywardError("CONFLICT", "A revoked key cannot be changed.");
+    const [field, amount] = Object.entries(adjustment)[0] as [string, number];
+    if (!Number.isSafeInteger(amount) || amount < 0) {
+      throw invalidField(`/${field}`, "must be a whole number from 0");
+    }
+    const settings = await this.#options.projects.settingsFor(key.projectId);
+    const now = this.#options.clock.now();
+    const balance = await this.#options.limits.adjust(key, adjustment, settings.timezone, now);
+    await this.#options.limits.balances.flush();
+    this.#cache.deleteById(id);
+    const view = this.#view(key, settings.policies, now);
+    return { ...view, quota: key.quota === null ? null : { ...key.quota, ...balance } };
   }
 
   /** Revokes a key for good; revoking again returns the record unchanged. */
@@ -286,6 +361,10 @@ export class KeyService {
         expiresAt,
         enabled: old.enabled,
         replaces: old.id,
+        rateLimits: old.rateLimits,
+        ipAllowlist: old.ipAllowlist,
+        // The same poolId: old and new key spend one balance during the grace window, not two.
+        quota: old.quota,
       },
     });
     const graceEndsAt = now + grace * 1000;
@@ -329,27 +408,70 @@ export class KeyService {
    */
   async verifyKey(principal: Principal, input: VerifyKeyInput): Promise<VerifyKeyResult> {
     requirePermission(principal, "keys:verify");
-    if (parseKey(input.key) === null) return { valid: false, code: "NOT_FOUND" };
     const now = this.#options.clock.now();
-    const found = await this.#lookup(input.key);
+    const source = input.ip ?? input.sourceIp;
+    const guard = this.#options.bruteForce;
+    guard?.assertAllowed(source, now);
+    const found = parseKey(input.key) === null ? null : await this.#lookup(input.key);
     const key = found !== null && canAccessProject(principal, found.projectId) ? found : null;
-    const decision = decideVerification(key, input.scopes === undefined ? {} : { scopes: input.scopes }, now);
-    if (key === null) return { valid: false, code: decision.code };
-    if (decision.valid) this.usage.record(key.id, now);
+    if (key === null) {
+      const projectId = principal.projectIds?.length === 1 ? (principal.projectIds[0] ?? null) : null;
+      await guard?.recordFailure({ ...(source === undefined ? {} : { source }), projectId }, now);
+      return { valid: false, code: "NOT_FOUND" };
+    }
     const { projects } = this.#options;
     // Synchronously from the cache when fresh: an await per verification is measurable at this rate.
-    const policies =
-      projects.cachedPolicies(key.projectId, now) ?? (await projects.policiesFor(key.projectId));
+    const settings =
+      projects.cachedSettings(key.projectId, now) ?? (await projects.settingsFor(key.projectId));
+    const policies = settings.policies;
+    const allowlist = this.#allowlistOf(key, settings);
+    const decision = decideVerification(
+      key,
+      {
+        ...(input.scopes === undefined ? {} : { scopes: input.scopes }),
+        ...(allowlist === null
+          ? {}
+          : { ipAllowed: input.ip !== undefined && isIpAllowed(allowlist, input.ip) }),
+      },
+      now,
+    );
+    let limits: LimitOutcome | undefined;
+    // Naming limits of a key that has none still goes through charge(), which refuses every unknown name.
+    if (decision.valid && (KeyLimits.applies(key) || (input.rateLimits?.length ?? 0) > 0)) {
+      limits = await this.#options.limits.charge(key, input, settings.timezone, now);
+      if (limits.code !== undefined) {
+        decision.valid = false;
+        decision.code = limits.code;
+      }
+    }
+    if (decision.valid) this.usage.record(key.id, now);
     return {
       valid: decision.valid,
       code: decision.code,
       key,
       rotationDue: isRotationDue(key, policies, now),
+      ...(limits === undefined ? {} : limitFields(limits)),
       ...(decision.missingScopes === undefined ? {} : { missingScopes: decision.missingScopes }),
       ...(decision.valid && key.replacedBy !== null && key.expiresAt !== null
         ? { rotation: { replacedBy: key.replacedBy, expiresAt: key.expiresAt } }
         : {}),
     };
+  }
+
+  /** The allowlist that applies to a key, compiled once per cached record: its own, else its project's. */
+  #allowlistOf(key: KeyRecord, settings: ProjectSettings): IpAllowlist | null {
+    if (key.ipAllowlist === null) return settings.ipAllowlist;
+    let compiled = this.#allowlists.get(key);
+    if (compiled === undefined) {
+      compiled = compileIpAllowlist(key.ipAllowlist);
+      this.#allowlists.set(key, compiled);
+    }
+    return compiled;
+  }
+
+  /** Quota balances waiting to be written back to the store. */
+  get quotaBalances(): KeyLimits["balances"] {
+    return this.#options.limits.balances;
   }
 
   /** Drops a key from this process's verification cache (it was changed by something other than this service). */
@@ -361,7 +483,19 @@ export class KeyService {
     projectId: string;
     keyPrefix: string;
     now: number;
-    fields: Pick<KeyRecord, "name" | "ownerId" | "scopes" | "meta" | "expiresAt" | "enabled" | "replaces">;
+    fields: Pick<
+      KeyRecord,
+      | "name"
+      | "ownerId"
+      | "scopes"
+      | "meta"
+      | "expiresAt"
+      | "enabled"
+      | "replaces"
+      | "rateLimits"
+      | "quota"
+      | "ipAllowlist"
+    >;
   }): { key: string; record: KeyRecord } {
     const random = this.#options.randomBytes;
     const key = generateKey({
@@ -446,6 +580,26 @@ function checkMaxLifetime(expiresAt: number | null, createdAt: number, policies:
         : `The project's maxLifetime policy allows expiresAt up to ${iso(latest)} for this key.`;
     throw new KeywardError("POLICY_VIOLATION", detail, { errors: [{ pointer: "/expiresAt", detail }] });
   }
+}
+
+/** A new quota balance for the current refill period. */
+function newQuota(poolId: string, input: QuotaInput, timeZone: string, nowMs: number): KeyQuota {
+  const refill = input.refill ?? null;
+  return {
+    poolId,
+    remaining: input.remaining,
+    refill,
+    refilledAt: refill === null ? 0 : latestRefillBoundary(nowMs, refill.interval, timeZone),
+  };
+}
+
+/** The verify result's limit fields, only those that apply. */
+function limitFields(limits: LimitOutcome): Pick<VerifyKeyResult, "rateLimits" | "quota" | "degraded"> {
+  return {
+    ...(limits.rateLimits.length === 0 ? {} : { rateLimits: limits.rateLimits }),
+    ...(limits.quota === undefined ? {} : { quota: limits.quota }),
+    ...(limits.degraded === undefined ? {} : { degraded: limits.degraded }),
+  };
 }
 
 function capExpiry(expiresAt: number | null): number | null {

@@ -11,11 +11,18 @@ export const MAX_PAGE_SIZE = 100;
 /** Page size when none is asked for. */
 export const DEFAULT_PAGE_SIZE = 50;
 
-/** Turns an opaque cursor back into the last id of the previous page; VALIDATION_ERROR when it is not one of ours. */
-export function decodeCursor(cursor: string | undefined): string | undefined {
+/**
+ * Turns an opaque cursor back into the last id of the previous page; VALIDATION_ERROR when it is not one of ours.
+ * Ids are at most `maxIdLength` UTF-16 units (64 for record ids; longer for keys such as override identifiers).
+ */
+export function decodeCursor(cursor: string | undefined, maxIdLength = 64): string | undefined {
   if (cursor === undefined) return undefined;
   const id = Buffer.from(cursor, "base64url").toString("utf8");
-  if (id.length === 0 || id.length > 64 || Buffer.from(id, "utf8").toString("base64url") !== cursor) {
+  if (
+    id.length === 0 ||
+    id.length > maxIdLength ||
+    Buffer.from(id, "utf8").toString("base64url") !== cursor
+  ) {
     throw invalidField("/cursor", "must be a nextCursor value from a previous page");
   }
   return id;
@@ -28,9 +35,10 @@ export async function listPage<T extends { id: string }>(
   limit: number | undefined,
   cursor: string | undefined,
   fetch: (query: { limit: number; after?: string }) => Promise<T[]>,
+  options: { maxIdLength?: number } = {},
 ): Promise<Page<T>> {
   const size = Math.min(Math.max(limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
-  const after = decodeCursor(cursor);
+  const after = decodeCursor(cursor, options.maxIdLength);
   const rows = await fetch(after === undefined ? { limit: size + 1 } : { limit: size + 1, after });
   const items = rows.slice(0, size);
   const last = items.at(-1);

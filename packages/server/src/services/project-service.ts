@@ -1,4 +1,5 @@
 import { newId } from "@keyward/core/ids.js";
+import { compileIpAllowlist, type IpAllowlist, normalizeIpAllowlist } from "@keyward/core/ip-allowlist.js";
 import { DEFAULT_KEY_PREFIX, isValidKeyPrefix, KEY_PREFIX_PATTERN } from "@keyward/core/key-format.js";
 import {
   KEY_POLICY_NAMES,
@@ -7,6 +8,7 @@ import {
   parseKeyPolicies,
 } from "@keyward/core/key-policies.js";
 import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
+import { isValidTimeZone } from "@keyward/core/refill-schedule.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { ProjectRecord } from "../store/records.js";
 import type { Clock } from "./clock.js";
@@ -27,12 +29,24 @@ export interface ProjectServiceOptions {
 export interface UpdateProjectInput {
   name?: string;
   policies?: Partial<Record<(typeof KEY_POLICY_NAMES)[number], string | null>>;
+  /** The default IP allowlist of the project's keys; null removes it. */
+  ipAllowlist?: string[] | null;
+  /** IANA time zone of quota refills. */
+  timezone?: string;
+}
+
+/** What verification needs of a project, parsed once and cached. */
+export interface ProjectSettings {
+  policies: KeyPolicies;
+  /** The project's default allowlist, compiled, or null for none. */
+  ipAllowlist: IpAllowlist | null;
+  timezone: string;
 }
 
 /** Creates and lists projects, and resolves which project a request means. */
 export class ProjectService {
   readonly #options: ProjectServiceOptions;
-  readonly #policies = new Map<string, { policies: KeyPolicies; readAt: number }>();
+  readonly #settings = new Map<string, { settings: ProjectSettings; readAt: number }>();
 
   constructor(options: ProjectServiceOptions) {
     this.#options = options;
@@ -57,6 +71,8 @@ export class ProjectService {
       name: input.name,
       keyPrefix,
       policies: {},
+      ipAllowlist: null,
+      timezone: "UTC",
       createdAt: now,
     };
     await this.#options.store.createProject(project);
@@ -80,37 +96,53 @@ export class ProjectService {
       parseKeyPolicies(merged);
       policies = merged;
     }
+    if (input.timezone !== undefined && !isValidTimeZone(input.timezone)) {
+      throw invalidField("/timezone", "must be an IANA time zone such as UTC or Europe/Paris");
+    }
     const updated = await this.#options.store.updateProject(id, {
       ...(input.name === undefined ? {} : { name: input.name }),
       ...(policies === undefined ? {} : { policies }),
+      ...(input.ipAllowlist === undefined
+        ? {}
+        : { ipAllowlist: input.ipAllowlist === null ? null : normalizeIpAllowlist(input.ipAllowlist) }),
+      ...(input.timezone === undefined ? {} : { timezone: input.timezone }),
     });
-    this.#policies.delete(id);
+    this.#settings.delete(id);
     if (updated === null) throw notFound();
     return updated;
   }
 
-  /**
-   * The parsed policies of a project, cached for `policyCacheTtlMs` (verification asks on every call). An
-   * unknown project has no policies. A stored policy that no longer parses is ignored rather than failing every
-   * verification of the project.
-   */
+  /** The parsed policies of a project (see {@link settingsFor}). */
   async policiesFor(projectId: string): Promise<KeyPolicies> {
-    const now = this.#options.clock.now();
-    const cached = this.cachedPolicies(projectId, now);
-    if (cached !== undefined) return cached;
-    const project = await this.#options.store.findProject(projectId);
-    const policies = safeParsePolicies(project?.policies ?? {});
-    this.#policies.set(projectId, { policies, readAt: now });
-    return policies;
+    return (await this.settingsFor(projectId)).policies;
   }
 
-  /** The cached policies of a project while fresh, without a promise: verification's hot path asks this first. */
-  cachedPolicies(projectId: string, nowMs: number): KeyPolicies | undefined {
-    const cached = this.#policies.get(projectId);
+  /**
+   * A project's parsed policies, compiled allowlist and time zone, cached for `policyCacheTtlMs` (verification
+   * asks on every call). An unknown project has none. A stored value that no longer parses is ignored rather
+   * than failing every verification of the project.
+   */
+  async settingsFor(projectId: string): Promise<ProjectSettings> {
+    const now = this.#options.clock.now();
+    const cached = this.cachedSettings(projectId, now);
+    if (cached !== undefined) return cached;
+    const project = await this.#options.store.findProject(projectId);
+    const settings: ProjectSettings = {
+      policies: safeParsePolicies(project?.policies ?? {}),
+      ipAllowlist: project?.ipAllowlist == null ? null : compileIpAllowlist(project.ipAllowlist),
+      timezone: project?.timezone ?? "UTC",
+    };
+    this.#settings.set(projectId, { settings, readAt: now });
+    return settings;
+  }
+
+  /** The cached settings of a project while fresh, without a promise: verification's hot path asks this first. */
+  cachedSettings(projectId: string, nowMs: number): ProjectSettings | undefined {
+    const cached = this.#settings.get(projectId);
     if (cached === undefined || nowMs - cached.readAt >= (this.#options.policyCacheTtlMs ?? 10_000)) {
       return undefined;
     }
-    return cached.policies;
+    return cached.settings;
   }
 
   async getProject(principal: Principal, id: string): Promise<ProjectRecord> {

@@ -12,6 +12,8 @@ import type {
   PageQuery,
   ProjectPatch,
   ProjectRecord,
+  QuotaBalanceEntry,
+  RateLimitOverride,
   RotationOutcome,
   TokenRecord,
   UsageEntry,
@@ -86,6 +88,18 @@ export interface KeyStore {
   ): Promise<RotationOutcome>;
   /** Adds batched usage: `lastUsedAt` only moves forward, counts add up. Unknown ids are ignored. */
   recordKeyUsage(entries: readonly UsageEntry[]): Promise<void>;
+  /**
+   * Writes back quota balances seen by the rate limiter (the store keeps them so that losing the limiter's data
+   * does not reset anyone's balance). A balance from an older refill period than the stored one is ignored.
+   */
+  recordQuotaBalances(entries: readonly QuotaBalanceEntry[]): Promise<void>;
+
+  /** Creates or replaces the override of one identifier of a standalone rate limit namespace. */
+  setRateLimitOverride(override: RateLimitOverride): Promise<void>;
+  findRateLimitOverride(namespace: string, identifier: string): Promise<RateLimitOverride | null>;
+  /** Overrides of a namespace in identifier order; `after` is the last identifier of the previous page. */
+  listRateLimitOverrides(namespace: string, query: PageQuery): Promise<RateLimitOverride[]>;
+  deleteRateLimitOverride(namespace: string, identifier: string): Promise<boolean>;
 
   createToken(token: NewToken): Promise<void>;
   findToken(id: string): Promise<TokenRecord | null>;

@@ -1,5 +1,5 @@
 import type { KeyPolicySettings } from "@keyward/core/key-policies.js";
-import type { KeyRecord } from "@keyward/core/key-record.js";
+import type { KeyQuota, KeyRecord, RateLimitRule } from "@keyward/core/key-record.js";
 
 /** A project groups keys, gives them their prefix and holds their lifecycle policies. Times are epoch ms. */
 export interface ProjectRecord {
@@ -8,6 +8,10 @@ export interface ProjectRecord {
   keyPrefix: string;
   /** Lifecycle policies as ISO 8601 durations; `{}` when the project has none. */
   policies: KeyPolicySettings;
+  /** Default IP allowlist of the project's keys (a key's own list replaces it), or null for none. */
+  ipAllowlist: string[] | null;
+  /** IANA time zone in which quota refills happen ("UTC" by default). */
+  timezone: string;
   createdAt: number;
 }
 
@@ -15,6 +19,8 @@ export interface ProjectRecord {
 export interface ProjectPatch {
   name?: string;
   policies?: KeyPolicySettings;
+  ipAllowlist?: string[] | null;
+  timezone?: string;
 }
 
 /**
@@ -68,6 +74,17 @@ export interface KeyPatch {
   meta?: Record<string, unknown>;
   expiresAt?: number | null;
   enabled?: boolean;
+  rateLimits?: RateLimitRule[];
+  quota?: KeyQuota | null;
+  ipAllowlist?: string[] | null;
+}
+
+/** A key's quota balance as last seen by a limiter, written back in batches. */
+export interface QuotaBalanceEntry {
+  /** The balance's id ({@link KeyQuota.poolId}): every key sharing it gets the balance. */
+  poolId: string;
+  remaining: number;
+  refilledAt: number;
 }
 
 /** A rotation: the replacement key to insert and when the old key stops working. */
@@ -103,6 +120,15 @@ export interface KeyQuery {
   ownerId?: string;
   limit: number;
   after?: string;
+}
+
+/** A standalone rate limit's override for one identifier of a namespace. */
+export interface RateLimitOverride {
+  namespace: string;
+  identifier: string;
+  limit: number;
+  windowMs: number;
+  createdAt: number;
 }
 
 /** Paging for plain lists. */

@@ -65,7 +65,15 @@ describe("SqliteKeyStore on a file", () => {
   it("two stores on one file see each other's writes", async () => {
     const a = await openStore();
     const b = await openStore();
-    const project = { id: newId("proj"), name: "shared", keyPrefix: "kw", policies: {}, createdAt: T0 };
+    const project = {
+      id: newId("proj"),
+      name: "shared",
+      keyPrefix: "kw",
+      policies: {},
+      ipAllowlist: null,
+      timezone: "UTC",
+      createdAt: T0,
+    };
     await a.createProject(project);
     expect(await b.findProject(project.id)).toEqual(project);
 
@@ -89,6 +97,9 @@ describe("SqliteKeyStore on a file", () => {
         lastUsedAt: null,
         replacedBy: null,
         replaces: null,
+        rateLimits: [],
+        quota: null,
+        ipAllowlist: null,
       },
     });
     const seen = await a.findKeyByDigest(digest);

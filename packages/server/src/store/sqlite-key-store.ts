@@ -1,5 +1,5 @@
 import type { KeyPolicySettings } from "@keyward/core/key-policies.js";
-import type { KeyRecord } from "@keyward/core/key-record.js";
+import type { KeyQuota, KeyRecord, QuotaRefill, RateLimitRule } from "@keyward/core/key-record.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./key-store.js";
 import type {
   BootstrapSeed,
@@ -14,6 +14,8 @@ import type {
   PageQuery,
   ProjectPatch,
   ProjectRecord,
+  QuotaBalanceEntry,
+  RateLimitOverride,
   RotationOutcome,
   TokenRecord,
   UsageEntry,
@@ -40,7 +42,14 @@ export interface KeyRow {
   revoked_reason: string | null;
   replaced_by: string | null;
   replaces: string | null;
+  rate_limits: string;
+  ip_allowlist: string | null;
   last_used_at: number | null;
+  quota_pool_id: string | null;
+  quota_remaining: number | null;
+  quota_refill_amount: number | null;
+  quota_refill_interval: string | null;
+  quota_refilled_at: number | null;
 }
 
 interface TokenRow {
@@ -61,6 +70,8 @@ interface ProjectRow {
   name: string;
   key_prefix: string;
   policies: string;
+  ip_allowlist: string | null;
+  timezone: string;
   created_at: number;
 }
 
@@ -68,11 +79,15 @@ interface ProjectRow {
 const USAGE_CHUNK = 250;
 
 const KEY_COLUMNS =
-  "id, project_id, digest, start, name, owner_id, scopes, meta, created_at, updated_at, expires_at, enabled, revoked_at, revoked_reason, replaced_by, replaces";
+  "id, project_id, digest, start, name, owner_id, scopes, meta, created_at, updated_at, expires_at, enabled, revoked_at, revoked_reason, replaced_by, replaces, rate_limits, ip_allowlist";
 /** A key row with its usage, which lives in its own table. */
 export const SELECT_KEYS = `SELECT ${KEY_COLUMNS.split(", ")
   .map((c) => `k.${c}`)
-  .join(", ")}, u.last_used_at FROM keys k LEFT JOIN key_usage u ON u.key_id = k.id`;
+  .join(
+    ", ",
+  )}, u.last_used_at, q.pool_id AS quota_pool_id, q.remaining AS quota_remaining, q.refill_amount AS quota_refill_amount,
+  q.refill_interval AS quota_refill_interval, q.refilled_at AS quota_refilled_at
+  FROM keys k LEFT JOIN key_usage u ON u.key_id = k.id LEFT JOIN key_quotas q ON q.key_id = k.id`;
 const TOKEN_COLUMNS =
   "id, digest, start, name, permissions, project_ids, created_by, created_at, revoked_at, last_used_at";
 
@@ -153,6 +168,14 @@ export class SqliteKeyStore implements KeyStore {
           .statement("UPDATE projects SET policies = ? WHERE id = ?")
           .run(JSON.stringify(patch.policies), id);
       }
+      if (patch.ipAllowlist !== undefined) {
+        this.#database
+          .statement("UPDATE projects SET ip_allowlist = ? WHERE id = ?")
+          .run(patch.ipAllowlist === null ? null : JSON.stringify(patch.ipAllowlist), id);
+      }
+      if (patch.timezone !== undefined) {
+        this.#database.statement("UPDATE projects SET timezone = ? WHERE id = ?").run(patch.timezone, id);
+      }
       return this.#database.statement("SELECT * FROM projects WHERE id = ?").get(id) as
         | ProjectRow
         | undefined;
@@ -212,11 +235,17 @@ export class SqliteKeyStore implements KeyStore {
     if (patch.meta !== undefined) column("meta", JSON.stringify(patch.meta));
     if (patch.expiresAt !== undefined) column("expires_at", patch.expiresAt);
     if (patch.enabled !== undefined) column("enabled", patch.enabled ? 1 : 0);
+    if (patch.rateLimits !== undefined) column("rate_limits", JSON.stringify(patch.rateLimits));
+    if (patch.ipAllowlist !== undefined) {
+      column("ip_allowlist", patch.ipAllowlist === null ? null : JSON.stringify(patch.ipAllowlist));
+    }
     params.push(id);
     const sql = `UPDATE keys SET ${sets.join(", ")} WHERE id = ?`;
     // Update, read back and write events in one transaction: the record and events are exactly what it left.
     return this.#database.write((): KeyRecord | null => {
       if (this.#database.statement(sql).run(...params).changes === 0) return null;
+      if (patch.quota === null) this.#database.statement("DELETE FROM key_quotas WHERE key_id = ?").run(id);
+      else if (patch.quota !== undefined) this.#writeQuota(id, patch.quota);
       const updated = this.#readKey(id);
       if (updated !== null && eventsFor !== undefined) insertEvents(this.#database, eventsFor(updated));
       return updated;
@@ -312,6 +341,63 @@ export class SqliteKeyStore implements KeyStore {
     );
   }
 
+  async recordQuotaBalances(entries: readonly QuotaBalanceEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    // Never back to an older refill period: a late write from before a refill must not undo it.
+    const statement = this.#database.statement(
+      "UPDATE key_quotas SET remaining = ?, refilled_at = ? WHERE pool_id = ? AND refilled_at <= ?",
+    );
+    this.#database.write(() => {
+      for (const e of entries) statement.run(e.remaining, e.refilledAt, e.poolId, e.refilledAt);
+    });
+  }
+
+  async setRateLimitOverride(override: RateLimitOverride): Promise<void> {
+    this.#database.run(
+      `INSERT INTO ratelimit_overrides (namespace, identifier, "limit", window_ms, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (namespace, identifier) DO UPDATE SET "limit" = excluded."limit", window_ms = excluded.window_ms`,
+      "run",
+      override.namespace,
+      override.identifier,
+      override.limit,
+      override.windowMs,
+      override.createdAt,
+    );
+  }
+
+  async findRateLimitOverride(namespace: string, identifier: string): Promise<RateLimitOverride | null> {
+    const row = this.#database.run(
+      `SELECT namespace, identifier, "limit", window_ms, created_at FROM ratelimit_overrides
+       WHERE namespace = ? AND identifier = ?`,
+      "get",
+      namespace,
+      identifier,
+    ) as OverrideRow | undefined;
+    return row === undefined ? null : toOverride(row);
+  }
+
+  async listRateLimitOverrides(namespace: string, query: PageQuery): Promise<RateLimitOverride[]> {
+    const rows = this.#database.run(
+      `SELECT namespace, identifier, "limit", window_ms, created_at FROM ratelimit_overrides
+       WHERE namespace = ? AND identifier > ? ORDER BY identifier LIMIT ?`,
+      "all",
+      namespace,
+      query.after ?? "",
+      query.limit,
+    ) as OverrideRow[];
+    return rows.map(toOverride);
+  }
+
+  async deleteRateLimitOverride(namespace: string, identifier: string): Promise<boolean> {
+    const result = this.#database.run(
+      "DELETE FROM ratelimit_overrides WHERE namespace = ? AND identifier = ?",
+      "run",
+      namespace,
+      identifier,
+    ) as { changes: number };
+    return result.changes > 0;
+  }
+
   async createToken(token: NewToken): Promise<void> {
     translate(() => this.#insertToken(token));
   }
@@ -403,7 +489,10 @@ export class SqliteKeyStore implements KeyStore {
         r.revokedReason,
         r.replacedBy,
         r.replaces,
+        JSON.stringify(r.rateLimits),
+        r.ipAllowlist === null ? null : JSON.stringify(r.ipAllowlist),
       );
+    if (r.quota !== null) this.#writeQuota(r.id, r.quota);
     if (r.lastUsedAt !== null) {
       this.#database
         .statement("INSERT INTO key_usage (key_id, last_used_at, verification_count) VALUES (?, ?, 0)")
@@ -413,8 +502,38 @@ export class SqliteKeyStore implements KeyStore {
 
   #insertProject(project: ProjectRecord): void {
     this.#database
-      .statement("INSERT INTO projects (id, name, key_prefix, policies, created_at) VALUES (?, ?, ?, ?, ?)")
-      .run(project.id, project.name, project.keyPrefix, JSON.stringify(project.policies), project.createdAt);
+      .statement(
+        "INSERT INTO projects (id, name, key_prefix, policies, ip_allowlist, timezone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        project.id,
+        project.name,
+        project.keyPrefix,
+        JSON.stringify(project.policies),
+        project.ipAllowlist === null ? null : JSON.stringify(project.ipAllowlist),
+        project.timezone,
+        project.createdAt,
+      );
+  }
+
+  /** Creates or replaces a key's quota row. */
+  #writeQuota(keyId: string, quota: KeyQuota): void {
+    this.#database
+      .statement(
+        `INSERT INTO key_quotas (key_id, pool_id, remaining, refill_amount, refill_interval, refilled_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (key_id) DO UPDATE SET pool_id = excluded.pool_id, remaining = excluded.remaining,
+           refill_amount = excluded.refill_amount, refill_interval = excluded.refill_interval,
+           refilled_at = excluded.refilled_at`,
+      )
+      .run(
+        keyId,
+        quota.poolId,
+        quota.remaining,
+        quota.refill?.amount ?? null,
+        quota.refill?.interval ?? null,
+        quota.refilledAt,
+      );
   }
 
   #insertToken(token: NewToken): void {
@@ -436,12 +555,32 @@ export class SqliteKeyStore implements KeyStore {
   }
 }
 
+interface OverrideRow {
+  namespace: string;
+  identifier: string;
+  limit: number;
+  window_ms: number;
+  created_at: number;
+}
+
+function toOverride(row: OverrideRow): RateLimitOverride {
+  return {
+    namespace: row.namespace,
+    identifier: row.identifier,
+    limit: row.limit,
+    windowMs: row.window_ms,
+    createdAt: row.created_at,
+  };
+}
+
 function toProject(row: ProjectRow): ProjectRecord {
   return {
     id: row.id,
     name: row.name,
     keyPrefix: row.key_prefix,
     policies: JSON.parse(row.policies) as KeyPolicySettings,
+    ipAllowlist: row.ip_allowlist === null ? null : (JSON.parse(row.ip_allowlist) as string[]),
+    timezone: row.timezone,
     createdAt: row.created_at,
   };
 }
@@ -465,6 +604,23 @@ export function toKey(row: KeyRow): KeyRecord {
     lastUsedAt: row.last_used_at,
     replacedBy: row.replaced_by,
     replaces: row.replaces,
+    rateLimits: JSON.parse(row.rate_limits) as RateLimitRule[],
+    quota:
+      row.quota_remaining === null
+        ? null
+        : {
+            poolId: row.quota_pool_id ?? row.id,
+            remaining: row.quota_remaining,
+            refill:
+              row.quota_refill_amount === null
+                ? null
+                : {
+                    amount: row.quota_refill_amount,
+                    interval: row.quota_refill_interval as QuotaRefill["interval"],
+                  },
+            refilledAt: row.quota_refilled_at ?? 0,
+          },
+    ipAllowlist: row.ip_allowlist === null ? null : (JSON.parse(row.ip_allowlist) as string[]),
   };
 }
 

@@ -140,4 +140,35 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: "limits and allowlists",
+    sql: `
+      ALTER TABLE keys ADD COLUMN rate_limits TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE keys ADD COLUMN ip_allowlist TEXT;
+      ALTER TABLE projects ADD COLUMN ip_allowlist TEXT;
+      ALTER TABLE projects ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';
+
+      -- Quota balances change on every verification (written back in batches): a narrow table of their own, like
+      -- key_usage, keeps those writes off the wide keys rows.
+      CREATE TABLE key_quotas (
+        key_id TEXT PRIMARY KEY REFERENCES keys(id),
+        pool_id TEXT NOT NULL,
+        remaining INTEGER NOT NULL,
+        refill_amount INTEGER,
+        refill_interval TEXT,
+        refilled_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX key_quotas_pool_id ON key_quotas (pool_id);
+
+      CREATE TABLE ratelimit_overrides (
+        namespace TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        "limit" INTEGER NOT NULL,
+        window_ms INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (namespace, identifier)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];

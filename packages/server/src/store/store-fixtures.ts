@@ -44,6 +44,8 @@ export class StoreFixtures {
       name: "acme",
       keyPrefix: "acme",
       policies: {},
+      ipAllowlist: null,
+      timezone: "UTC",
       createdAt: now,
       ...overrides,
     };
@@ -76,6 +78,9 @@ export class StoreFixtures {
       lastUsedAt: null,
       replacedBy: null,
       replaces: null,
+      rateLimits: [],
+      quota: null,
+      ipAllowlist: null,
       ...overrides,
     };
     return { key, record, digest: digestKey(key, this.pepper) };

@@ -5,6 +5,7 @@ import { parseConfig } from "../../src/config.js";
 import { createApp, type KeywardApp } from "../../src/http/app.js";
 import { type Instance, openInstance } from "../../src/instance.js";
 import { LocalKms } from "../../src/kms/local-kms.js";
+import type { RateLimiter } from "../../src/limits/rate-limiter.js";
 import { openSqliteStores } from "../../src/store/sqlite-stores.js";
 import type { Stores } from "../../src/store/stores.js";
 import { ManualClock } from "./manual-clock.js";
@@ -25,9 +26,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Builds a fresh app for one test; nothing touches the disk unless `store` says so. */
+/**
+ * Builds a fresh app for one test; nothing touches the disk unless `store` says so. `env` is parsed as the
+ * server's environment; `limiter` replaces the in-process MemoryRateLimiter.
+ */
 export async function createTestApp(
-  options: { stores?: Stores; env?: Record<string, string> } = {},
+  options: { stores?: Stores; env?: Record<string, string>; limiter?: RateLimiter } = {},
 ): Promise<TestApp> {
   const clock = new ManualClock();
   const config = parseConfig(options.env ?? {}, { masterKey: randomBytes(32), logLevel: "silent" });
@@ -36,6 +40,7 @@ export async function createTestApp(
     clock,
     stores: options.stores ?? openSqliteStores({ path: ":memory:" }),
     kms: new LocalKms(randomBytes(32)),
+    ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
   });
   const rootToken = instance.rootToken;
   if (rootToken === null) throw new Error("a fresh store must print a root token");
@@ -44,6 +49,7 @@ export async function createTestApp(
     tokens: instance.tokens,
     projects: instance.projects,
     webhooks: instance.webhooks,
+    ratelimits: instance.ratelimits,
     store: instance.store,
     logger: pino({ level: "silent" }),
     bodyLimitBytes: config.bodyLimitBytes,

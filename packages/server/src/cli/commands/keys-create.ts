@@ -4,11 +4,12 @@ import type { CommandContext } from "../command-context.js";
 import { expiryOption } from "../expiry-option.js";
 import { addHttpOptions, type HttpOptions } from "../http-options.js";
 import { keyFields } from "../key-fields.js";
+import { addKeyLimitOptions, type KeyLimitOptions, keyLimitInput } from "../key-limit-options.js";
 import { Output } from "../output.js";
 import { parseJsonObject } from "../parse-json-object.js";
 import { parseList } from "../parse-list.js";
 
-interface KeysCreateOptions extends HttpOptions {
+interface KeysCreateOptions extends HttpOptions, KeyLimitOptions {
   project?: string;
   name?: string;
   owner?: string;
@@ -20,7 +21,7 @@ interface KeysCreateOptions extends HttpOptions {
 
 /** `keyward keys create`: issues a key and prints it once, with its record. */
 export function registerKeysCreate(keys: Command, ctx: CommandContext): void {
-  addHttpOptions(
+  const command = addKeyLimitOptions(
     keys
       .command("create")
       .description("issue a key; the key is printed once and never again")
@@ -31,7 +32,9 @@ export function registerKeysCreate(keys: Command, ctx: CommandContext): void {
       .option("--meta <json>", `a JSON object stored with the key, e.g. '{"plan":"pro"}'`, parseJsonObject)
       .option("--expires <when>", "30d, 2h, 15m, 45s, 1w, an ISO 8601 date, or never", expiryOption)
       .option("--disabled", "create the key disabled"),
-  ).action(async (options: KeysCreateOptions) => {
+  );
+  addHttpOptions(command).action(async (options: KeysCreateOptions) => {
+    const limits = keyLimitInput(options, { mode: "create", fail: (message) => command.error(message) });
     const client = clientFromEnv(ctx.io, options.url);
     const created = await client.createKey({
       ...(options.project === undefined ? {} : { projectId: options.project }),
@@ -41,6 +44,7 @@ export function registerKeysCreate(keys: Command, ctx: CommandContext): void {
       ...(options.meta === undefined ? {} : { meta: options.meta }),
       ...(options.expires === undefined ? {} : options.expires),
       ...(options.disabled === true ? { enabled: false } : {}),
+      ...limits,
     });
     const out = new Output(ctx.io);
     if (options.json === true) {

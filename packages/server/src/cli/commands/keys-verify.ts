@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { clientFromEnv } from "../client-from-env.js";
 import type { CommandContext } from "../command-context.js";
 import { addHttpOptions, type HttpOptions } from "../http-options.js";
+import { integerParser } from "../integer-parser.js";
 import { Output } from "../output.js";
 import { parseList } from "../parse-list.js";
 import { readKeyFromStdin } from "../read-key-from-stdin.js";
@@ -10,6 +11,7 @@ import { readKeyFromStdin } from "../read-key-from-stdin.js";
 interface KeysVerifyOptions extends HttpOptions {
   scopes?: string[];
   ip?: string;
+  cost?: number;
 }
 
 /** `keyward keys verify`: checks the key on stdin; exits 0 when it is valid and 1 when it is not. */
@@ -18,7 +20,15 @@ export function registerKeysVerify(keys: Command, ctx: CommandContext): void {
     .command("verify")
     .description("check the key read from standard input; exit code 0 when valid, 1 when not")
     .option("--scopes <list>", "comma-separated scopes the key must grant", parseList)
-    .option("--ip <address>", "the caller's IP address")
+    .option(
+      "--ip <address>",
+      "the caller's IP address (needed when the key or its project has an IP allowlist)",
+    )
+    .option(
+      "--cost <n>",
+      "units to take from the key's rate limits and quota, 0 to 1000000 (default: 1)",
+      integerParser(0, 1e6),
+    )
     // Accept operands only to refuse them with a useful message: a key in argv is visible to other users.
     .allowExcessArguments(true);
   addHttpOptions(command).action(async (options: KeysVerifyOptions, self: Command) => {
@@ -33,6 +43,7 @@ export function registerKeysVerify(keys: Command, ctx: CommandContext): void {
       key,
       ...(options.scopes === undefined ? {} : { scopes: options.scopes }),
       ...(options.ip === undefined ? {} : { ip: options.ip }),
+      ...(options.cost === undefined ? {} : { cost: options.cost }),
     });
     ctx.exitCode = result.valid ? 0 : 1;
     const out = new Output(ctx.io);
@@ -63,5 +74,16 @@ function resultFields(result: VerifyKeyResult): Array<readonly [string, unknown]
           ["replaced by", result.rotation.replacedBy],
           ["works until", result.rotation.expiresAt],
         ] as const)),
+    ...(result.rateLimits ?? []).map(
+      (limit) =>
+        [
+          "rate limit",
+          `${limit.name} ${limit.remaining} of ${limit.limit} left, resets at ${limit.resetAt}`,
+        ] as const,
+    ),
+    ...(result.quota === undefined ? [] : ([["quota left", result.quota.remaining]] as const)),
+    ...(result.degraded === true
+      ? ([["degraded", "yes: the rate limiter was unreachable and this request was not counted"]] as const)
+      : []),
   ];
 }

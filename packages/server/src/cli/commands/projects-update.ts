@@ -1,6 +1,7 @@
 import type { UpdateProjectInput } from "@keyward/client/types.js";
 import type { Command } from "commander";
 import { clientFromEnv } from "../client-from-env.js";
+import { collectOption } from "../collect-option.js";
 import type { CommandContext } from "../command-context.js";
 import { addHttpOptions, type HttpOptions } from "../http-options.js";
 import { Output } from "../output.js";
@@ -15,6 +16,10 @@ interface ProjectsUpdateOptions extends HttpOptions {
   rotationPeriod?: Policy;
   inactivityRevocation?: Policy;
   expiryNotice?: Policy;
+  ip?: string[];
+  /** False for --no-ip-allowlist (commander defaults a lone --no- option to true). */
+  ipAllowlist?: boolean;
+  timezone?: string;
 }
 
 const POLICY_HELP = "an ISO 8601 duration such as";
@@ -45,7 +50,15 @@ export function registerProjectsUpdate(projects: Command, ctx: CommandContext): 
       "--expiry-notice <duration>",
       `send key.expiring this long before expiry, ${POLICY_HELP} P7D, or none (default P7D)`,
       policyOption,
-    );
+    )
+    .option(
+      "--ip <address|cidr>",
+      "allow the project's keys (those without a list of their own) only from this IPv4/IPv6 address or CIDR " +
+        "range, e.g. 10.0.0.0/8; repeatable, replaces the old list",
+      collectOption,
+    )
+    .option("--no-ip-allowlist", "remove the project's IP allowlist (any address)")
+    .option("--timezone <zone>", "IANA time zone of daily and monthly quota refills, e.g. Europe/Paris");
   addHttpOptions(command).action(async (id: string, options: ProjectsUpdateOptions) => {
     const policies: NonNullable<UpdateProjectInput["policies"]> = {
       ...(options.maxLifetime === undefined ? {} : { maxLifetime: options.maxLifetime.value }),
@@ -55,14 +68,20 @@ export function registerProjectsUpdate(projects: Command, ctx: CommandContext): 
         : { inactivityRevocation: options.inactivityRevocation.value }),
       ...(options.expiryNotice === undefined ? {} : { expiryNotice: options.expiryNotice.value }),
     };
+    if (options.ipAllowlist === false && options.ip !== undefined) {
+      command.error("pass --ip or --no-ip-allowlist, not both");
+    }
     const patch: UpdateProjectInput = {
       ...(options.name === undefined ? {} : { name: options.name }),
       ...(Object.keys(policies).length === 0 ? {} : { policies }),
+      ...(options.ip === undefined ? {} : { ipAllowlist: options.ip }),
+      ...(options.ipAllowlist === false ? { ipAllowlist: null } : {}),
+      ...(options.timezone === undefined ? {} : { timezone: options.timezone }),
     };
     if (Object.keys(patch).length === 0) {
       command.error(
-        "nothing to update; pass --name, --max-lifetime, --rotation-period, --inactivity-revocation or " +
-          "--expiry-notice",
+        "nothing to update; pass --name, --max-lifetime, --rotation-period, --inactivity-revocation, " +
+          "--expiry-notice, --ip, --no-ip-allowlist or --timezone",
       );
     }
     const project = await clientFromEnv(ctx.io, options.url).updateProject(id, patch);

@@ -3,7 +3,17 @@ import type { AppDependencies, KeywardApp } from "../../../app.js";
 import { principalOf } from "../../../auth.js";
 import { parseTimestamp, presentKey } from "../../../presenters.js";
 import { emptyBodyAsObject, problems } from "../../../route-kit.js";
-import { KEY_EXAMPLE, KeySchema, LIMITS, Meta, nullableString, Scopes } from "../../../schemas.js";
+import {
+  IpAllowlistInput,
+  KEY_EXAMPLE,
+  KeySchema,
+  LIMITS,
+  Meta,
+  nullableString,
+  QuotaInput,
+  RateLimitRules,
+  Scopes,
+} from "../../../schemas.js";
 
 const CreatedKey = Type.Object(
   {
@@ -34,7 +44,8 @@ export function registerCreateKey(app: KeywardApp, deps: AppDependencies): void 
           "Needs `keys:create`. Returns the plaintext key once; store it now. Without `projectId` the key goes to " +
           "the default project. When the project sets a `maxLifetime`, a key created without `expiresAt` expires " +
           "at its creation plus that lifetime, and asking for a later expiry (or for `null`, never) is refused with " +
-          "422 POLICY_VIOLATION.",
+          "422 POLICY_VIOLATION. `rateLimits`, `quota` and `ipAllowlist` are checked on every verification; a " +
+          "refilling quota starts in the current period (refilledAt), refilling in the project's `timezone`.",
         body: Type.Object(
           {
             projectId: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.idLength })),
@@ -52,6 +63,11 @@ export function registerCreateKey(app: KeywardApp, deps: AppDependencies): void 
               }),
             ),
             enabled: Type.Optional(Type.Boolean({ default: true })),
+            rateLimits: Type.Optional(RateLimitRules),
+            quota: Type.Optional(QuotaInput),
+            ipAllowlist: Type.Optional(
+              IpAllowlistInput("Who may use the key; null or absent: the project's list."),
+            ),
           },
           {
             additionalProperties: false,
@@ -62,6 +78,15 @@ export function registerCreateKey(app: KeywardApp, deps: AppDependencies): void 
                 scopes: ["orders:read", "orders:write"],
                 meta: { plan: "pro" },
                 expiresAt: "2027-11-28T00:00:00Z",
+              },
+              {
+                ownerId: "customer_42",
+                rateLimits: [
+                  { name: "requests", limit: 100, windowMs: 60_000 },
+                  { name: "tokens", limit: 50_000, windowMs: 86_400_000 },
+                ],
+                quota: { remaining: 10_000, refill: { amount: 10_000, interval: "month" } },
+                ipAllowlist: ["203.0.113.0/24", "2001:db8::/32"],
               },
             ],
           },

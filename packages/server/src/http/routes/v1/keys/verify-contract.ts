@@ -4,14 +4,41 @@ import { type Static, Type } from "typebox";
 import type { KeyService } from "../../../../services/key-service.js";
 import type { Principal } from "../../../../services/principal.js";
 import { isoOrNull } from "../../../presenters.js";
-import { KEY_EXAMPLE, LIMITS, Scopes } from "../../../schemas.js";
+import { Cost, KEY_EXAMPLE, LIMIT_NAME_PATTERN, LIMITS, Scopes } from "../../../schemas.js";
 
 /** The body of POST /v1/keys/verify. */
 export const VerifyRequest = Type.Object(
   {
     key: Type.String({ minLength: 1, maxLength: LIMITS.keyLength, description: "The key to check." }),
     scopes: Type.Optional(Scopes),
-    ip: Type.Optional(Type.String({ minLength: 2, maxLength: 64, description: "The caller's IP address." })),
+    ip: Type.Optional(
+      Type.String({
+        minLength: 2,
+        maxLength: 64,
+        description:
+          "The end client's IP address, checked against the IP allowlist; a key with an allowlist verified " +
+          "without it is IP_NOT_ALLOWED. Failed verifications are counted per this address (else per the " +
+          "caller's).",
+      }),
+    ),
+    cost: Type.Optional(Cost),
+    rateLimits: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 64, pattern: LIMIT_NAME_PATTERN }),
+            cost: Type.Optional(Cost),
+          },
+          { additionalProperties: false },
+        ),
+        {
+          maxItems: 10,
+          description:
+            "Charge only these rate limits of the key (each once, with its own cost or `cost`); absent: all of " +
+            "them. A name the key does not have is a 400.",
+        },
+      ),
+    ),
   },
   {
     additionalProperties: false,
@@ -20,9 +47,17 @@ export const VerifyRequest = Type.Object(
         key: "kw_3Fh9xq0T8cVb2LmN7pQr5sKd1Wz4Ye6uJa9Hg0Bf3Cx7Mv0tO2iZ1r4Ag5",
         scopes: ["orders:read"],
       },
+      {
+        key: "kw_3Fh9xq0T8cVb2LmN7pQr5sKd1Wz4Ye6uJa9Hg0Bf3Cx7Mv0tO2iZ1r4Ag5",
+        ip: "203.0.113.7",
+        cost: 5,
+        rateLimits: [{ name: "requests" }],
+      },
     ],
   },
 );
+
+const resetAt = "2026-11-28T09:01:00.000Z";
 
 /** The answer of POST /v1/keys/verify. */
 export const VerifyResponse = Type.Object(
@@ -34,7 +69,10 @@ export const VerifyResponse = Type.Object(
       Type.Literal("REVOKED"),
       Type.Literal("EXPIRED"),
       Type.Literal("DISABLED"),
+      Type.Literal("IP_NOT_ALLOWED"),
       Type.Literal("INSUFFICIENT_SCOPE"),
+      Type.Literal("RATE_LIMITED"),
+      Type.Literal("USAGE_EXCEEDED"),
     ]),
     keyId: Type.Optional(Type.String()),
     projectId: Type.Optional(Type.String()),
@@ -57,6 +95,35 @@ export const VerifyResponse = Type.Object(
         },
         { description: "Only while a rotated key is still valid in its grace window: switch to replacedBy." },
       ),
+    ),
+    rateLimits: Type.Optional(
+      Type.Array(
+        Type.Object({
+          name: Type.String(),
+          limit: Type.Integer(),
+          windowMs: Type.Integer({ description: "The limit's window, for a RateLimit-Policy header." }),
+          remaining: Type.Integer({ description: "Units left in the sliding window after this request." }),
+          resetAt: Type.String({ format: "date-time", description: "When the current window ends." }),
+        }),
+        {
+          description:
+            "When the key has rate limits and passed the other checks: where each charged limit stands.",
+        },
+      ),
+    ),
+    quota: Type.Optional(
+      Type.Object(
+        { remaining: Type.Integer() },
+        {
+          description: "When the key has a quota and passed the rate limits: the balance after this request.",
+        },
+      ),
+    ),
+    degraded: Type.Optional(
+      Type.Boolean({
+        description:
+          "True when the rate limiter was unavailable and the configuration let the request through uncounted.",
+      }),
     ),
   },
   {
@@ -100,6 +167,47 @@ export const VerifyResponse = Type.Object(
         rotationDue: false,
         missingScopes: ["admin"],
       },
+      {
+        valid: true,
+        code: "VALID",
+        keyId: KEY_EXAMPLE.id,
+        projectId: KEY_EXAMPLE.projectId,
+        ownerId: KEY_EXAMPLE.ownerId,
+        name: KEY_EXAMPLE.name,
+        scopes: KEY_EXAMPLE.scopes,
+        meta: KEY_EXAMPLE.meta,
+        expiresAt: KEY_EXAMPLE.expiresAt,
+        rotationDue: false,
+        rateLimits: [{ name: "requests", limit: 100, windowMs: 60_000, remaining: 57, resetAt }],
+        quota: { remaining: 9_499 },
+      },
+      {
+        valid: false,
+        code: "RATE_LIMITED",
+        keyId: KEY_EXAMPLE.id,
+        projectId: KEY_EXAMPLE.projectId,
+        ownerId: KEY_EXAMPLE.ownerId,
+        name: KEY_EXAMPLE.name,
+        scopes: KEY_EXAMPLE.scopes,
+        meta: KEY_EXAMPLE.meta,
+        expiresAt: KEY_EXAMPLE.expiresAt,
+        rotationDue: false,
+        rateLimits: [{ name: "requests", limit: 100, windowMs: 60_000, remaining: 0, resetAt }],
+        quota: { remaining: 9_499 },
+      },
+      {
+        valid: true,
+        code: "VALID",
+        keyId: KEY_EXAMPLE.id,
+        projectId: KEY_EXAMPLE.projectId,
+        ownerId: KEY_EXAMPLE.ownerId,
+        name: KEY_EXAMPLE.name,
+        scopes: KEY_EXAMPLE.scopes,
+        meta: KEY_EXAMPLE.meta,
+        expiresAt: KEY_EXAMPLE.expiresAt,
+        rotationDue: false,
+        degraded: true,
+      },
     ],
   },
 );
@@ -112,19 +220,25 @@ export type VerifyResponseBody = Static<typeof VerifyResponse>;
 
 /**
  * Verifies a validated body and shapes the answer: the one implementation behind both the Fastify route and the
- * verify fast path, so the two cannot drift.
+ * verify fast path, so the two cannot drift. `sourceIp` is the address the HTTP request came from (brute-force
+ * counting uses the body's `ip` first, this otherwise).
  */
 export async function runVerification(
   keys: KeyService,
   principal: Principal,
   body: VerifyRequestBody,
+  sourceIp: string | undefined,
 ): Promise<VerifyResponseBody> {
-  const { key, scopes, ip } = body;
+  const { key, scopes, ip, cost, rateLimits } = body;
   if (ip !== undefined && isIP(ip) === 0) throw invalidField("/ip", "must be an IPv4 or IPv6 address");
+  if (rateLimits !== undefined) refuseRepeatedNames(rateLimits);
   const result = await keys.verifyKey(principal, {
     key,
     ...(scopes === undefined ? {} : { scopes }),
     ...(ip === undefined ? {} : { ip }),
+    ...(sourceIp === undefined ? {} : { sourceIp }),
+    ...(cost === undefined ? {} : { cost }),
+    ...(rateLimits === undefined ? {} : { rateLimits }),
   });
   const record = result.key;
   if (record === undefined) return { valid: result.valid, code: result.code };
@@ -149,5 +263,28 @@ export async function runVerification(
             expiresAt: new Date(result.rotation.expiresAt).toISOString(),
           },
         }),
+    ...(result.rateLimits === undefined
+      ? {}
+      : {
+          rateLimits: result.rateLimits.map((limit) => ({
+            name: limit.name,
+            limit: limit.limit,
+            windowMs: limit.windowMs,
+            remaining: limit.remaining,
+            resetAt: new Date(limit.resetAt).toISOString(),
+          })),
+        }),
+    ...(result.quota === undefined ? {} : { quota: { remaining: result.quota.remaining } }),
+    ...(result.degraded === undefined ? {} : { degraded: result.degraded }),
   };
+}
+
+/** Each named limit is one count: naming it twice would charge it twice in one atomic step, which is refused. */
+function refuseRepeatedNames(rateLimits: readonly { name: string }[]): void {
+  const seen = new Set<string>();
+  rateLimits.forEach((limit, index) => {
+    if (seen.has(limit.name))
+      throw invalidField(`/rateLimits/${index}/name`, "must name each rate limit once");
+    seen.add(limit.name);
+  });
 }

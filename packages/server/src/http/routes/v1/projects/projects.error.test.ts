@@ -180,3 +180,49 @@ describe("PATCH /v1/projects/{id} validation", () => {
     expectProblem(await inject("text/plain", "{}"), 415, "UNSUPPORTED_MEDIA_TYPE");
   });
 });
+
+describe("PATCH /v1/projects/{id} ipAllowlist and timezone validation", () => {
+  it("names each bad allowlist entry by /ipAllowlist/<i> and changes nothing", async () => {
+    const id = await createProject(t, { name: "bad-allowlist" });
+    const res = await t.request("PATCH", `/v1/projects/${id}`, {
+      ipAllowlist: ["10.0.0.0/8", "10.0.0.1/8", "not an ip", "2001:db8::/129", "fe80::1%eth0"],
+      timezone: "Europe/Paris",
+    });
+    expect(expectValidationError(res)).toEqual([
+      "/ipAllowlist/1",
+      "/ipAllowlist/2",
+      "/ipAllowlist/3",
+      "/ipAllowlist/4",
+    ]);
+    expect(res.json().errors[0].detail).toContain("10.0.0.0/8");
+    expect((await t.request("GET", `/v1/projects/${id}`)).json()).toMatchObject({
+      ipAllowlist: null,
+      timezone: "UTC",
+    });
+  });
+
+  it("refuses an allowlist of over 100 entries, entries of the wrong type and over-long entries", async () => {
+    const id = await createProject(t, { name: "long-allowlist" });
+    const many = Array.from({ length: 101 }, (_, i) => `10.0.${i}.0/24`);
+    expect(
+      expectValidationError(await t.request("PATCH", `/v1/projects/${id}`, { ipAllowlist: many })),
+    ).toEqual(["/ipAllowlist"]);
+    expect(
+      expectValidationError(
+        await t.request("PATCH", `/v1/projects/${id}`, { ipAllowlist: [1, "a".repeat(69)] }),
+      ),
+    ).toEqual(["/ipAllowlist/0", "/ipAllowlist/1"]);
+    expect(
+      expectValidationError(await t.request("PATCH", `/v1/projects/${id}`, { ipAllowlist: "10.0.0.0/8" })),
+    ).toEqual(["/ipAllowlist"]);
+  });
+
+  it("refuses a timezone that is not an IANA zone, naming /timezone", async () => {
+    const id = await createProject(t, { name: "bad-zone" });
+    for (const timezone of ["Mars/Olympus", "UTC+2", "", "x".repeat(65), 2]) {
+      const res = await t.request("PATCH", `/v1/projects/${id}`, { timezone });
+      expect(expectValidationError(res), String(timezone)).toEqual(["/timezone"]);
+    }
+    expect((await t.request("GET", `/v1/projects/${id}`)).json().timezone).toBe("UTC");
+  });
+});

@@ -130,3 +130,20 @@ describe("PATCH /v1/projects/{id} authorization", () => {
     expect(own.statusCode, own.body).toBe(200);
   });
 });
+
+describe("PATCH /v1/projects/{id} network settings", () => {
+  it("needs projects:write to set an allowlist or time zone, and a limited token cannot reach another project", async () => {
+    const reader = (await mintToken(t, ["projects:read", "keys:*"])).token;
+    const limited = (await mintToken(t, ["projects:*"], { projectIds: [projectA] })).token;
+    const change = { ipAllowlist: ["0.0.0.0/0", "::/0"], timezone: "Pacific/Kiritimati" };
+    expectProblem(await t.request("PATCH", `/v1/projects/${projectA}`, change, reader), 403, "FORBIDDEN");
+    expectProblem(await t.request("PATCH", `/v1/projects/${projectB}`, change, limited), 404, "NOT_FOUND");
+    expect((await t.request("GET", `/v1/projects/${projectB}`)).json()).toMatchObject({
+      ipAllowlist: null,
+      timezone: "UTC",
+    });
+    const own = await t.request("PATCH", `/v1/projects/${projectA}`, change, limited);
+    expect(own.statusCode, own.body).toBe(200);
+    expect(own.json()).toMatchObject(change);
+  });
+});

@@ -19,6 +19,8 @@ describe("POST /v1/projects", () => {
       name: "billing-api",
       keyPrefix: "bill",
       policies: {},
+      ipAllowlist: null,
+      timezone: "UTC",
       createdAt: new Date(t.clock.now()).toISOString(),
     });
   });
@@ -135,5 +137,36 @@ describe("PATCH /v1/projects/{id}", () => {
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json()).toEqual(created);
     }
+  });
+});
+
+describe("PATCH /v1/projects/{id} ipAllowlist and timezone", () => {
+  it("sets a default allowlist in canonical form and a time zone, shows them on get, and removes the list with null", async () => {
+    const id = await createProject(t, { name: "network" });
+    const res = await t.request("PATCH", `/v1/projects/${id}`, {
+      ipAllowlist: ["10.0.0.0/8", "2001:DB8:0:0::/32", "10.0.0.0/8", "192.0.2.1"],
+      timezone: "America/New_York",
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({
+      ipAllowlist: ["10.0.0.0/8", "2001:db8::/32", "192.0.2.1"],
+      timezone: "America/New_York",
+    });
+    expect((await t.request("GET", `/v1/projects/${id}`)).json()).toEqual(res.json());
+
+    const renamed = await t.request("PATCH", `/v1/projects/${id}`, { name: "network-2" });
+    expect(renamed.json()).toMatchObject({
+      ipAllowlist: res.json().ipAllowlist,
+      timezone: "America/New_York",
+    });
+    const removed = await t.request("PATCH", `/v1/projects/${id}`, { ipAllowlist: null, timezone: "UTC" });
+    expect(removed.json()).toMatchObject({ ipAllowlist: null, timezone: "UTC" });
+  });
+
+  it("accepts an empty allowlist (no address may use the project's keys)", async () => {
+    const id = await createProject(t, { name: "closed" });
+    const res = await t.request("PATCH", `/v1/projects/${id}`, { ipAllowlist: [] });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().ipAllowlist).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import type { AppDependencies, KeywardApp } from "../../../app.js";
 import { principalOf } from "../../../auth.js";
 import { presentProject } from "../../../presenters.js";
 import { problems, ref } from "../../../route-kit.js";
-import { IdParams, LIMITS, nullableString, POLICY_DESCRIPTIONS } from "../../../schemas.js";
+import { IdParams, IpAllowlistInput, LIMITS, nullableString, POLICY_DESCRIPTIONS } from "../../../schemas.js";
 
 const policy = (description: string) =>
   Type.Optional(nullableString({ maxLength: 40, description: `${description} null removes it.` }));
@@ -21,7 +21,9 @@ export function registerUpdateProject(app: KeywardApp, deps: AppDependencies): v
           "Needs `projects:write`. Absent fields stay as they are. Each policy is an ISO 8601 duration such as " +
           "P90D or PT12H (whole numbers; years and months follow the calendar); `null` removes it and absent " +
           "leaves it. Every policy given is checked before anything changes. A new `maxLifetime` applies to " +
-          "keys created or changed from now on; existing keys keep their expiry.",
+          "keys created or changed from now on; existing keys keep their expiry. `ipAllowlist` is the default " +
+          "allowlist of keys without their own (null removes it); `timezone` (an IANA zone such as Europe/Paris) " +
+          "is where quotas refill at midnight.",
         params: IdParams,
         body: Type.Object(
           {
@@ -37,10 +39,21 @@ export function registerUpdateProject(app: KeywardApp, deps: AppDependencies): v
                 { additionalProperties: false },
               ),
             ),
+            ipAllowlist: Type.Optional(
+              IpAllowlistInput("Default allowlist of the project's keys; null: none."),
+            ),
+            timezone: Type.Optional(
+              Type.String({
+                minLength: 1,
+                maxLength: LIMITS.timezoneLength,
+                description: "IANA time zone of quota refills, such as UTC or America/New_York.",
+              }),
+            ),
           },
           {
             additionalProperties: false,
             examples: [
+              { ipAllowlist: ["203.0.113.0/24", "2001:db8::/32"], timezone: "Europe/Paris" },
               { policies: { maxLifetime: "P1Y", rotationPeriod: "P90D", expiryNotice: "P14D" } },
               { policies: { inactivityRevocation: "P180D", rotationPeriod: null } },
               { name: "billing-api-v2" },

@@ -236,6 +236,7 @@ describe("webhook secrets", () => {
       tokens: instance.tokens,
       projects: instance.projects,
       webhooks: instance.webhooks,
+      ratelimits: instance.ratelimits,
       store: instance.store,
       logger: createLogger(config, { write: (line: string) => void lines.push(line) }),
       bodyLimitBytes: config.bodyLimitBytes,

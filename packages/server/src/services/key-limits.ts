@@ -1,0 +1,231 @@
+import type { KeyRecord } from "@keyward/core/key-record.js";
+import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
+import { latestRefillBoundary } from "@keyward/core/refill-schedule.js";
+import type {
+  LimitCharge,
+  QuotaAdjustment,
+  QuotaBalance,
+  QuotaCharge,
+  RateLimiter,
+} from "../limits/rate-limiter.js";
+import type { QuotaBalanceEntry } from "../store/records.js";
+import { WriteBehindBatcher } from "./write-behind-batcher.js";
+
+/** What a verification asks to spend: `cost` on every limit of the key, or only the named limits. */
+export interface LimitRequest {
+  cost?: number;
+  rateLimits?: readonly { name: string; cost?: number }[];
+}
+
+/** Where one of a key's rate limits stands after a verification. */
+export interface RateLimitState {
+  name: string;
+  limit: number;
+  windowMs: number;
+  remaining: number;
+  resetAt: number;
+}
+
+/** The outcome of charging a key's limits and quota. */
+export interface LimitOutcome {
+  /** Set when a limit refused the request. */
+  code?: "RATE_LIMITED" | "USAGE_EXCEEDED";
+  rateLimits: RateLimitState[];
+  quota?: { remaining: number };
+  /** True when the limiter could not be reached and the configuration let the request through. */
+  degraded?: true;
+}
+
+/** Options for {@link KeyLimits}. */
+export interface KeyLimitsOptions {
+  limiter: RateLimiter;
+  /** Writes back quota balances (so losing the limiter's data does not reset balances). */
+  writeBalances(entries: QuotaBalanceEntry[]): Promise<void>;
+  /** Let requests through when the limiter is down and the key has rate limits but no quota. */
+  rateLimitsFailOpen: boolean;
+  /** Let requests through (without spending) when the limiter is down and the key has a quota. */
+  quotaFailOpen: boolean;
+  /** Told whenever the limiter was down during a verification, whatever the outcome. */
+  onLimiterUnavailable?(error: unknown): void;
+  onBalanceWriteError?(error: unknown): void;
+}
+
+/**
+ * The limiter's name for a key's rate limit. The window is part of it: a limit whose window changes starts fresh
+ * instead of misreading counts made with another window.
+ */
+export function rateLimitKey(keyId: string, name: string, windowMs: number): string {
+  return `key:${keyId}:${name}:${windowMs}`;
+}
+
+/** The limiter's name for a quota balance (a key's, shared along its rotations): the pool id, a key id. */
+export function quotaKey(poolId: string): string {
+  return poolId;
+}
+
+/**
+ * Charges a key's rate limits and quota through the {@link RateLimiter} (one atomic step), applies the
+ * fail-open/fail-closed configuration when the limiter is down, and writes quota balances back to the store in
+ * batches.
+ */
+export class KeyLimits {
+  readonly balances: WriteBehindBatcher<QuotaBalanceEntry>;
+  readonly #options: KeyLimitsOptions;
+
+  constructor(options: KeyLimitsOptions) {
+    this.#options = options;
+    this.balances = new WriteBehindBatcher<QuotaBalanceEntry>({
+      write: (entries) => options.writeBalances(entries),
+      // The pending entry is newer than a failed one: keep it.
+      mergeBack: (failed, pending) => pending ?? failed,
+      ...(options.onBalanceWriteError === undefined ? {} : { onError: options.onBalanceWriteError }),
+    });
+  }
+
+  /** True when verifying `key` involves the limiter. */
+  static applies(key: KeyRecord): boolean {
+    return key.rateLimits.length > 0 || key.quota !== null;
+  }
+
+  /** Charges the request against the key's limits and quota; a refused request spends nothing. */
+  async charge(
+    key: KeyRecord,
+    request: LimitRequest,
+    timeZone: string,
+    nowMs: number,
+  ): Promise<LimitOutcome> {
+    const charges = chargesOf(key, request);
+    const quota = key.quota === null ? undefined : quotaChargeOf(key, request.cost ?? 1, timeZone, nowMs);
+    let result: Awaited<ReturnType<RateLimiter["charge"]>>;
+    try {
+      result = await this.#options.limiter.charge({
+        limits: charges.map((c) => c.charge),
+        ...(quota === undefined ? {} : { quota }),
+        nowMs,
+      });
+    } catch (error) {
+      if (!(error instanceof KeywardError) || error.code !== "RATE_LIMITER_UNAVAILABLE") throw error;
+      this.#options.onLimiterUnavailable?.(error);
+      const open = quota === undefined ? this.#options.rateLimitsFailOpen : this.#options.quotaFailOpen;
+      if (!open) throw error;
+      return { rateLimits: [], degraded: true };
+    }
+    const rateLimits = result.limits.map((limit, index) => ({
+      name: charges[index]?.name ?? "",
+      limit: limit.limit,
+      windowMs: charges[index]?.charge.windowMs ?? 0,
+      remaining: limit.remaining,
+      resetAt: limit.resetAt,
+    }));
+    const outcome: LimitOutcome = { rateLimits };
+    if (result.limits.some((limit) => !limit.allowed)) outcome.code = "RATE_LIMITED";
+    if (result.quota !== undefined) {
+      const { balance } = result.quota;
+      outcome.quota = { remaining: balance.remaining };
+      if (outcome.code === undefined && !result.quota.allowed) outcome.code = "USAGE_EXCEEDED";
+      this.#noteBalance(key.quota?.poolId ?? key.id, balance);
+    }
+    return outcome;
+  }
+
+  /** Applies an administrator's change to a key's quota balance; returns the new balance. */
+  async adjust(
+    key: KeyRecord,
+    adjustment: QuotaAdjustment,
+    timeZone: string,
+    nowMs: number,
+  ): Promise<QuotaBalance> {
+    if (key.quota === null)
+      throw new KeywardError("CONFLICT", "This key has no quota; set one with PATCH first.");
+    const seed = { remaining: key.quota.remaining, refilledAt: key.quota.refilledAt };
+    const refill = refillOf(key, timeZone, nowMs);
+    const balance = await this.#options.limiter.adjustQuota(
+      quotaKey(key.quota.poolId),
+      adjustment,
+      seed,
+      refill,
+    );
+    this.#noteBalance(key.quota.poolId, balance);
+    return balance;
+  }
+
+  /**
+   * The live balance of a key's quota, with a refill that is due shown as done; null when the limiter holds none
+   * yet or cannot be reached (the stored balance then applies).
+   */
+  async liveBalance(key: KeyRecord, timeZone: string, nowMs: number): Promise<QuotaBalance | null> {
+    if (key.quota === null) return null;
+    let balance: QuotaBalance | null;
+    try {
+      balance = await this.#options.limiter.readQuota(quotaKey(key.quota.poolId));
+    } catch (error) {
+      if (error instanceof KeywardError && error.code === "RATE_LIMITER_UNAVAILABLE") return null;
+      throw error;
+    }
+    const refill = refillOf(key, timeZone, nowMs);
+    if (balance !== null && refill !== undefined && balance.refilledAt < refill.boundary) {
+      return { remaining: refill.amount, refilledAt: refill.boundary };
+    }
+    return balance;
+  }
+
+  #noteBalance(poolId: string, balance: QuotaBalance): void {
+    this.balances.upsert(poolId, (entry) => {
+      if (entry === undefined)
+        return { poolId, remaining: balance.remaining, refilledAt: balance.refilledAt };
+      entry.remaining = balance.remaining;
+      entry.refilledAt = balance.refilledAt;
+      return entry;
+    });
+  }
+}
+
+function chargesOf(key: KeyRecord, request: LimitRequest): { name: string; charge: LimitCharge }[] {
+  const cost = request.cost ?? 1;
+  if (request.rateLimits === undefined) {
+    return key.rateLimits.map((rule) => ({
+      name: rule.name,
+      charge: {
+        key: rateLimitKey(key.id, rule.name, rule.windowMs),
+        limit: rule.limit,
+        windowMs: rule.windowMs,
+        cost,
+      },
+    }));
+  }
+  return request.rateLimits.map((asked, index) => {
+    const rule = key.rateLimits.find((r) => r.name === asked.name);
+    if (rule === undefined)
+      throw invalidField(`/rateLimits/${index}/name`, "is not a rate limit of this key");
+    return {
+      name: rule.name,
+      charge: {
+        key: rateLimitKey(key.id, rule.name, rule.windowMs),
+        limit: rule.limit,
+        windowMs: rule.windowMs,
+        cost: asked.cost ?? cost,
+      },
+    };
+  });
+}
+
+function quotaChargeOf(key: KeyRecord, cost: number, timeZone: string, nowMs: number): QuotaCharge {
+  const quota = key.quota as NonNullable<KeyRecord["quota"]>;
+  const refill = refillOf(key, timeZone, nowMs);
+  return {
+    key: quotaKey(quota.poolId),
+    cost,
+    seed: { remaining: quota.remaining, refilledAt: quota.refilledAt },
+    ...(refill === undefined ? {} : { refill }),
+  };
+}
+
+function refillOf(
+  key: KeyRecord,
+  timeZone: string,
+  nowMs: number,
+): { amount: number; boundary: number } | undefined {
+  const refill = key.quota?.refill;
+  if (refill == null) return undefined;
+  return { amount: refill.amount, boundary: latestRefillBoundary(nowMs, refill.interval, timeZone) };
+}
