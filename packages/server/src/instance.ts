@@ -63,6 +63,8 @@ export interface BackgroundReporter {
   onDeliveryError?(error: unknown): void;
   /** The rate limiter could not be reached during a verification. */
   onLimiterUnavailable?(error: unknown): void;
+  /** An event outside any change's transaction (`verify.brute_force`) could not be written; it is lost. */
+  onEventWriteError?(error: unknown): void;
 }
 
 /** Options for {@link openInstance}: real dependencies by default, replaceable in tests. */
@@ -219,7 +221,7 @@ function createServices(input: {
       ]);
       deliveries.wake();
     } catch (error) {
-      options.onUsageWriteError?.(error);
+      options.onEventWriteError?.(error);
     }
   };
   const keys = new KeyService({

@@ -36,6 +36,7 @@ export async function startServer(options: {
         logger.info({ report }, "lifecycle scheduler applied key policies");
       }
     },
+    onEventWriteError: (err) => logger.warn({ err }, "a verify.brute_force event could not be written"),
     onDeliveryError: (err) =>
       logger.warn({ err }, "a webhook delivery could not be attempted; it will be retried"),
   });
