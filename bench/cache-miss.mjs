@@ -93,6 +93,8 @@ async function ensureDatabase(path) {
     name: "bench",
     keyPrefix: PREFIX,
     policies: {},
+    ipAllowlist: null,
+    timezone: "UTC",
     createdAt: CREATED_AT,
   });
   await store.close();

@@ -84,3 +84,13 @@ describe("isValidTimeZone()", () => {
     expect(isValidTimeZone("x".repeat(65))).toBe(false);
   });
 });
+
+describe("latestRefillBoundary() reuse", () => {
+  it("answers the same across a period and moves on exactly at the next boundary, back and forth", () => {
+    const midnight = at("2026-11-29T00:00:00Z");
+    expect(latestRefillBoundary(midnight - 1, "day", "UTC")).toBe(at("2026-11-28T00:00:00Z"));
+    expect(latestRefillBoundary(midnight, "day", "UTC")).toBe(midnight);
+    expect(latestRefillBoundary(midnight - 1, "day", "UTC")).toBe(at("2026-11-28T00:00:00Z"));
+    expect(latestRefillBoundary(midnight + 5, "day", "UTC")).toBe(midnight);
+  });
+});

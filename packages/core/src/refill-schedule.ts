@@ -84,15 +84,29 @@ function startOfLocalDate(year: number, month: number, day: number, timeZone: st
   return candidate;
 }
 
+/** The last period asked for per interval and zone: verification asks on every call, mostly in one period. */
+const lastPeriods = new Map<string, { start: number; end: number }>();
+
 /**
  * The latest refill boundary at or before `nowMs`: the start of the current local day, or of the current local
  * month, in `timeZone`. A quota whose balance belongs to an earlier boundary is due its refill.
  */
 export function latestRefillBoundary(nowMs: number, interval: RefillInterval, timeZone: string): number {
+  // Formatting dates in a time zone costs microseconds: reuse the period until now leaves it.
+  const cacheKey = `${interval}|${timeZone}`;
+  const last = lastPeriods.get(cacheKey);
+  if (last !== undefined && last.start <= nowMs && nowMs < last.end) return last.start;
+  const start = computeLatestBoundary(nowMs, interval, timeZone);
+  if (lastPeriods.size >= 1_000) lastPeriods.clear();
+  lastPeriods.set(cacheKey, { start, end: nextRefillBoundary(nowMs, interval, timeZone) });
+  return start;
+}
+
+function computeLatestBoundary(nowMs: number, interval: RefillInterval, timeZone: string): number {
   const wall = wallTimeOf(nowMs, timeZone);
   const start = startOfLocalDate(wall.year, wall.month, interval === "day" ? wall.day : 1, timeZone);
   // Guard the edge where now is within the first instants after a boundary the formatter rounds differently.
-  return start <= nowMs ? start : latestRefillBoundary(start - 1, interval, timeZone);
+  return start <= nowMs ? start : computeLatestBoundary(start - 1, interval, timeZone);
 }
 
 /** The refill boundary after `nowMs`: the start of the next local day or month in `timeZone`. */
