@@ -8,6 +8,7 @@ export const PERMISSIONS = [
   "keys:revoke",
   "keys:rotate",
   "keys:verify",
+  "metrics:read",
   "projects:read",
   "projects:write",
   "ratelimit:limit",

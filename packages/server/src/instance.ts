@@ -10,7 +10,13 @@ import type { Kms } from "./kms/kms.js";
 import { LocalKms } from "./kms/local-kms.js";
 import { loadOrCreateMasterKeyFile } from "./kms/master-key.js";
 import { openRateLimiter } from "./limits/open-rate-limiter.js";
-import type { RateLimiter } from "./limits/rate-limiter.js";
+import type { LimiterOutageOutcome, RateLimiter } from "./limits/rate-limiter.js";
+import {
+  createMetrics,
+  type LimiterMetrics,
+  type LimiterOutageSource,
+  type Metrics,
+} from "./monitor/metrics.js";
 import { BruteForceGuard, type BruteForceSuspect } from "./services/brute-force-guard.js";
 import { type Clock, systemClock } from "./services/clock.js";
 import { KeyLimits } from "./services/key-limits.js";
@@ -47,6 +53,8 @@ export interface Instance {
   /** Standalone rate limits (`POST /v1/ratelimit`) and their overrides. */
   ratelimits: RatelimitService;
   clock: Clock;
+  /** Prometheus metrics of this instance (`GET /metrics`). */
+  metrics: Metrics;
   /** The root token's plaintext when this call initialized the store; null otherwise. Show it once. */
   rootToken: string | null;
   /** Starts the scheduler and the webhook worker, as far as the configuration enables them. */
@@ -61,8 +69,11 @@ export interface BackgroundReporter {
   onSchedulerError?(error: unknown): void;
   onSchedulerRun?(report: LifecycleReport): void;
   onDeliveryError?(error: unknown): void;
-  /** The rate limiter could not be reached during a verification. */
-  onLimiterUnavailable?(error: unknown): void;
+  /** The rate limiter could not be reached: who met the outage and what it did (also counted in metrics). */
+  onLimiterUnavailable?(
+    error: unknown,
+    outage: { source: LimiterOutageSource; outcome: LimiterOutageOutcome },
+  ): void;
   /** An event outside any change's transaction (`verify.brute_force`) could not be written; it is lost. */
   onEventWriteError?(error: unknown): void;
 }
@@ -76,6 +87,7 @@ export interface OpenInstanceOptions extends BackgroundReporter {
   /** Jitter for webhook retries, in [0, 1). */
   random?: () => number;
   limiter?: RateLimiter;
+  metrics?: Metrics;
 }
 
 /** What webhook requests send as their user agent. */
@@ -98,10 +110,11 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
     });
   const store = stores.keys;
   const limiter = options.limiter ?? openRateLimiter(config);
+  const metrics = options.metrics ?? createMetrics();
   try {
     await store.migrate();
     const { pepper, rootToken } = await initializeOrUnseal(store, kms, clock);
-    const services = createServices({ stores, kms, limiter, pepper, clock, config, options });
+    const services = createServices({ stores, kms, limiter, metrics, pepper, clock, config, options });
     services.keys.usage.start(config.usageFlushIntervalMs);
     services.keys.quotaBalances.start(config.usageFlushIntervalMs);
     services.tokens.usage.start(config.usageFlushIntervalMs);
@@ -111,6 +124,7 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
       limiter,
       kms,
       clock,
+      metrics,
       rootToken,
       ...services,
       startBackgroundJobs() {
@@ -143,12 +157,20 @@ function createServices(input: {
   stores: Stores;
   kms: Kms;
   limiter: RateLimiter;
+  metrics: LimiterMetrics;
   pepper: Buffer;
   clock: Clock;
   config: Config;
   options: OpenInstanceOptions;
 }): Services {
-  const { stores, kms, limiter, pepper, clock, config, options } = input;
+  const { stores, kms, limiter, metrics, pepper, clock, config, options } = input;
+  // Every limiter outage is counted and reported to the log: never silent.
+  const reportOutage =
+    (source: LimiterOutageSource) =>
+    (error: unknown, outcome: LimiterOutageOutcome): void => {
+      metrics.limiterUnavailable(source, outcome);
+      options.onLimiterUnavailable?.(error, { source, outcome });
+    };
   const store = stores.keys;
   const onError =
     options.onUsageWriteError === undefined ? {} : { onUsageWriteError: options.onUsageWriteError };
@@ -181,9 +203,7 @@ function createServices(input: {
     writeBalances: (entries) => store.recordQuotaBalances(entries),
     rateLimitsFailOpen: config.rateLimitsFailOpen,
     quotaFailOpen: config.quotaFailOpen,
-    ...(options.onLimiterUnavailable === undefined
-      ? {}
-      : { onLimiterUnavailable: options.onLimiterUnavailable }),
+    onLimiterUnavailable: reportOutage("verify"),
     ...(options.onUsageWriteError === undefined ? {} : { onBalanceWriteError: options.onUsageWriteError }),
   });
   const bruteForce = new BruteForceGuard({
@@ -191,9 +211,7 @@ function createServices(input: {
     limit: config.bruteForceLimit,
     windowMs: config.bruteForceWindowMs,
     onSuspected: (suspect) => void reportBruteForce(suspect),
-    ...(options.onLimiterUnavailable === undefined
-      ? {}
-      : { onLimiterUnavailable: options.onLimiterUnavailable }),
+    onLimiterUnavailable: reportOutage("brute_force"),
   });
   // A `verify.brute_force` event for webhooks (and the monitoring to come), in the suspect's project or the default.
   const reportBruteForce = async (suspect: BruteForceSuspect): Promise<void> => {
@@ -270,9 +288,7 @@ function createServices(input: {
       clock,
       failOpen: config.rateLimitsFailOpen,
       overrideCacheTtlMs: config.cacheTtlMs,
-      ...(options.onLimiterUnavailable === undefined
-        ? {}
-        : { onLimiterUnavailable: options.onLimiterUnavailable }),
+      onLimiterUnavailable: reportOutage("ratelimit"),
     }),
   };
 }

@@ -21,12 +21,15 @@ export async function startServer(options: {
   let limiterWarnedAt = Number.NEGATIVE_INFINITY;
   const instance = await openInstance({
     config,
-    onLimiterUnavailable: (err) => {
+    onLimiterUnavailable: (err, outage) => {
       // Reported on every verification during an outage: one line per 10 s keeps the log readable.
       const now = Date.now();
       if (now - limiterWarnedAt < 10_000) return;
       limiterWarnedAt = now;
-      logger.warn({ err }, "the rate limiter is unavailable; limits fail open or closed as configured");
+      logger.warn(
+        { err, ...outage },
+        "the rate limiter is unavailable; limits fail open or closed as configured",
+      );
     },
     onUsageWriteError: (err) => logger.warn({ err }, "writing batched usage failed; it will be retried"),
     onSchedulerError: (err) =>
@@ -47,6 +50,7 @@ export async function startServer(options: {
     projects: instance.projects,
     webhooks: instance.webhooks,
     ratelimits: instance.ratelimits,
+    metrics: instance.metrics,
     store: instance.store,
     logger,
     bodyLimitBytes: config.bodyLimitBytes,

@@ -7,6 +7,7 @@ import Fastify, {
   type FastifyReply,
   LogController,
 } from "fastify";
+import type { Metrics } from "../monitor/metrics.js";
 import type { KeyService } from "../services/key-service.js";
 import type { ProjectService } from "../services/project-service.js";
 import type { RatelimitService } from "../services/ratelimit-service.js";
@@ -37,6 +38,8 @@ export interface AppDependencies {
   webhooks: WebhookService;
   /** Standalone rate limits (`POST /v1/ratelimit`) and their overrides. */
   ratelimits: RatelimitService;
+  /** Prometheus metrics (`GET /metrics`). */
+  metrics: Metrics;
   store: KeyStore;
   logger: FastifyBaseLogger;
   bodyLimitBytes: number;

@@ -19,6 +19,7 @@ const TEMPLATES = [
   "/healthz",
   "/readyz",
   "/openapi.json",
+  "/metrics",
   "/v1/projects",
   "/v1/projects/{id}",
   "/v1/keys",

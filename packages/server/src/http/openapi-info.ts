@@ -24,6 +24,7 @@ export function describeApi(): NonNullable<Extract<SwaggerOptions, { openapi?: u
       { name: "projects", description: "Projects group keys and give them their prefix." },
       { name: "tokens", description: "Admin tokens that call this API." },
       { name: "health", description: "Liveness and readiness." },
+      { name: "monitoring", description: "Prometheus metrics." },
     ],
   };
 }

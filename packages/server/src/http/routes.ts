@@ -1,5 +1,6 @@
 import type { AppDependencies, KeywardApp } from "./app.js";
 import { registerHealth } from "./routes/health.js";
+import { registerMetrics } from "./routes/metrics.js";
 import { registerOpenApi } from "./routes/openapi.js";
 import { registerCreateKey } from "./routes/v1/keys/create.js";
 import { registerGetKey } from "./routes/v1/keys/get.js";
@@ -33,6 +34,7 @@ import { registerUpdateWebhook } from "./routes/v1/webhooks/update.js";
 export const ROUTES: ReadonlyArray<(app: KeywardApp, deps: AppDependencies) => void> = [
   registerHealth,
   registerOpenApi,
+  registerMetrics,
   registerCreateProject,
   registerListProjects,
   registerGetProject,

@@ -50,6 +50,12 @@ export interface QuotaResult {
   balance: QuotaBalance;
 }
 
+/**
+ * What a caller did when the limiter could not be reached: let the request through (`fail_open`), refuse it
+ * (`fail_closed`), or carry on without counting (`not_counted`, the brute-force guard's failure counts).
+ */
+export type LimiterOutageOutcome = "fail_open" | "fail_closed" | "not_counted";
+
 /** A request to {@link RateLimiter.charge}. */
 export interface ChargeRequest {
   /** The limits to charge all or nothing; no key may appear twice. */

@@ -9,13 +9,13 @@ const T0 = Date.parse("2026-11-28T09:00:00.000Z");
 
 function guard(options: { limit?: number; limiter?: RateLimiter } = {}) {
   const suspects: BruteForceSuspect[] = [];
-  const outages: unknown[] = [];
+  const outages: Array<{ error: unknown; outcome: string }> = [];
   const instance = new BruteForceGuard({
     limiter: options.limiter ?? new MemoryRateLimiter(),
     limit: options.limit ?? 3,
     windowMs: 60_000,
     onSuspected: (suspect) => suspects.push(suspect),
-    onLimiterUnavailable: (error) => outages.push(error),
+    onLimiterUnavailable: (error, outcome) => outages.push({ error, outcome }),
   });
   return { instance, suspects, outages };
 }
@@ -66,5 +66,6 @@ describe("BruteForceGuard", () => {
       instance.recordFailure({ source: "203.0.113.7", projectId: null }, T0),
     ).resolves.toBeUndefined();
     expect(outages).toHaveLength(1);
+    expect(outages[0]?.outcome).toBe("not_counted");
   });
 });

@@ -1,5 +1,5 @@
 import { KeywardError } from "@keyward/core/keyward-error.js";
-import type { LimitResult, RateLimiter } from "../limits/rate-limiter.js";
+import type { LimiterOutageOutcome, LimitResult, RateLimiter } from "../limits/rate-limiter.js";
 
 /** A source (address) or project that went over the failed-verification limit. */
 export interface BruteForceSuspect {
@@ -23,7 +23,8 @@ export interface BruteForceGuardOptions {
     projectId: string | null;
     windowMs: number;
   }): void;
-  onLimiterUnavailable?(error: unknown): void;
+  /** Told whenever the limiter was down: the failure went uncounted (`not_counted`), the verification goes on. */
+  onLimiterUnavailable?(error: unknown, outcome: LimiterOutageOutcome): void;
 }
 
 /** Most throttled sources remembered per process; attackers choose addresses, so this must stay bounded. */
@@ -77,7 +78,7 @@ export class BruteForceGuard {
         results.push(...limits);
       }
     } catch (error) {
-      this.#options.onLimiterUnavailable?.(error);
+      this.#options.onLimiterUnavailable?.(error, "not_counted");
       return;
     }
     subjects.forEach((subject, index) => {

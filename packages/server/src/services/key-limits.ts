@@ -3,6 +3,7 @@ import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
 import { latestRefillBoundary } from "@keyward/core/refill-schedule.js";
 import type {
   LimitCharge,
+  LimiterOutageOutcome,
   QuotaAdjustment,
   QuotaBalance,
   QuotaCharge,
@@ -45,8 +46,8 @@ export interface KeyLimitsOptions {
   rateLimitsFailOpen: boolean;
   /** Let requests through (without spending) when the limiter is down and the key has a quota. */
   quotaFailOpen: boolean;
-  /** Told whenever the limiter was down during a verification, whatever the outcome. */
-  onLimiterUnavailable?(error: unknown): void;
+  /** Told whenever the limiter was down during a verification, with the outcome the configuration chose. */
+  onLimiterUnavailable?(error: unknown, outcome: LimiterOutageOutcome): void;
   onBalanceWriteError?(error: unknown): void;
 }
 
@@ -105,8 +106,8 @@ export class KeyLimits {
       });
     } catch (error) {
       if (!(error instanceof KeywardError) || error.code !== "RATE_LIMITER_UNAVAILABLE") throw error;
-      this.#options.onLimiterUnavailable?.(error);
       const open = quota === undefined ? this.#options.rateLimitsFailOpen : this.#options.quotaFailOpen;
+      this.#options.onLimiterUnavailable?.(error, open ? "fail_open" : "fail_closed");
       if (!open) throw error;
       return { rateLimits: [], degraded: true };
     }

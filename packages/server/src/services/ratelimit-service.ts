@@ -1,5 +1,5 @@
 import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
-import type { RateLimiter } from "../limits/rate-limiter.js";
+import type { LimiterOutageOutcome, RateLimiter } from "../limits/rate-limiter.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { RateLimitOverride } from "../store/records.js";
 import type { Clock } from "./clock.js";
@@ -16,7 +16,8 @@ export interface RatelimitServiceOptions {
   failOpen: boolean;
   /** How long an override lookup is reused (another process's change shows after at most this long). */
   overrideCacheTtlMs: number;
-  onLimiterUnavailable?(error: unknown): void;
+  /** Told whenever the limiter was down, with the outcome `failOpen` chose. */
+  onLimiterUnavailable?(error: unknown, outcome: LimiterOutageOutcome): void;
 }
 
 /** A standalone limit check: `cost` of `limit` per `windowMs` for one identifier of a namespace. */
@@ -84,7 +85,7 @@ export class RatelimitService {
       };
     } catch (error) {
       if (!(error instanceof KeywardError) || error.code !== "RATE_LIMITER_UNAVAILABLE") throw error;
-      this.#options.onLimiterUnavailable?.(error);
+      this.#options.onLimiterUnavailable?.(error, this.#options.failOpen ? "fail_open" : "fail_closed");
       if (!this.#options.failOpen) throw error;
       return { success: true, limit, remaining: limit, resetAt: now + windowMs, degraded: true };
     }

@@ -50,6 +50,7 @@ export async function createTestApp(
     projects: instance.projects,
     webhooks: instance.webhooks,
     ratelimits: instance.ratelimits,
+    metrics: instance.metrics,
     store: instance.store,
     logger: pino({ level: "silent" }),
     bodyLimitBytes: config.bodyLimitBytes,

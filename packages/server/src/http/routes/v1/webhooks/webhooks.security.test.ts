@@ -237,6 +237,7 @@ describe("webhook secrets", () => {
       projects: instance.projects,
       webhooks: instance.webhooks,
       ratelimits: instance.ratelimits,
+      metrics: instance.metrics,
       store: instance.store,
       logger: createLogger(config, { write: (line: string) => void lines.push(line) }),
       bodyLimitBytes: config.bodyLimitBytes,
