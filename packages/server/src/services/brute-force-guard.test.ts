@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { expectKeywardError } from "../../test/support/expect-keyward-error.js";
 import { MemoryRateLimiter } from "../limits/memory-rate-limiter.js";
 import type { RateLimiter } from "../limits/rate-limiter.js";
-import { BruteForceGuard, type BruteForceSuspect } from "./brute-force-guard.js";
+import { BruteForceGuard, type BruteForceSuspect, sourceKey } from "./brute-force-guard.js";
 
 const T0 = Date.parse("2026-11-28T09:00:00.000Z");
 
@@ -67,5 +67,26 @@ describe("BruteForceGuard", () => {
     ).resolves.toBeUndefined();
     expect(outages).toHaveLength(1);
     expect(outages[0]?.outcome).toBe("not_counted");
+  });
+});
+
+describe("sourceKey()", () => {
+  it("counts an IPv4-mapped address as its IPv4 address, and IPv6 addresses by their /64", () => {
+    expect(sourceKey("203.0.113.7")).toBe("203.0.113.7");
+    expect(sourceKey("::ffff:203.0.113.7")).toBe("203.0.113.7");
+    expect(sourceKey("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
+    expect(sourceKey("2001:DB8:1:2:bbbb::9")).toBe("2001:db8:1:2::/64");
+    expect(sourceKey("not an address")).toBe("not an address");
+  });
+
+  it("throttles every address of a /64 together", async () => {
+    const { instance } = guard({ limit: 2 });
+    await instance.recordFailure({ source: "2001:db8:1:2::1", projectId: null }, T0);
+    await instance.recordFailure({ source: "2001:db8:1:2::2", projectId: null }, T0 + 1);
+    await expectKeywardError(
+      () => instance.assertAllowed("2001:db8:1:2::3", T0 + 2),
+      "TOO_MANY_FAILED_VERIFICATIONS",
+    );
+    expect(() => instance.assertAllowed("2001:db8:1:3::1", T0 + 2)).not.toThrow();
   });
 });

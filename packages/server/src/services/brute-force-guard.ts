@@ -1,3 +1,4 @@
+import { formatIpAddress, parseIpAddress, toIpv4IfMapped } from "@keyward/core/ip-address.js";
 import { KeywardError } from "@keyward/core/keyward-error.js";
 import type { LimiterOutageOutcome, LimitResult, RateLimiter } from "../limits/rate-limiter.js";
 
@@ -49,10 +50,10 @@ export class BruteForceGuard {
   /** Throws TOO_MANY_FAILED_VERIFICATIONS (with Retry-After) while `source` is throttled. */
   assertAllowed(source: string | undefined, nowMs: number): void {
     if (source === undefined || this.#throttled.size === 0) return;
-    const until = this.#throttled.get(source);
+    const until = this.#throttled.get(sourceKey(source));
     if (until === undefined) return;
     if (until <= nowMs) {
-      this.#throttled.delete(source);
+      this.#throttled.delete(sourceKey(source));
       return;
     }
     throw new KeywardError("TOO_MANY_FAILED_VERIFICATIONS", undefined, { retryAfterMs: until - nowMs });
@@ -63,7 +64,7 @@ export class BruteForceGuard {
     const { limit, windowMs } = this.#options;
     if (limit === 0) return;
     const subjects: { kind: "ip" | "project"; id: string }[] = [];
-    if (failure.source !== undefined) subjects.push({ kind: "ip", id: failure.source });
+    if (failure.source !== undefined) subjects.push({ kind: "ip", id: sourceKey(failure.source) });
     if (failure.projectId !== null) subjects.push({ kind: "project", id: failure.projectId });
     if (subjects.length === 0) return;
     const results: LimitResult[] = [];
@@ -97,4 +98,19 @@ export class BruteForceGuard {
       this.#options.onSuspected?.({ ...subject, projectId: failure.projectId, windowMs });
     });
   }
+}
+
+/**
+ * The name a source address is counted under: one form per address (an IPv4-mapped IPv6 address counts as its
+ * IPv4 address), and an IPv6 address by its /64, the block one subscriber usually holds, so that walking through
+ * the addresses of one's own block does not multiply the guesses allowed.
+ */
+export function sourceKey(source: string): string {
+  const parsed = parseIpAddress(source);
+  if (parsed === null) return source;
+  const address = toIpv4IfMapped(parsed);
+  if (address.version === 4) return formatIpAddress(address);
+  const network = new Uint8Array(16);
+  network.set(address.bytes.subarray(0, 8));
+  return `${formatIpAddress({ version: 6, bytes: network })}/64`;
 }
