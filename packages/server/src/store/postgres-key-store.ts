@@ -1,0 +1,656 @@
+import type { KeyPolicySettings } from "@keyward/core/key-policies.js";
+import type { KeyQuota, KeyRecord, QuotaRefill, RateLimitRule } from "@keyward/core/key-record.js";
+import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./key-store.js";
+import type { PostgresDatabase, Queryable } from "./postgres-database.js";
+import { insertEvents } from "./postgres-event-outbox.js";
+import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
+import type {
+  BootstrapSeed,
+  BulkRevocation,
+  EventsFor,
+  KeyPatch,
+  KeyQuery,
+  KeyRotation,
+  NewEvent,
+  NewKey,
+  NewToken,
+  PageQuery,
+  ProjectPatch,
+  ProjectRecord,
+  QuotaBalanceEntry,
+  RateLimitOverride,
+  RotationOutcome,
+  TokenRecord,
+  UsageEntry,
+  WithDigest,
+} from "./records.js";
+
+/** A row of `keys` joined with its usage and quota. */
+export interface KeyRow {
+  id: string;
+  project_id: string;
+  digest: Buffer;
+  start: string;
+  name: string | null;
+  owner_id: string | null;
+  scopes: string;
+  meta: string;
+  created_at: number;
+  updated_at: number;
+  expires_at: number | null;
+  enabled: boolean;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+  replaced_by: string | null;
+  replaces: string | null;
+  rate_limits: string;
+  ip_allowlist: string | null;
+  last_used_at: number | null;
+  quota_pool_id: string | null;
+  quota_remaining: number | null;
+  quota_refill_amount: number | null;
+  quota_refill_interval: string | null;
+  quota_refilled_at: number | null;
+}
+
+interface TokenRow {
+  id: string;
+  digest: Buffer;
+  start: string;
+  name: string;
+  permissions: string;
+  project_ids: string | null;
+  created_by: string | null;
+  created_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+interface ProjectRow {
+  id: string;
+  name: string;
+  key_prefix: string;
+  policies: string;
+  ip_allowlist: string | null;
+  timezone: string;
+  created_at: number;
+}
+
+interface OverrideRow {
+  namespace: string;
+  identifier: string;
+  limit: number;
+  window_ms: number;
+  created_at: number;
+}
+
+/** Usage entries written per statement: one statement each, so a large batch never holds many locks for long. */
+const USAGE_CHUNK = 1_000;
+
+/** A usage batch as rows, one per id: the latest use and the sum of the counts. */
+const MERGED_USAGE = `SELECT id, max(last_used_at) AS last_used_at, sum(count)::bigint AS count
+  FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u (id, last_used_at, count) GROUP BY id`;
+
+const KEY_COLUMN_LIST = [
+  "id",
+  "project_id",
+  "digest",
+  "start",
+  "name",
+  "owner_id",
+  "scopes",
+  "meta",
+  "created_at",
+  "updated_at",
+  "expires_at",
+  "enabled",
+  "revoked_at",
+  "revoked_reason",
+  "replaced_by",
+  "replaces",
+  "rate_limits",
+  "ip_allowlist",
+] as const;
+const INSERT_KEY = `INSERT INTO keys (${KEY_COLUMN_LIST.join(", ")})
+  VALUES (${KEY_COLUMN_LIST.map((_, i) => `$${i + 1}`).join(", ")})`;
+/** A key row with its usage and quota, which live in their own tables. */
+export const SELECT_KEYS = `SELECT ${KEY_COLUMN_LIST.map((c) => `k.${c}`).join(", ")}, u.last_used_at,
+  q.pool_id AS quota_pool_id, q.remaining AS quota_remaining, q.refill_amount AS quota_refill_amount,
+  q.refill_interval AS quota_refill_interval, q.refilled_at AS quota_refilled_at
+  FROM keys k LEFT JOIN key_usage u ON u.key_id = k.id LEFT JOIN key_quotas q ON q.key_id = k.id`;
+const TOKEN_COLUMNS =
+  "id, digest, start, name, permissions, project_ids, created_by, created_at, revoked_at, last_used_at";
+const PROJECT_COLUMNS = "id, name, key_prefix, policies, ip_allowlist, timezone, created_at";
+const OVERRIDE_COLUMNS = `namespace, identifier, "limit", window_ms, created_at`;
+
+/**
+ * The {@link KeyStore} on PostgreSQL, for several nodes sharing one database. Checks and changes are single
+ * guarded statements (`… WHERE revoked_at IS NULL RETURNING`, `ON CONFLICT DO NOTHING`), so they hold under
+ * READ COMMITTED with concurrent writers; a change and its events commit in one transaction. Owns the pool it
+ * shares with the other PostgreSQL stores: its `migrate`, `ping` and `close` serve all of them.
+ */
+export class PostgresKeyStore implements KeyStore {
+  readonly #database: PostgresDatabase;
+  #closed = false;
+
+  constructor(database: PostgresDatabase) {
+    this.#database = database;
+  }
+
+  async migrate(): Promise<void> {
+    await this.#database.migrate(POSTGRES_MIGRATIONS, Date.now());
+  }
+
+  async ping(): Promise<void> {
+    await this.#database.query("SELECT 1");
+  }
+
+  async close(): Promise<void> {
+    // pg refuses to end a pool twice; closing is idempotent for callers.
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#database.close();
+  }
+
+  async bootstrap(seed: BootstrapSeed): Promise<boolean> {
+    return this.#database.transaction(async (tx): Promise<boolean> => {
+      // The pepper row is the claim: a concurrent bootstrap waits on it, then inserts nothing and returns false.
+      const inserted = await tx.query(
+        `INSERT INTO instance_settings (name, value, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT (name) DO NOTHING`,
+        [PEPPER_SETTING, seed.sealedPepper, seed.defaultProject.createdAt],
+      );
+      if (inserted.rowCount === 0) return false;
+      await insertProject(tx, seed.defaultProject);
+      await tx.query("INSERT INTO instance_settings (name, value, created_at) VALUES ($1, $2, $3)", [
+        DEFAULT_PROJECT_SETTING,
+        seed.defaultProject.id,
+        seed.defaultProject.createdAt,
+      ]);
+      await insertToken(tx, seed.rootToken);
+      return true;
+    });
+  }
+
+  async readInstanceSetting(name: string): Promise<string | null> {
+    const { rows } = await this.#database.query<{ value: string }>(
+      "SELECT value FROM instance_settings WHERE name = $1",
+      [name],
+    );
+    return rows[0]?.value ?? null;
+  }
+
+  async createProject(project: ProjectRecord): Promise<void> {
+    await insertProject(this.#database, project);
+  }
+
+  async findProject(id: string): Promise<ProjectRecord | null> {
+    const { rows } = await this.#database.query<ProjectRow>(
+      `SELECT ${PROJECT_COLUMNS} FROM projects WHERE id = $1`,
+      [id],
+    );
+    return rows[0] === undefined ? null : toProject(rows[0]);
+  }
+
+  async listProjects(query: PageQuery): Promise<ProjectRecord[]> {
+    const { rows } = await this.#database.query<ProjectRow>(
+      `SELECT ${PROJECT_COLUMNS} FROM projects WHERE id > $1 ORDER BY id LIMIT $2`,
+      [query.after ?? "", query.limit],
+    );
+    return rows.map(toProject);
+  }
+
+  async updateProject(id: string, patch: ProjectPatch): Promise<ProjectRecord | null> {
+    const sets: string[] = [];
+    const params: unknown[] = [id];
+    const column = (name: string, value: unknown): void => {
+      params.push(value);
+      sets.push(`${name} = $${params.length}`);
+    };
+    if (patch.name !== undefined) column("name", patch.name);
+    if (patch.policies !== undefined) column("policies", JSON.stringify(patch.policies));
+    if (patch.ipAllowlist !== undefined) {
+      column("ip_allowlist", patch.ipAllowlist === null ? null : JSON.stringify(patch.ipAllowlist));
+    }
+    if (patch.timezone !== undefined) column("timezone", patch.timezone);
+    if (sets.length === 0) return this.findProject(id);
+    // One statement: the change and the record it returns are one atomic step.
+    const { rows } = await this.#database.query<ProjectRow>(
+      `UPDATE projects SET ${sets.join(", ")} WHERE id = $1 RETURNING ${PROJECT_COLUMNS}`,
+      params,
+    );
+    return rows[0] === undefined ? null : toProject(rows[0]);
+  }
+
+  async createKey(key: NewKey, events: readonly NewEvent[] = []): Promise<void> {
+    await this.#database.transaction(async (tx) => {
+      await insertKey(tx, key);
+      await insertEvents(tx, events);
+    });
+  }
+
+  async findKey(id: string): Promise<KeyRecord | null> {
+    return readKey(this.#database, id);
+  }
+
+  async findKeyByDigest(digest: Buffer): Promise<WithDigest<KeyRecord> | null> {
+    const { rows } = await this.#database.query<KeyRow>(`${SELECT_KEYS} WHERE k.digest = $1`, [digest]);
+    const row = rows[0];
+    return row === undefined ? null : { record: toKey(row), digest: row.digest };
+  }
+
+  async listKeys(query: KeyQuery): Promise<KeyRecord[]> {
+    if (query.projectIds !== null && query.projectIds.length === 0) return [];
+    const params: unknown[] = [query.after ?? ""];
+    const where = ["k.id > $1"];
+    if (query.projectIds !== null) {
+      params.push(query.projectIds);
+      where.push(`k.project_id = ANY($${params.length}::text[])`);
+    }
+    if (query.ownerId !== undefined) {
+      params.push(query.ownerId);
+      where.push(`k.owner_id = $${params.length}`);
+    }
+    params.push(query.limit);
+    const { rows } = await this.#database.query<KeyRow>(
+      `${SELECT_KEYS} WHERE ${where.join(" AND ")} ORDER BY k.id LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toKey);
+  }
+
+  async updateKey(
+    id: string,
+    patch: KeyPatch,
+    nowMs: number,
+    eventsFor?: EventsFor<KeyRecord>,
+  ): Promise<KeyRecord | null> {
+    const params: unknown[] = [id, nowMs];
+    const sets: string[] = ["updated_at = $2"];
+    const column = (name: string, value: unknown): void => {
+      params.push(value);
+      sets.push(`${name} = $${params.length}`);
+    };
+    if (patch.name !== undefined) column("name", patch.name);
+    if (patch.ownerId !== undefined) column("owner_id", patch.ownerId);
+    if (patch.scopes !== undefined) column("scopes", JSON.stringify(patch.scopes));
+    if (patch.meta !== undefined) column("meta", JSON.stringify(patch.meta));
+    if (patch.expiresAt !== undefined) column("expires_at", patch.expiresAt);
+    if (patch.enabled !== undefined) column("enabled", patch.enabled);
+    if (patch.rateLimits !== undefined) column("rate_limits", JSON.stringify(patch.rateLimits));
+    if (patch.ipAllowlist !== undefined) {
+      column("ip_allowlist", patch.ipAllowlist === null ? null : JSON.stringify(patch.ipAllowlist));
+    }
+    const sql = `UPDATE keys SET ${sets.join(", ")} WHERE id = $1`;
+    // Update, read back and write events in one transaction: the record and events are exactly what it left.
+    return this.#database.transaction(async (tx): Promise<KeyRecord | null> => {
+      if ((await tx.query(sql, params)).rowCount === 0) return null;
+      if (patch.quota === null) await tx.query("DELETE FROM key_quotas WHERE key_id = $1", [id]);
+      else if (patch.quota !== undefined) await writeQuota(tx, id, patch.quota);
+      const updated = await readKey(tx, id);
+      if (updated !== null && eventsFor !== undefined) await insertEvents(tx, eventsFor(updated));
+      return updated;
+    });
+  }
+
+  async revokeKey(
+    id: string,
+    reason: string | null,
+    nowMs: number,
+    eventsFor?: EventsFor<KeyRecord>,
+  ): Promise<KeyRecord | null> {
+    return this.#database.transaction(async (tx): Promise<KeyRecord | null> => {
+      // The revoked_at IS NULL guard keeps the first revocation's time and reason, and its events the only ones:
+      // a concurrent revoke waits on the row lock, re-checks the guard and matches nothing.
+      const { rowCount } = await tx.query(
+        `UPDATE keys SET revoked_at = $2, revoked_reason = $3, updated_at = $2
+         WHERE id = $1 AND revoked_at IS NULL`,
+        [id, nowMs, reason],
+      );
+      const record = await readKey(tx, id);
+      if (rowCount > 0 && record !== null && eventsFor !== undefined) {
+        await insertEvents(tx, eventsFor(record));
+      }
+      return record;
+    });
+  }
+
+  async revokeKeys(revocation: BulkRevocation, eventsFor?: EventsFor<KeyRecord>): Promise<KeyRecord[]> {
+    const { projectIds, ownerId, reason, nowMs, limit } = revocation;
+    if (projectIds !== null && projectIds.length === 0) return [];
+    const params: unknown[] = [nowMs, reason, limit];
+    const where = ["revoked_at IS NULL"];
+    if (projectIds !== null) {
+      params.push(projectIds);
+      where.push(`project_id = ANY($${params.length}::text[])`);
+    }
+    if (ownerId !== undefined) {
+      params.push(ownerId);
+      where.push(`owner_id = $${params.length}`);
+    }
+    // The outer guard is re-checked on rows a concurrent revocation changed first, so no key is revoked twice.
+    const sql = `UPDATE keys SET revoked_at = $1, revoked_reason = $2, updated_at = $1
+      WHERE revoked_at IS NULL
+        AND id IN (SELECT id FROM keys WHERE ${where.join(" AND ")} ORDER BY id LIMIT $3)
+      RETURNING id`;
+    return this.#database.transaction(async (tx): Promise<KeyRecord[]> => {
+      const { rows: changed } = await tx.query<{ id: string }>(sql, params);
+      if (changed.length === 0) return [];
+      const { rows } = await tx.query<KeyRow>(`${SELECT_KEYS} WHERE k.id = ANY($1::text[]) ORDER BY k.id`, [
+        changed.map((r) => r.id),
+      ]);
+      const revoked = rows.map(toKey);
+      if (eventsFor !== undefined) await insertEvents(tx, revoked.flatMap(eventsFor));
+      return revoked;
+    });
+  }
+
+  async rotateKey(
+    rotation: KeyRotation,
+    eventsFor?: (old: KeyRecord, replacement: KeyRecord) => NewEvent[],
+  ): Promise<RotationOutcome> {
+    const { oldId, replacement, oldExpiresAt, nowMs } = rotation;
+    return this.#database.transaction(async (tx): Promise<RotationOutcome> => {
+      // The guards make the check and the change one step: a concurrent rotation waits on the row lock,
+      // re-checks replaced_by IS NULL and matches nothing.
+      const { rowCount } = await tx.query(
+        `UPDATE keys SET replaced_by = $2, updated_at = $3,
+           expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at < $4 THEN expires_at ELSE $4 END
+         WHERE id = $1 AND revoked_at IS NULL AND replaced_by IS NULL`,
+        [oldId, replacement.record.id, nowMs, oldExpiresAt],
+      );
+      if (rowCount === 0) {
+        const existing = await readKey(tx, oldId);
+        if (existing === null) return { outcome: "not_found" };
+        return { outcome: existing.revokedAt !== null ? "revoked" : "already_rotated" };
+      }
+      await insertKey(tx, replacement);
+      const old = await readKey(tx, oldId);
+      const added = await readKey(tx, replacement.record.id);
+      if (old === null || added === null) throw new Error("A rotated key vanished inside its transaction.");
+      if (eventsFor !== undefined) await insertEvents(tx, eventsFor(old, added));
+      return { outcome: "rotated", old, replacement: added };
+    });
+  }
+
+  async recordKeyUsage(entries: readonly UsageEntry[]): Promise<void> {
+    // Entries are merged per id first (ON CONFLICT may touch a row once per statement) and written in id order,
+    // so concurrent batches lock rows in the same order. The join with keys ignores unknown ids instead of
+    // creating orphan usage rows.
+    await this.#writeUsage(
+      `INSERT INTO key_usage (key_id, last_used_at, verification_count)
+       SELECT k.id, e.last_used_at, e.count FROM (${MERGED_USAGE}) e JOIN keys k ON k.id = e.id ORDER BY k.id
+       ON CONFLICT (key_id) DO UPDATE SET
+         last_used_at = GREATEST(key_usage.last_used_at, EXCLUDED.last_used_at),
+         verification_count = key_usage.verification_count + EXCLUDED.verification_count`,
+      entries,
+    );
+  }
+
+  async recordQuotaBalances(entries: readonly QuotaBalanceEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    // The batch applied in order, folded per pool: the last balance not older than the ones before it.
+    const latest = new Map<string, QuotaBalanceEntry>();
+    for (const entry of entries) {
+      const seen = latest.get(entry.poolId);
+      if (seen === undefined || entry.refilledAt >= seen.refilledAt) latest.set(entry.poolId, entry);
+    }
+    const merged = [...latest.values()];
+    // Never back to an older refill period: a late write from before a refill must not undo it.
+    await this.#database.query(
+      `UPDATE key_quotas q SET remaining = e.remaining, refilled_at = e.refilled_at
+       FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS e (pool_id, remaining, refilled_at)
+       WHERE q.pool_id = e.pool_id AND q.refilled_at <= e.refilled_at`,
+      [merged.map((e) => e.poolId), merged.map((e) => e.remaining), merged.map((e) => e.refilledAt)],
+    );
+  }
+
+  async setRateLimitOverride(override: RateLimitOverride): Promise<void> {
+    await this.#database.query(
+      `INSERT INTO ratelimit_overrides (${OVERRIDE_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (namespace, identifier) DO UPDATE SET "limit" = EXCLUDED."limit", window_ms = EXCLUDED.window_ms`,
+      [override.namespace, override.identifier, override.limit, override.windowMs, override.createdAt],
+    );
+  }
+
+  async findRateLimitOverride(namespace: string, identifier: string): Promise<RateLimitOverride | null> {
+    const { rows } = await this.#database.query<OverrideRow>(
+      `SELECT ${OVERRIDE_COLUMNS} FROM ratelimit_overrides WHERE namespace = $1 AND identifier = $2`,
+      [namespace, identifier],
+    );
+    return rows[0] === undefined ? null : toOverride(rows[0]);
+  }
+
+  async listRateLimitOverrides(namespace: string, query: PageQuery): Promise<RateLimitOverride[]> {
+    const { rows } = await this.#database.query<OverrideRow>(
+      `SELECT ${OVERRIDE_COLUMNS} FROM ratelimit_overrides
+       WHERE namespace = $1 AND identifier > $2 ORDER BY identifier LIMIT $3`,
+      [namespace, query.after ?? "", query.limit],
+    );
+    return rows.map(toOverride);
+  }
+
+  async deleteRateLimitOverride(namespace: string, identifier: string): Promise<boolean> {
+    const { rowCount } = await this.#database.query(
+      "DELETE FROM ratelimit_overrides WHERE namespace = $1 AND identifier = $2",
+      [namespace, identifier],
+    );
+    return rowCount > 0;
+  }
+
+  async createToken(token: NewToken): Promise<void> {
+    await insertToken(this.#database, token);
+  }
+
+  async findToken(id: string): Promise<TokenRecord | null> {
+    const { rows } = await this.#database.query<TokenRow>(
+      `SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id = $1`,
+      [id],
+    );
+    return rows[0] === undefined ? null : toToken(rows[0]);
+  }
+
+  async findTokenByDigest(digest: Buffer): Promise<WithDigest<TokenRecord> | null> {
+    const { rows } = await this.#database.query<TokenRow>(
+      `SELECT ${TOKEN_COLUMNS} FROM tokens WHERE digest = $1`,
+      [digest],
+    );
+    const row = rows[0];
+    return row === undefined ? null : { record: toToken(row), digest: row.digest };
+  }
+
+  async listTokens(query: PageQuery): Promise<TokenRecord[]> {
+    const { rows } = await this.#database.query<TokenRow>(
+      `SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id > $1 ORDER BY id LIMIT $2`,
+      [query.after ?? "", query.limit],
+    );
+    return rows.map(toToken);
+  }
+
+  async revokeToken(id: string, nowMs: number): Promise<TokenRecord | null> {
+    await this.#database.query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", [
+      id,
+      nowMs,
+    ]);
+    return this.findToken(id);
+  }
+
+  async recordTokenUsage(entries: readonly UsageEntry[]): Promise<void> {
+    await this.#writeUsage(
+      `UPDATE tokens t SET last_used_at = GREATEST(COALESCE(t.last_used_at, 0), e.last_used_at),
+         use_count = t.use_count + e.count
+       FROM (${MERGED_USAGE}) e WHERE t.id = e.id`,
+      entries,
+    );
+  }
+
+  /** Runs `sql` (whose `e` is {@link MERGED_USAGE} over $1 ids, $2 times, $3 counts) per chunk of entries. */
+  async #writeUsage(sql: string, entries: readonly UsageEntry[]): Promise<void> {
+    for (let start = 0; start < entries.length; start += USAGE_CHUNK) {
+      const chunk = entries.slice(start, start + USAGE_CHUNK);
+      await this.#database.query(sql, [
+        chunk.map((e) => e.id),
+        chunk.map((e) => e.lastUsedAt),
+        chunk.map((e) => e.count),
+      ]);
+    }
+  }
+}
+
+async function readKey(db: Queryable, id: string): Promise<KeyRecord | null> {
+  const { rows } = await db.query<KeyRow>(`${SELECT_KEYS} WHERE k.id = $1`, [id]);
+  return rows[0] === undefined ? null : toKey(rows[0]);
+}
+
+async function insertKey(tx: Queryable, key: NewKey): Promise<void> {
+  const r = key.record;
+  await tx.query(INSERT_KEY, [
+    r.id,
+    r.projectId,
+    key.digest,
+    r.start,
+    r.name,
+    r.ownerId,
+    JSON.stringify(r.scopes),
+    JSON.stringify(r.meta),
+    r.createdAt,
+    r.updatedAt,
+    r.expiresAt,
+    r.enabled,
+    r.revokedAt,
+    r.revokedReason,
+    r.replacedBy,
+    r.replaces,
+    JSON.stringify(r.rateLimits),
+    r.ipAllowlist === null ? null : JSON.stringify(r.ipAllowlist),
+  ]);
+  if (r.quota !== null) await writeQuota(tx, r.id, r.quota);
+  if (r.lastUsedAt !== null) {
+    await tx.query("INSERT INTO key_usage (key_id, last_used_at, verification_count) VALUES ($1, $2, 0)", [
+      r.id,
+      r.lastUsedAt,
+    ]);
+  }
+}
+
+async function insertProject(db: Queryable, project: ProjectRecord): Promise<void> {
+  await db.query(`INSERT INTO projects (${PROJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+    project.id,
+    project.name,
+    project.keyPrefix,
+    JSON.stringify(project.policies),
+    project.ipAllowlist === null ? null : JSON.stringify(project.ipAllowlist),
+    project.timezone,
+    project.createdAt,
+  ]);
+}
+
+/** Creates or replaces a key's quota row. */
+async function writeQuota(tx: Queryable, keyId: string, quota: KeyQuota): Promise<void> {
+  await tx.query(
+    `INSERT INTO key_quotas (key_id, pool_id, remaining, refill_amount, refill_interval, refilled_at)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (key_id) DO UPDATE SET pool_id = EXCLUDED.pool_id, remaining = EXCLUDED.remaining,
+       refill_amount = EXCLUDED.refill_amount, refill_interval = EXCLUDED.refill_interval,
+       refilled_at = EXCLUDED.refilled_at`,
+    [
+      keyId,
+      quota.poolId,
+      quota.remaining,
+      quota.refill?.amount ?? null,
+      quota.refill?.interval ?? null,
+      quota.refilledAt,
+    ],
+  );
+}
+
+async function insertToken(db: Queryable, token: NewToken): Promise<void> {
+  const r = token.record;
+  await db.query(`INSERT INTO tokens (${TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
+    r.id,
+    token.digest,
+    r.start,
+    r.name,
+    JSON.stringify(r.permissions),
+    r.projectIds === null ? null : JSON.stringify(r.projectIds),
+    r.createdBy,
+    r.createdAt,
+    r.revokedAt,
+    r.lastUsedAt,
+  ]);
+}
+
+function toOverride(row: OverrideRow): RateLimitOverride {
+  return {
+    namespace: row.namespace,
+    identifier: row.identifier,
+    limit: row.limit,
+    windowMs: row.window_ms,
+    createdAt: row.created_at,
+  };
+}
+
+function toProject(row: ProjectRow): ProjectRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    keyPrefix: row.key_prefix,
+    policies: JSON.parse(row.policies) as KeyPolicySettings,
+    ipAllowlist: row.ip_allowlist === null ? null : (JSON.parse(row.ip_allowlist) as string[]),
+    timezone: row.timezone,
+    createdAt: row.created_at,
+  };
+}
+
+/** A key row as a record. */
+export function toKey(row: KeyRow): KeyRecord {
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    name: row.name,
+    ownerId: row.owner_id,
+    start: row.start,
+    scopes: JSON.parse(row.scopes) as string[],
+    meta: JSON.parse(row.meta) as Record<string, unknown>,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    expiresAt: row.expires_at,
+    enabled: row.enabled,
+    revokedAt: row.revoked_at,
+    revokedReason: row.revoked_reason,
+    lastUsedAt: row.last_used_at,
+    replacedBy: row.replaced_by,
+    replaces: row.replaces,
+    rateLimits: JSON.parse(row.rate_limits) as RateLimitRule[],
+    quota:
+      row.quota_remaining === null
+        ? null
+        : {
+            poolId: row.quota_pool_id ?? row.id,
+            remaining: row.quota_remaining,
+            refill:
+              row.quota_refill_amount === null
+                ? null
+                : {
+                    amount: row.quota_refill_amount,
+                    interval: row.quota_refill_interval as QuotaRefill["interval"],
+                  },
+            refilledAt: row.quota_refilled_at ?? 0,
+          },
+    ipAllowlist: row.ip_allowlist === null ? null : (JSON.parse(row.ip_allowlist) as string[]),
+  };
+}
+
+function toToken(row: TokenRow): TokenRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    permissions: JSON.parse(row.permissions) as string[],
+    projectIds: row.project_ids === null ? null : (JSON.parse(row.project_ids) as string[]),
+    start: row.start,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+    lastUsedAt: row.last_used_at,
+  };
+}

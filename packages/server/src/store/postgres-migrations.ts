@@ -1,0 +1,176 @@
+/** One schema change; applied in order, each in the migration transaction, recorded in `schema_migrations`. */
+export interface PostgresMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The PostgreSQL schema, as an append-only list: never edit a released migration, add a new one. Versions and
+ * names match the SQLite list (`sqlite-migrations.ts`), so both dialects report the same schema version.
+ * Times are BIGINT epoch milliseconds; JSON is kept as TEXT, exactly as written, like SQLite does. Ids sort by
+ * byte value (COLLATE "C"), as in SQLite: their time order and the `after` cursors depend on it, whatever the
+ * database's default collation.
+ */
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    name: "foundation",
+    sql: `
+      CREATE TABLE instance_settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE projects (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        name TEXT NOT NULL,
+        key_prefix TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE keys (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        project_id TEXT COLLATE "C" NOT NULL REFERENCES projects(id),
+        digest BYTEA NOT NULL UNIQUE,
+        start TEXT NOT NULL,
+        name TEXT,
+        owner_id TEXT COLLATE "C",
+        scopes TEXT NOT NULL,
+        meta TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        expires_at BIGINT,
+        enabled BOOLEAN NOT NULL,
+        revoked_at BIGINT,
+        revoked_reason TEXT
+      );
+      CREATE INDEX keys_project_id ON keys (project_id, id);
+      CREATE INDEX keys_owner_id ON keys (owner_id, id);
+
+      -- Usage apart from the key record, as in SQLite: batched usage upserts touch this narrow table only.
+      CREATE TABLE key_usage (
+        key_id TEXT COLLATE "C" PRIMARY KEY,
+        last_used_at BIGINT NOT NULL,
+        verification_count BIGINT NOT NULL
+      );
+
+      CREATE TABLE tokens (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        digest BYTEA NOT NULL UNIQUE,
+        start TEXT NOT NULL,
+        name TEXT NOT NULL,
+        permissions TEXT NOT NULL,
+        project_ids TEXT,
+        created_by TEXT,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT,
+        last_used_at BIGINT,
+        use_count BIGINT NOT NULL DEFAULT 0
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: "lifecycle and webhooks",
+    sql: `
+      ALTER TABLE projects ADD COLUMN policies TEXT NOT NULL DEFAULT '{}';
+
+      ALTER TABLE keys ADD COLUMN replaced_by TEXT COLLATE "C";
+      ALTER TABLE keys ADD COLUMN replaces TEXT COLLATE "C";
+      CREATE INDEX keys_expires_at ON keys (expires_at) WHERE expires_at IS NOT NULL AND revoked_at IS NULL;
+      CREATE INDEX keys_project_created_at ON keys (project_id, created_at);
+
+      -- One row per notice sent: the primary key is what makes a notice fire once across processes.
+      CREATE TABLE key_notices (
+        key_id TEXT COLLATE "C" NOT NULL,
+        kind TEXT NOT NULL,
+        subject_at BIGINT NOT NULL,
+        sent_at BIGINT NOT NULL,
+        PRIMARY KEY (key_id, kind, subject_at)
+      );
+
+      -- The outbox: written in the transaction of the change that caused the event.
+      CREATE TABLE events (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        project_id TEXT COLLATE "C" NOT NULL,
+        type TEXT NOT NULL,
+        key_id TEXT COLLATE "C",
+        payload TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE INDEX events_created_at ON events (created_at);
+
+      CREATE TABLE webhooks (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        project_id TEXT COLLATE "C" NOT NULL REFERENCES projects(id),
+        url TEXT NOT NULL,
+        description TEXT,
+        events TEXT NOT NULL,
+        sealed_secret TEXT NOT NULL,
+        enabled BOOLEAN NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE INDEX webhooks_project_id ON webhooks (project_id, id);
+
+      CREATE TABLE webhook_deliveries (
+        webhook_id TEXT COLLATE "C" NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+        event_id TEXT COLLATE "C" NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        window_start BIGINT NOT NULL,
+        next_attempt_at BIGINT NOT NULL,
+        lease_until BIGINT,
+        delivered_at BIGINT,
+        PRIMARY KEY (webhook_id, event_id)
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (webhook_id, next_attempt_at)
+        WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_event_id ON webhook_deliveries (event_id);
+
+      CREATE TABLE webhook_attempts (
+        webhook_id TEXT COLLATE "C" NOT NULL,
+        event_id TEXT COLLATE "C" NOT NULL,
+        attempt INTEGER NOT NULL,
+        attempted_at BIGINT NOT NULL,
+        duration_ms BIGINT NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        response_body TEXT,
+        PRIMARY KEY (webhook_id, event_id, attempt),
+        FOREIGN KEY (webhook_id, event_id) REFERENCES webhook_deliveries (webhook_id, event_id) ON DELETE CASCADE
+      );
+    `,
+  },
+  {
+    version: 3,
+    name: "limits and allowlists",
+    sql: `
+      ALTER TABLE keys ADD COLUMN rate_limits TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE keys ADD COLUMN ip_allowlist TEXT;
+      ALTER TABLE projects ADD COLUMN ip_allowlist TEXT;
+      ALTER TABLE projects ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';
+
+      CREATE TABLE key_quotas (
+        key_id TEXT COLLATE "C" PRIMARY KEY REFERENCES keys(id),
+        pool_id TEXT COLLATE "C" NOT NULL,
+        remaining BIGINT NOT NULL,
+        refill_amount BIGINT,
+        refill_interval TEXT,
+        refilled_at BIGINT NOT NULL
+      );
+      CREATE INDEX key_quotas_pool_id ON key_quotas (pool_id);
+
+      CREATE TABLE ratelimit_overrides (
+        namespace TEXT COLLATE "C" NOT NULL,
+        identifier TEXT COLLATE "C" NOT NULL,
+        "limit" BIGINT NOT NULL,
+        window_ms BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (namespace, identifier)
+      );
+    `,
+  },
+];

@@ -1,0 +1,15 @@
+import { PostgresDatabase, type PostgresDatabaseOptions } from "./postgres-database.js";
+import { PostgresKeyLifecycleStore } from "./postgres-key-lifecycle-store.js";
+import { PostgresKeyStore } from "./postgres-key-store.js";
+import { PostgresWebhookStore } from "./postgres-webhook-store.js";
+import type { Stores } from "./stores.js";
+
+/** Opens one PostgreSQL pool and the stores that share it. */
+export function openPostgresStores(options: PostgresDatabaseOptions): Stores {
+  const database = new PostgresDatabase(options);
+  return {
+    keys: new PostgresKeyStore(database),
+    lifecycle: new PostgresKeyLifecycleStore(database),
+    webhooks: new PostgresWebhookStore(database),
+  };
+}
