@@ -2,8 +2,9 @@ import type { KeyRecord } from "@keyward/core/key-record.js";
 import type { KeyLifecycleStore, KeyNotice, KeyNoticeKind } from "./key-lifecycle-store.js";
 import type { PostgresDatabase } from "./postgres-database.js";
 import { insertEvents } from "./postgres-event-outbox.js";
-import { type KeyRow, SELECT_KEYS, toKey } from "./postgres-key-store.js";
+import { SELECT_KEYS } from "./postgres-key-store.js";
 import type { EventsFor, NewEvent } from "./records.js";
+import { type KeyRow, toKey } from "./store-rows.js";
 
 /**
  * "No notice of this kind for the key's current subject yet": an anti-join on the key_notices primary key.

@@ -3,7 +3,8 @@ import type { KeyLifecycleStore, KeyNotice } from "./key-lifecycle-store.js";
 import type { EventsFor, NewEvent } from "./records.js";
 import type { SqliteDatabase } from "./sqlite-database.js";
 import { insertEvents } from "./sqlite-event-outbox.js";
-import { type KeyRow, SELECT_KEYS, toKey } from "./sqlite-key-store.js";
+import { SELECT_KEYS } from "./sqlite-key-store.js";
+import { type KeyRow, toKey } from "./store-rows.js";
 
 /** "No notice of this kind for the key's current subject yet." */
 const WITHOUT_NOTICE = (kind: string, subject: string): string =>

@@ -1,5 +1,4 @@
-import type { KeyPolicySettings } from "@keyward/core/key-policies.js";
-import type { KeyQuota, KeyRecord, QuotaRefill, RateLimitRule } from "@keyward/core/key-record.js";
+import type { KeyQuota, KeyRecord } from "@keyward/core/key-record.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./key-store.js";
 import type {
   BootstrapSeed,
@@ -23,57 +22,16 @@ import type {
 } from "./records.js";
 import { SqliteDatabase, type SqliteDatabaseOptions, translate } from "./sqlite-database.js";
 import { insertEvents } from "./sqlite-event-outbox.js";
-
-/** A row of `keys` joined with its usage. */
-export interface KeyRow {
-  id: string;
-  project_id: string;
-  digest: Buffer;
-  start: string;
-  name: string | null;
-  owner_id: string | null;
-  scopes: string;
-  meta: string;
-  created_at: number;
-  updated_at: number;
-  expires_at: number | null;
-  enabled: number;
-  revoked_at: number | null;
-  revoked_reason: string | null;
-  replaced_by: string | null;
-  replaces: string | null;
-  rate_limits: string;
-  ip_allowlist: string | null;
-  last_used_at: number | null;
-  quota_pool_id: string | null;
-  quota_remaining: number | null;
-  quota_refill_amount: number | null;
-  quota_refill_interval: string | null;
-  quota_refilled_at: number | null;
-}
-
-interface TokenRow {
-  id: string;
-  digest: Buffer;
-  start: string;
-  name: string;
-  permissions: string;
-  project_ids: string | null;
-  created_by: string | null;
-  created_at: number;
-  revoked_at: number | null;
-  last_used_at: number | null;
-}
-
-interface ProjectRow {
-  id: string;
-  name: string;
-  key_prefix: string;
-  policies: string;
-  ip_allowlist: string | null;
-  timezone: string;
-  created_at: number;
-}
+import {
+  type KeyRow,
+  type OverrideRow,
+  type ProjectRow,
+  type TokenRow,
+  toKey,
+  toOverride,
+  toProject,
+  toToken,
+} from "./store-rows.js";
 
 /** Usage entries written per transaction; between chunks the event loop serves requests. */
 const USAGE_CHUNK = 250;
@@ -553,87 +511,4 @@ export class SqliteKeyStore implements KeyStore {
         r.lastUsedAt,
       );
   }
-}
-
-interface OverrideRow {
-  namespace: string;
-  identifier: string;
-  limit: number;
-  window_ms: number;
-  created_at: number;
-}
-
-function toOverride(row: OverrideRow): RateLimitOverride {
-  return {
-    namespace: row.namespace,
-    identifier: row.identifier,
-    limit: row.limit,
-    windowMs: row.window_ms,
-    createdAt: row.created_at,
-  };
-}
-
-function toProject(row: ProjectRow): ProjectRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    keyPrefix: row.key_prefix,
-    policies: JSON.parse(row.policies) as KeyPolicySettings,
-    ipAllowlist: row.ip_allowlist === null ? null : (JSON.parse(row.ip_allowlist) as string[]),
-    timezone: row.timezone,
-    createdAt: row.created_at,
-  };
-}
-
-/** A key row as a record. */
-export function toKey(row: KeyRow): KeyRecord {
-  return {
-    id: row.id,
-    projectId: row.project_id,
-    name: row.name,
-    ownerId: row.owner_id,
-    start: row.start,
-    scopes: JSON.parse(row.scopes) as string[],
-    meta: JSON.parse(row.meta) as Record<string, unknown>,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    expiresAt: row.expires_at,
-    enabled: row.enabled === 1,
-    revokedAt: row.revoked_at,
-    revokedReason: row.revoked_reason,
-    lastUsedAt: row.last_used_at,
-    replacedBy: row.replaced_by,
-    replaces: row.replaces,
-    rateLimits: JSON.parse(row.rate_limits) as RateLimitRule[],
-    quota:
-      row.quota_remaining === null
-        ? null
-        : {
-            poolId: row.quota_pool_id ?? row.id,
-            remaining: row.quota_remaining,
-            refill:
-              row.quota_refill_amount === null
-                ? null
-                : {
-                    amount: row.quota_refill_amount,
-                    interval: row.quota_refill_interval as QuotaRefill["interval"],
-                  },
-            refilledAt: row.quota_refilled_at ?? 0,
-          },
-    ipAllowlist: row.ip_allowlist === null ? null : (JSON.parse(row.ip_allowlist) as string[]),
-  };
-}
-
-function toToken(row: TokenRow): TokenRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    permissions: JSON.parse(row.permissions) as string[],
-    projectIds: row.project_ids === null ? null : (JSON.parse(row.project_ids) as string[]),
-    start: row.start,
-    createdBy: row.created_by,
-    createdAt: row.created_at,
-    revokedAt: row.revoked_at,
-    lastUsedAt: row.last_used_at,
-  };
 }
