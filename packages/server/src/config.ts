@@ -42,6 +42,12 @@ export interface Config {
   readonly webhookAllowInsecureHttp: boolean;
   /** How long events (and their finished deliveries) are kept. */
   readonly eventRetentionMs: number;
+  /** PostgreSQL (`postgres://…`) instead of the embedded SQLite database, or null for SQLite. */
+  readonly databaseUrl: string | null;
+  /** The PostgreSQL schema Keyward's tables live in. */
+  readonly databaseSchema: string;
+  /** Most pooled PostgreSQL connections per process. */
+  readonly databasePoolSize: number;
   /** Redis for rate limits and quotas shared by every process (`redis://…`), or null for in-process counting. */
   readonly redisUrl: string | null;
   /** Prefix of every Redis key Keyward writes. */
@@ -114,6 +120,39 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     return found ?? "info";
   }
 
+  function databaseUrl(): string | null {
+    const raw = env.KEYWARD_DATABASE_URL;
+    if (raw === undefined || raw === "") return null;
+    let protocol = "";
+    try {
+      protocol = new URL(raw).protocol;
+    } catch {
+      // Reported below.
+    }
+    if (protocol !== "postgres:" && protocol !== "postgresql:") {
+      // Not echoed: a database URL can carry a password.
+      errors.push({
+        pointer: "/KEYWARD_DATABASE_URL",
+        detail: "KEYWARD_DATABASE_URL must be a postgres:// or postgresql:// URL.",
+      });
+      return null;
+    }
+    return raw;
+  }
+
+  function databaseSchema(): string {
+    const raw = env.KEYWARD_DATABASE_SCHEMA;
+    if (raw === undefined || raw === "") return "public";
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw)) {
+      errors.push({
+        pointer: "/KEYWARD_DATABASE_SCHEMA",
+        detail: "KEYWARD_DATABASE_SCHEMA must be a lower-case identifier (letters, digits, _).",
+      });
+      return "public";
+    }
+    return raw;
+  }
+
   function redisUrl(): string | null {
     const raw = env.KEYWARD_REDIS_URL;
     if (raw === undefined || raw === "") return null;
@@ -159,6 +198,9 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     webhookRetryWindowMs: HOUR_MS * integer("KEYWARD_WEBHOOK_RETRY_HOURS", 24, 1, 720),
     webhookAllowInsecureHttp: boolean("KEYWARD_WEBHOOK_ALLOW_HTTP", false),
     eventRetentionMs: DAY_MS * integer("KEYWARD_EVENT_RETENTION_DAYS", 30, 1, 3650),
+    databaseUrl: databaseUrl(),
+    databaseSchema: databaseSchema(),
+    databasePoolSize: integer("KEYWARD_DATABASE_POOL_SIZE", 10, 1, 1_000),
     redisUrl: redisUrl(),
     redisPrefix: env.KEYWARD_REDIS_PREFIX || "keyward:",
     rateLimitsFailOpen: boolean("KEYWARD_RATELIMIT_FAIL_OPEN", true),

@@ -27,6 +27,7 @@ import { RatelimitService } from "./services/ratelimit-service.js";
 import { mintToken, TokenService } from "./services/token-service.js";
 import { WebhookService } from "./services/webhook-service.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./store/key-store.js";
+import { openPostgresStores } from "./store/postgres-stores.js";
 import { openSqliteStores } from "./store/sqlite-stores.js";
 import type { Stores } from "./store/stores.js";
 import { WebhookDeliveryWorker } from "./webhooks/delivery-worker.js";
@@ -101,13 +102,7 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const kms = options.kms ?? new LocalKms(config.masterKey ?? loadOrCreateMasterKeyFile(config.dataDir));
-  const stores =
-    options.stores ??
-    openSqliteStores({
-      path: join(config.dataDir, DATABASE_FILE),
-      cacheSizeMiB: config.sqliteCacheMiB,
-      mmapSizeMiB: config.sqliteMmapMiB,
-    });
+  const stores = options.stores ?? openConfiguredStores(config);
   const store = stores.keys;
   const limiter = options.limiter ?? openRateLimiter(config);
   const metrics = options.metrics ?? createMetrics();
@@ -146,6 +141,22 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
     await store.close();
     throw error;
   }
+}
+
+/** The configured stores: PostgreSQL when `KEYWARD_DATABASE_URL` is set, the embedded SQLite file otherwise. */
+export function openConfiguredStores(config: Config): Stores {
+  if (config.databaseUrl !== null) {
+    return openPostgresStores({
+      connectionString: config.databaseUrl,
+      schema: config.databaseSchema,
+      maxConnections: config.databasePoolSize,
+    });
+  }
+  return openSqliteStores({
+    path: join(config.dataDir, DATABASE_FILE),
+    cacheSizeMiB: config.sqliteCacheMiB,
+    mmapSizeMiB: config.sqliteMmapMiB,
+  });
 }
 
 type Services = Pick<

@@ -10,6 +10,7 @@ import { registerKeysRotate } from "./commands/keys-rotate.js";
 import { registerKeysShow } from "./commands/keys-show.js";
 import { registerKeysUpdate } from "./commands/keys-update.js";
 import { registerKeysVerify } from "./commands/keys-verify.js";
+import { registerMigrate } from "./commands/migrate.js";
 import { registerProjectsCreate } from "./commands/projects-create.js";
 import { registerProjectsList } from "./commands/projects-list.js";
 import { registerProjectsShow } from "./commands/projects-show.js";
@@ -84,6 +85,7 @@ function buildProgram(ctx: CommandContext): Command {
     .addHelpText("after", ENVIRONMENT_HELP);
 
   registerInit(program, ctx);
+  registerMigrate(program, ctx);
   registerServe(program, ctx);
 
   const projects = program

@@ -34,8 +34,11 @@ export const DEFAULT_PROJECT_SETTING = "default_project_id";
  * subscribed webhooks) in the same transaction as the change, so an event exists exactly when its change does.
  */
 export interface KeyStore {
-  /** Applies pending schema migrations; safe to call on every start. */
-  migrate(): Promise<void>;
+  /**
+   * Applies pending schema migrations and returns the versions it applied (none when the schema is current); safe
+   * to call on every start, and from several processes at once.
+   */
+  migrate(): Promise<number[]>;
   /** Throws STORE_UNAVAILABLE when the store cannot answer. */
   ping(): Promise<void>;
   close(): Promise<void>;

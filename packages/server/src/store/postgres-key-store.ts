@@ -87,8 +87,8 @@ export class PostgresKeyStore implements KeyStore {
     this.#database = database;
   }
 
-  async migrate(): Promise<void> {
-    await this.#database.migrate(POSTGRES_MIGRATIONS, Date.now());
+  async migrate(): Promise<number[]> {
+    return this.#database.migrate(POSTGRES_MIGRATIONS, Date.now());
   }
 
   async ping(): Promise<void> {

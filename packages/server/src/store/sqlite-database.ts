@@ -41,7 +41,8 @@ export class SqliteDatabase {
   }
 
   /** Applies pending migrations in one write transaction; safe when several processes start at once. */
-  migrate(nowMs: number): void {
+  migrate(nowMs: number): number[] {
+    const ran: number[] = [];
     translate(() => {
       this.db.exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT",
@@ -58,6 +59,7 @@ export class SqliteDatabase {
           this.db
             .prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
             .run(migration.version, migration.name, nowMs);
+          ran.push(migration.version);
         }
       });
       // IMMEDIATE takes the write lock first, so two processes migrating at once run one after the other.
@@ -65,6 +67,7 @@ export class SqliteDatabase {
     });
     // Prepared statements may predate the schema change.
     this.#statements.clear();
+    return ran;
   }
 
   close(): void {

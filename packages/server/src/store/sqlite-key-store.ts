@@ -58,8 +58,8 @@ export class SqliteKeyStore implements KeyStore {
     this.#database = database instanceof SqliteDatabase ? database : new SqliteDatabase(database);
   }
 
-  async migrate(): Promise<void> {
-    this.#database.migrate(Date.now());
+  async migrate(): Promise<number[]> {
+    return this.#database.migrate(Date.now());
   }
 
   async ping(): Promise<void> {
