@@ -27,7 +27,9 @@ import { RatelimitService } from "./services/ratelimit-service.js";
 import { mintToken, TokenService } from "./services/token-service.js";
 import { WebhookService } from "./services/webhook-service.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./store/key-store.js";
+import { POSTGRES_MIGRATIONS } from "./store/postgres-migrations.js";
 import { openPostgresStores } from "./store/postgres-stores.js";
+import { SQLITE_MIGRATIONS } from "./store/sqlite-migrations.js";
 import { openSqliteStores } from "./store/sqlite-stores.js";
 import type { Stores } from "./store/stores.js";
 import { WebhookDeliveryWorker } from "./webhooks/delivery-worker.js";
@@ -60,8 +62,21 @@ export interface Instance {
   rootToken: string | null;
   /** Starts the scheduler and the webhook worker, as far as the configuration enables them. */
   startBackgroundJobs(): void;
+  /**
+   * What `/readyz` reports. Throws STORE_UNAVAILABLE when the store does not answer, NOT_READY when its schema is
+   * older than this build's migrations; a rate limiter that does not answer is reported, not fatal, since every
+   * node shares it and the fail-open/closed configuration decides what verification does meanwhile.
+   */
+  checkReadiness(): Promise<Readiness>;
   /** Stops background jobs, flushes batched usage and closes the store. */
   close(): Promise<void>;
+}
+
+/** The state `/readyz` reports. */
+export interface Readiness {
+  store: "ok";
+  migrations: "current";
+  rateLimiter: "ok" | "unavailable";
 }
 
 /** Reports from the background jobs, for the log. */
@@ -122,6 +137,25 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
       metrics,
       rootToken,
       ...services,
+      async checkReadiness() {
+        await store.ping();
+        const expected = Math.max(
+          ...(config.databaseUrl === null ? SQLITE_MIGRATIONS : POSTGRES_MIGRATIONS).map((m) => m.version),
+        );
+        if ((await store.schemaVersion()) < expected) {
+          throw new KeywardError(
+            "NOT_READY",
+            "The store's schema is older than this build: run keyward migrate.",
+          );
+        }
+        let rateLimiter: Readiness["rateLimiter"] = "ok";
+        try {
+          await limiter.ping();
+        } catch {
+          rateLimiter = "unavailable";
+        }
+        return { store: "ok", migrations: "current", rateLimiter };
+      },
       startBackgroundJobs() {
         if (config.schedulerEnabled) services.scheduler.start();
         if (config.webhookDeliveryEnabled) services.deliveries.start();

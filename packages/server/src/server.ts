@@ -51,7 +51,7 @@ export async function startServer(options: {
     webhooks: instance.webhooks,
     ratelimits: instance.ratelimits,
     metrics: instance.metrics,
-    store: instance.store,
+    readiness: () => instance.checkReadiness(),
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     logRequests: config.logRequests,

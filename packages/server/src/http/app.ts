@@ -7,13 +7,13 @@ import Fastify, {
   type FastifyReply,
   LogController,
 } from "fastify";
+import type { Readiness } from "../instance.js";
 import type { Metrics } from "../monitor/metrics.js";
 import type { KeyService } from "../services/key-service.js";
 import type { ProjectService } from "../services/project-service.js";
 import type { RatelimitService } from "../services/ratelimit-service.js";
 import type { TokenService } from "../services/token-service.js";
 import type { WebhookService } from "../services/webhook-service.js";
-import type { KeyStore } from "../store/key-store.js";
 import { createAuthHook } from "./auth.js";
 import { describeApi } from "./openapi-info.js";
 import {
@@ -40,7 +40,8 @@ export interface AppDependencies {
   ratelimits: RatelimitService;
   /** Prometheus metrics (`GET /metrics`). */
   metrics: Metrics;
-  store: KeyStore;
+  /** What `/readyz` checks (the store, its schema, the rate limiter). */
+  readiness: () => Promise<Readiness>;
   logger: FastifyBaseLogger;
   bodyLimitBytes: number;
   logRequests: boolean;

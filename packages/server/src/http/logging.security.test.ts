@@ -31,7 +31,7 @@ beforeAll(async () => {
     webhooks: instance.webhooks,
     ratelimits: instance.ratelimits,
     metrics: instance.metrics,
-    store: instance.store,
+    readiness: () => instance.checkReadiness(),
     logger: createLogger(config, { write: (line: string) => void lines.push(line) }),
     bodyLimitBytes: config.bodyLimitBytes,
     logRequests: config.logRequests,

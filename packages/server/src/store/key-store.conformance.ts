@@ -93,6 +93,13 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<St
       it("ping() resolves on an open, migrated store", async () => {
         await expect(store.ping()).resolves.toBeUndefined();
       });
+
+      it("reports the schema version, and applies nothing (returning []) on a current schema", async () => {
+        const version = await store.schemaVersion();
+        expect(version).toBeGreaterThanOrEqual(3);
+        expect(await store.migrate()).toEqual([]);
+        expect(await store.schemaVersion()).toBe(version);
+      });
     });
 
     describe("bootstrap()", () => {

@@ -41,6 +41,8 @@ export interface KeyStore {
   migrate(): Promise<number[]>;
   /** Throws STORE_UNAVAILABLE when the store cannot answer. */
   ping(): Promise<void>;
+  /** The highest migration version applied to the store, 0 before the first. */
+  schemaVersion(): Promise<number>;
   close(): Promise<void>;
 
   /** Writes pepper, default project and root token in one transaction; false (and no change) if already initialized. */

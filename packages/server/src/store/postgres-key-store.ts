@@ -91,6 +91,13 @@ export class PostgresKeyStore implements KeyStore {
     return this.#database.migrate(POSTGRES_MIGRATIONS, Date.now());
   }
 
+  async schemaVersion(): Promise<number> {
+    const { rows } = await this.#database.query<{ version: number }>(
+      "SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations",
+    );
+    return rows[0]?.version ?? 0;
+  }
+
   async ping(): Promise<void> {
     await this.#database.query("SELECT 1");
   }

@@ -62,6 +62,14 @@ export class SqliteKeyStore implements KeyStore {
     return this.#database.migrate(Date.now());
   }
 
+  async schemaVersion(): Promise<number> {
+    const row = this.#database.run(
+      "SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations",
+      "get",
+    ) as { version: number };
+    return row.version;
+  }
+
   async ping(): Promise<void> {
     this.#database.run("SELECT 1", "get");
   }

@@ -51,7 +51,7 @@ export async function createTestApp(
     webhooks: instance.webhooks,
     ratelimits: instance.ratelimits,
     metrics: instance.metrics,
-    store: instance.store,
+    readiness: () => instance.checkReadiness(),
     logger: pino({ level: "silent" }),
     bodyLimitBytes: config.bodyLimitBytes,
     logRequests: false,

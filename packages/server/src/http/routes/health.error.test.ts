@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectProblem } from "../../../test/support/api-helpers.js";
 import { createTestApp, type TestApp } from "../../../test/support/test-app.js";
+import { UnavailableRateLimiter } from "../../../test/support/unavailable-rate-limiter.js";
+import { openSqliteStores } from "../../store/sqlite-stores.js";
 
 let t: TestApp;
 beforeEach(async () => {
@@ -23,6 +25,34 @@ describe("when the store is down", () => {
     await t.instance.store.close();
     expectProblem(await t.request("GET", "/v1/keys"), 503, "STORE_UNAVAILABLE");
     expectProblem(await t.request("POST", "/v1/keys", {}), 503, "STORE_UNAVAILABLE");
+  });
+});
+
+describe("GET /readyz with a dependency in trouble", () => {
+  it("reports a rate limiter that does not answer, and stays ready: every node shares it", async () => {
+    const down = await createTestApp({ limiter: new UnavailableRateLimiter() });
+    try {
+      const res = await down.request("GET", "/readyz", undefined, null);
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({
+        status: "ready",
+        checks: { store: "ok", migrations: "current", rateLimiter: "unavailable" },
+      });
+    } finally {
+      await down.close();
+    }
+  });
+
+  it("answers 503 NOT_READY while the store's schema is older than this build", async () => {
+    const stores = openSqliteStores({ path: ":memory:" });
+    const behind = await createTestApp({
+      stores: { ...stores, keys: Object.assign(stores.keys, { schemaVersion: async () => 2 }) },
+    });
+    try {
+      expectProblem(await behind.request("GET", "/readyz", undefined, null), 503, "NOT_READY");
+    } finally {
+      await behind.close();
+    }
   });
 });
 

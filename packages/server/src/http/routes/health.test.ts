@@ -18,10 +18,13 @@ describe("public routes", () => {
     expect(res.headers["cache-control"]).toBe("no-store");
   });
 
-  it("GET /readyz answers 200 {status: ready} while the store answers", async () => {
+  it("GET /readyz answers 200 with each dependency's state while the store answers and its schema is current", async () => {
     const res = await t.request("GET", "/readyz", undefined, null);
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: "ready" });
+    expect(res.json()).toEqual({
+      status: "ready",
+      checks: { store: "ok", migrations: "current", rateLimiter: "ok" },
+    });
   });
 
   it("GET /openapi.json answers the OpenAPI document without a token", async () => {

@@ -4,6 +4,22 @@ import { problems } from "../route-kit.js";
 
 const Status = Type.Object({ status: Type.String() }, { examples: [{ status: "ok" }] });
 
+const Ready = Type.Object(
+  {
+    status: Type.Literal("ready"),
+    checks: Type.Object({
+      store: Type.Literal("ok"),
+      migrations: Type.Literal("current"),
+      rateLimiter: Type.Union([Type.Literal("ok"), Type.Literal("unavailable")], {
+        description:
+          "Reported, not fatal: every node shares the limiter, and KEYWARD_RATELIMIT_FAIL_OPEN / " +
+          "KEYWARD_QUOTA_FAIL_OPEN decide what verification does while it is down.",
+      }),
+    }),
+  },
+  { examples: [{ status: "ready", checks: { store: "ok", migrations: "current", rateLimiter: "ok" } }] },
+);
+
 /** GET /healthz (the process answers) and GET /readyz (the store answers too). Public. */
 export function registerHealth(app: KeywardApp, deps: AppDependencies): void {
   app.get(
@@ -21,14 +37,14 @@ export function registerHealth(app: KeywardApp, deps: AppDependencies): void {
       schema: {
         tags: ["health"],
         summary: "Readiness",
-        description: "200 when the key store answers; 503 STORE_UNAVAILABLE otherwise.",
+        description:
+          "200 when the store answers and its schema is current, with the state of each dependency; 503 " +
+          "STORE_UNAVAILABLE when the store does not answer, 503 NOT_READY when its schema is older than this " +
+          "build (run `keyward migrate`) or while shutting down.",
         security: [],
-        response: { 200: Status, ...problems(503) },
+        response: { 200: Ready, ...problems(503) },
       },
     },
-    async () => {
-      await deps.store.ping();
-      return { status: "ready" };
-    },
+    async () => ({ status: "ready" as const, checks: await deps.readiness() }),
   );
 }

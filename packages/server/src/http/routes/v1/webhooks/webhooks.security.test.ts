@@ -238,7 +238,7 @@ describe("webhook secrets", () => {
       webhooks: instance.webhooks,
       ratelimits: instance.ratelimits,
       metrics: instance.metrics,
-      store: instance.store,
+      readiness: () => instance.checkReadiness(),
       logger: createLogger(config, { write: (line: string) => void lines.push(line) }),
       bodyLimitBytes: config.bodyLimitBytes,
       logRequests: config.logRequests,
