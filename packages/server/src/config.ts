@@ -120,8 +120,9 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     return found ?? "info";
   }
 
-  function databaseUrl(): string | null {
-    const raw = env.KEYWARD_DATABASE_URL;
+  /** A URL of one of `protocols` (e.g. "redis:"), or null when unset; never echoed, it may hold a password. */
+  function secretUrl(name: string, protocols: readonly string[], expected: string): string | null {
+    const raw = env[name];
     if (raw === undefined || raw === "") return null;
     let protocol = "";
     try {
@@ -129,12 +130,8 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     } catch {
       // Reported below.
     }
-    if (protocol !== "postgres:" && protocol !== "postgresql:") {
-      // Not echoed: a database URL can carry a password.
-      errors.push({
-        pointer: "/KEYWARD_DATABASE_URL",
-        detail: "KEYWARD_DATABASE_URL must be a postgres:// or postgresql:// URL.",
-      });
+    if (!protocols.includes(protocol)) {
+      errors.push({ pointer: `/${name}`, detail: `${name} must be a ${expected} URL.` });
       return null;
     }
     return raw;
@@ -149,26 +146,6 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
         detail: "KEYWARD_DATABASE_SCHEMA must be a lower-case identifier (letters, digits, _).",
       });
       return "public";
-    }
-    return raw;
-  }
-
-  function redisUrl(): string | null {
-    const raw = env.KEYWARD_REDIS_URL;
-    if (raw === undefined || raw === "") return null;
-    let protocol = "";
-    try {
-      protocol = new URL(raw).protocol;
-    } catch {
-      // Reported below.
-    }
-    if (protocol !== "redis:" && protocol !== "rediss:") {
-      // Not echoed: a Redis URL can carry a password.
-      errors.push({
-        pointer: "/KEYWARD_REDIS_URL",
-        detail: "KEYWARD_REDIS_URL must be a redis:// or rediss:// URL.",
-      });
-      return null;
     }
     return raw;
   }
@@ -198,10 +175,14 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     webhookRetryWindowMs: HOUR_MS * integer("KEYWARD_WEBHOOK_RETRY_HOURS", 24, 1, 720),
     webhookAllowInsecureHttp: boolean("KEYWARD_WEBHOOK_ALLOW_HTTP", false),
     eventRetentionMs: DAY_MS * integer("KEYWARD_EVENT_RETENTION_DAYS", 30, 1, 3650),
-    databaseUrl: databaseUrl(),
+    databaseUrl: secretUrl(
+      "KEYWARD_DATABASE_URL",
+      ["postgres:", "postgresql:"],
+      "postgres:// or postgresql://",
+    ),
     databaseSchema: databaseSchema(),
     databasePoolSize: integer("KEYWARD_DATABASE_POOL_SIZE", 10, 1, 1_000),
-    redisUrl: redisUrl(),
+    redisUrl: secretUrl("KEYWARD_REDIS_URL", ["redis:", "rediss:"], "redis:// or rediss://"),
     redisPrefix: env.KEYWARD_REDIS_PREFIX || "keyward:",
     rateLimitsFailOpen: boolean("KEYWARD_RATELIMIT_FAIL_OPEN", true),
     quotaFailOpen: boolean("KEYWARD_QUOTA_FAIL_OPEN", false),

@@ -5,6 +5,7 @@ import { DEFAULT_KEY_PREFIX } from "@keyward/core/key-format.js";
 import { parseKeyPolicies } from "@keyward/core/key-policies.js";
 import { KeywardError } from "@keyward/core/keyward-error.js";
 import type { Config } from "./config.js";
+import { newEvent } from "./events/new-event.js";
 import { openSecret, type SealedSecret, sealSecret } from "./kms/envelope.js";
 import type { Kms } from "./kms/kms.js";
 import { LocalKms } from "./kms/local-kms.js";
@@ -139,10 +140,7 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
       ...services,
       async checkReadiness() {
         await store.ping();
-        const expected = Math.max(
-          ...(config.databaseUrl === null ? SQLITE_MIGRATIONS : POSTGRES_MIGRATIONS).map((m) => m.version),
-        );
-        if ((await store.schemaVersion()) < expected) {
+        if ((await store.schemaVersion()) < latestSchemaVersion(config)) {
           throw new KeywardError(
             "NOT_READY",
             "The store's schema is older than this build: run keyward migrate.",
@@ -175,6 +173,12 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
     await store.close();
     throw error;
   }
+}
+
+/** The schema version this build's migrations bring the configured store to. */
+export function latestSchemaVersion(config: Config): number {
+  const migrations = config.databaseUrl === null ? SQLITE_MIGRATIONS : POSTGRES_MIGRATIONS;
+  return Math.max(...migrations.map((m) => m.version));
 }
 
 /** The configured stores: PostgreSQL when `KEYWARD_DATABASE_URL` is set, the embedded SQLite file otherwise. */
@@ -263,24 +267,18 @@ function createServices(input: {
     try {
       const projectId = suspect.projectId ?? (await store.readInstanceSetting(DEFAULT_PROJECT_SETTING));
       if (projectId === null) return;
-      const now = clock.now();
       await stores.webhooks.appendEvents([
-        {
-          id: newId("evt", { now }),
-          projectId,
+        newEvent({
           type: "verify.brute_force",
+          projectId,
           keyId: null,
-          payload: JSON.stringify({
-            type: "verify.brute_force",
-            timestamp: new Date(now).toISOString(),
-            data: {
-              source: { kind: suspect.kind, id: suspect.id },
-              limit: config.bruteForceLimit,
-              windowMs: suspect.windowMs,
-            },
-          }),
-          createdAt: now,
-        },
+          data: {
+            source: { kind: suspect.kind, id: suspect.id },
+            limit: config.bruteForceLimit,
+            windowMs: suspect.windowMs,
+          },
+          nowMs: clock.now(),
+        }),
       ]);
       deliveries.wake();
     } catch (error) {

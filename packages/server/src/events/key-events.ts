@@ -1,7 +1,7 @@
-import { newId } from "@keyward/core/ids.js";
 import type { KeyRecord } from "@keyward/core/key-record.js";
 import type { NewEvent } from "../store/records.js";
 import type { EventType } from "./event-types.js";
+import { newEvent } from "./new-event.js";
 
 function isoOrNull(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
@@ -41,13 +41,11 @@ export function keyEvent(
   nowMs: number,
   extra: Record<string, unknown> = {},
 ): NewEvent {
-  const timestamp = new Date(nowMs).toISOString();
-  return {
-    id: newId("evt", { now: nowMs }),
-    projectId: key.projectId,
+  return newEvent({
     type,
+    projectId: key.projectId,
     keyId: key.id,
-    payload: JSON.stringify({ type, timestamp, data: { key: eventKeyData(key), ...extra } }),
-    createdAt: nowMs,
-  };
+    data: { key: eventKeyData(key), ...extra },
+    nowMs,
+  });
 }

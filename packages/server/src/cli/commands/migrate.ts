@@ -27,14 +27,11 @@ export function registerMigrate(program: Command, ctx: CommandContext): void {
         options.dataDir === undefined ? {} : { dataDir: options.dataDir },
       );
       // Loaded here, not at the top: commands that only call the API start faster without the drivers.
-      const { openConfiguredStores } = await import("../../instance.js");
+      const { latestSchemaVersion, openConfiguredStores } = await import("../../instance.js");
       const stores = openConfiguredStores(config);
       try {
         const applied = await stores.keys.migrate();
-        const { SQLITE_MIGRATIONS } = await import("../../store/sqlite-migrations.js");
-        const { POSTGRES_MIGRATIONS } = await import("../../store/postgres-migrations.js");
-        const migrations = config.databaseUrl === null ? SQLITE_MIGRATIONS : POSTGRES_MIGRATIONS;
-        const version = Math.max(...migrations.map((m) => m.version));
+        const version = latestSchemaVersion(config);
         const out = new Output(ctx.io);
         if (options.json === true) {
           out.json({ applied, version });
