@@ -534,6 +534,16 @@ describe("key fields", () => {
 });
 
 describe("regressions", () => {
+  // The random requests above may have revoked or rotated the shared key; these cases need one that is live.
+  const live = { keyId: "", key: "" };
+  beforeAll(async () => {
+    const created = await createKey(t, {
+      projectId: real.projectId,
+      rateLimits: [{ name: "requests", limit: 1_000_000, windowMs: 1_000 }],
+    });
+    live.keyId = created.id;
+    live.key = created.key;
+  });
   const auth = () => ({ authorization: `Bearer ${t.rootToken}` });
   const json = () => ({ ...auth(), "content-type": "application/json" });
   /** [what, request, the status it must get]. */
@@ -548,7 +558,7 @@ describe("regressions", () => {
       "meta nested 10,000 levels on update",
       () => ({
         method: "PATCH",
-        url: `/v1/keys/${real.keyId}`,
+        url: `/v1/keys/${live.keyId}`,
         headers: json(),
         payload: `{"meta":${DEEP_OBJECT}}`,
       }),
@@ -612,7 +622,7 @@ describe("regressions", () => {
       "an expiresAt before year 0 in UTC on update",
       () => ({
         method: "PATCH",
-        url: `/v1/keys/${real.keyId}`,
+        url: `/v1/keys/${live.keyId}`,
         headers: json(),
         payload: '{"expiresAt":"0000-01-01T00:00:00+00:01"}',
       }),
@@ -646,7 +656,7 @@ describe("regressions", () => {
     ],
     [
       "rotating a key under that maxLifetime",
-      () => ({ method: "POST", url: `/v1/keys/${real.keyId}/rotate`, headers: json(), payload: "{}" }),
+      () => ({ method: "POST", url: `/v1/keys/${live.keyId}/rotate`, headers: json(), payload: "{}" }),
       201,
     ],
     [
@@ -660,7 +670,7 @@ describe("regressions", () => {
         method: "POST",
         url: "/v1/keys/verify",
         headers: json(),
-        payload: JSON.stringify({ key: real.key }),
+        payload: JSON.stringify({ key: live.key }),
       }),
       200,
     ],
@@ -692,7 +702,7 @@ describe("regressions", () => {
         method: "POST",
         url: "/v1/keys/verify",
         headers: json(),
-        payload: JSON.stringify({ key: real.key, rateLimits: [{ name: "requests" }, { name: "requests" }] }),
+        payload: JSON.stringify({ key: live.key, rateLimits: [{ name: "requests" }, { name: "requests" }] }),
       }),
       400,
     ],
