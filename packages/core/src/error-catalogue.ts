@@ -20,6 +20,10 @@ export const ERROR_CATALOGUE = {
   INTERNAL_ERROR: { status: 500, title: "An internal error occurred." },
   STORE_UNAVAILABLE: { status: 503, title: "The key store is unavailable." },
   RATE_LIMITER_UNAVAILABLE: { status: 503, title: "The rate limiter is unavailable." },
+  INVALIDATION_BUS_UNAVAILABLE: {
+    status: 503,
+    title: "The channel that tells other nodes about changes is unavailable.",
+  },
   NOT_READY: { status: 503, title: "Keyward is not ready to serve requests." },
   CONFIG_INVALID: { status: 500, title: "The configuration is not valid." },
   MASTER_KEY_INVALID: { status: 500, title: "The master key is missing or malformed." },

@@ -15,6 +15,7 @@ describe("parseConfig()", () => {
       keyBytes: 32,
       cacheMaxEntries: 100_000,
       cacheTtlMs: 10_000,
+      cacheInvalidation: "off",
       usageFlushIntervalMs: 1_000,
       bodyLimitBytes: 64 * 1024,
       sqliteCacheMiB: 64,
@@ -188,6 +189,37 @@ describe("parseConfig()", () => {
       {
         pointer: "/KEYWARD_LOG_LEVEL",
         detail: expect.stringContaining("fatal, error, warn, info, debug, trace, silent"),
+      },
+    ]);
+  });
+
+  it.each([
+    [{}, "off"],
+    [{ KEYWARD_REDIS_URL: "redis://127.0.0.1:6379" }, "redis"],
+    [{ KEYWARD_DATABASE_URL: "postgres://db/keyward" }, "postgres"],
+    [{ KEYWARD_DATABASE_URL: "postgres://db/keyward", KEYWARD_REDIS_URL: "redis://r" }, "postgres"],
+    [
+      {
+        KEYWARD_DATABASE_URL: "postgres://db/keyward",
+        KEYWARD_REDIS_URL: "redis://r",
+        KEYWARD_CACHE_INVALIDATION: "redis",
+      },
+      "redis",
+    ],
+    [{ KEYWARD_DATABASE_URL: "postgres://db/keyward", KEYWARD_CACHE_INVALIDATION: "off" }, "off"],
+  ])("broadcasts cache invalidations over the engine the nodes share (%o → %s)", (env, expected) => {
+    expect(parseConfig(env).cacheInvalidation).toBe(expected);
+  });
+
+  it("refuses KEYWARD_CACHE_INVALIDATION naming an engine that is not configured", async () => {
+    const error = await expectKeywardError(
+      () => parseConfig({ KEYWARD_CACHE_INVALIDATION: "postgres" }),
+      "CONFIG_INVALID",
+    );
+    expect(error.errors).toEqual([
+      {
+        pointer: "/KEYWARD_CACHE_INVALIDATION",
+        detail: "KEYWARD_CACHE_INVALIDATION=postgres needs KEYWARD_DATABASE_URL.",
       },
     ]);
   });

@@ -16,6 +16,8 @@ export interface Config {
   readonly keyBytes: number;
   readonly cacheMaxEntries: number;
   readonly cacheTtlMs: number;
+  /** How nodes tell each other which cached records changed: PostgreSQL LISTEN/NOTIFY, Redis pub/sub, or none. */
+  readonly cacheInvalidation: "postgres" | "redis" | "off";
   /** How often batched `lastUsedAt` and verification counts are written. */
   readonly usageFlushIntervalMs: number;
   readonly bodyLimitBytes: number;
@@ -67,6 +69,7 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+const CACHE_INVALIDATION_CHOICES = ["auto", "postgres", "redis", "off"] as const;
 
 /** Parses configuration from environment variables (and explicit overrides), reporting every problem at once. */
 export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
@@ -108,16 +111,32 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     return bytes;
   }
 
-  function logLevel(): Config["logLevel"] {
-    const raw = env.KEYWARD_LOG_LEVEL;
-    if (raw === undefined || raw === "") return "info";
-    const found = LOG_LEVELS.find((l) => l === raw);
+  function oneOf<T extends string>(name: string, values: readonly T[], fallback: T): T {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const found = values.find((v) => v === raw);
     if (found === undefined)
+      errors.push({ pointer: `/${name}`, detail: `${name} must be one of ${values.join(", ")}.` });
+    return found ?? fallback;
+  }
+
+  /** `auto` picks the engine every node already shares: PostgreSQL, else Redis, else none (one node). */
+  function cacheInvalidation(
+    databaseUrl: string | null,
+    redisUrl: string | null,
+  ): Config["cacheInvalidation"] {
+    const chosen = oneOf("KEYWARD_CACHE_INVALIDATION", CACHE_INVALIDATION_CHOICES, "auto");
+    if (chosen === "auto") return databaseUrl !== null ? "postgres" : redisUrl !== null ? "redis" : "off";
+    const needs = chosen === "postgres" ? databaseUrl : chosen === "redis" ? redisUrl : "";
+    if (needs === null) {
+      const variable = chosen === "postgres" ? "KEYWARD_DATABASE_URL" : "KEYWARD_REDIS_URL";
       errors.push({
-        pointer: "/KEYWARD_LOG_LEVEL",
-        detail: `KEYWARD_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}.`,
+        pointer: "/KEYWARD_CACHE_INVALIDATION",
+        detail: `KEYWARD_CACHE_INVALIDATION=${chosen} needs ${variable}.`,
       });
-    return found ?? "info";
+      return "off";
+    }
+    return chosen;
   }
 
   /** A URL of one of `protocols` (e.g. "redis:"), or null when unset; never echoed, it may hold a password. */
@@ -151,16 +170,23 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
   }
 
   const host = env.KEYWARD_HOST || "127.0.0.1";
+  const databaseUrl = secretUrl(
+    "KEYWARD_DATABASE_URL",
+    ["postgres:", "postgresql:"],
+    "postgres:// or postgresql://",
+  );
+  const redisUrl = secretUrl("KEYWARD_REDIS_URL", ["redis:", "rediss:"], "redis:// or rediss://");
   const config: Config = {
     dataDir: env.KEYWARD_DATA_DIR || "./.keyward",
     masterKey: masterKey(),
     host,
     port: integer("KEYWARD_PORT", 8080, 0, 65535),
-    logLevel: logLevel(),
+    logLevel: oneOf("KEYWARD_LOG_LEVEL", LOG_LEVELS, "info"),
     logRequests: boolean("KEYWARD_LOG_REQUESTS", false),
     keyBytes: integer("KEYWARD_KEY_BYTES", DEFAULT_KEY_BYTES, MIN_KEY_BYTES, MAX_KEY_BYTES),
     cacheMaxEntries: integer("KEYWARD_CACHE_MAX_ENTRIES", 100_000, 0, 10_000_000),
     cacheTtlMs: integer("KEYWARD_CACHE_TTL_MS", 10_000, 0, 3_600_000),
+    cacheInvalidation: cacheInvalidation(databaseUrl, redisUrl),
     usageFlushIntervalMs: integer("KEYWARD_USAGE_FLUSH_MS", 1_000, 10, 600_000),
     bodyLimitBytes: integer("KEYWARD_BODY_LIMIT_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
     sqliteCacheMiB: integer("KEYWARD_SQLITE_CACHE_MB", 64, 1, 65_536),
@@ -175,14 +201,10 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     webhookRetryWindowMs: HOUR_MS * integer("KEYWARD_WEBHOOK_RETRY_HOURS", 24, 1, 720),
     webhookAllowInsecureHttp: boolean("KEYWARD_WEBHOOK_ALLOW_HTTP", false),
     eventRetentionMs: DAY_MS * integer("KEYWARD_EVENT_RETENTION_DAYS", 30, 1, 3650),
-    databaseUrl: secretUrl(
-      "KEYWARD_DATABASE_URL",
-      ["postgres:", "postgresql:"],
-      "postgres:// or postgresql://",
-    ),
+    databaseUrl,
     databaseSchema: databaseSchema(),
     databasePoolSize: integer("KEYWARD_DATABASE_POOL_SIZE", 10, 1, 1_000),
-    redisUrl: secretUrl("KEYWARD_REDIS_URL", ["redis:", "rediss:"], "redis:// or rediss://"),
+    redisUrl,
     redisPrefix: env.KEYWARD_REDIS_PREFIX || "keyward:",
     rateLimitsFailOpen: boolean("KEYWARD_RATELIMIT_FAIL_OPEN", true),
     quotaFailOpen: boolean("KEYWARD_QUOTA_FAIL_OPEN", false),

@@ -6,18 +6,15 @@ import { parseKeyPolicies } from "@keyward/core/key-policies.js";
 import { KeywardError } from "@keyward/core/keyward-error.js";
 import type { Config } from "./config.js";
 import { newEvent } from "./events/new-event.js";
+import type { CachedKind, InvalidationBus, InvalidationListener } from "./invalidation/invalidation-bus.js";
+import { openInvalidationBus } from "./invalidation/open-invalidation-bus.js";
 import { openSecret, type SealedSecret, sealSecret } from "./kms/envelope.js";
 import type { Kms } from "./kms/kms.js";
 import { LocalKms } from "./kms/local-kms.js";
 import { loadOrCreateMasterKeyFile } from "./kms/master-key.js";
 import { openRateLimiter } from "./limits/open-rate-limiter.js";
 import type { LimiterOutageOutcome, RateLimiter } from "./limits/rate-limiter.js";
-import {
-  createMetrics,
-  type LimiterMetrics,
-  type LimiterOutageSource,
-  type Metrics,
-} from "./monitor/metrics.js";
+import { createMetrics, type LimiterOutageSource, type Metrics } from "./monitor/metrics.js";
 import { BruteForceGuard, type BruteForceSuspect } from "./services/brute-force-guard.js";
 import { type Clock, systemClock } from "./services/clock.js";
 import { KeyLimits } from "./services/key-limits.js";
@@ -59,6 +56,8 @@ export interface Instance {
   clock: Clock;
   /** Prometheus metrics of this instance (`GET /metrics`). */
   metrics: Metrics;
+  /** Tells the other nodes which cached records this one changed, and this one what they changed; null alone. */
+  invalidations: InvalidationBus | null;
   /** The root token's plaintext when this call initialized the store; null otherwise. Show it once. */
   rootToken: string | null;
   /** Starts the scheduler and the webhook worker, as far as the configuration enables them. */
@@ -78,6 +77,8 @@ export interface Readiness {
   store: "ok";
   migrations: "current";
   rateLimiter: "ok" | "unavailable";
+  /** Whether this node hears other nodes' changes; while reconnecting, its cache TTL bounds how stale it can be. */
+  cacheInvalidation: "listening" | "reconnecting" | "off";
 }
 
 /** Reports from the background jobs, for the log. */
@@ -93,6 +94,10 @@ export interface BackgroundReporter {
   ): void;
   /** An event outside any change's transaction (`verify.brute_force`) could not be written; it is lost. */
   onEventWriteError?(error: unknown): void;
+  /** A change could not be announced to the other nodes; they serve their cached copy until their cache TTL. */
+  onInvalidationError?(error: unknown): void;
+  /** This node dropped all its caches: its invalidation connection dropped or came back. */
+  onInvalidationGap?(): void;
 }
 
 /** Options for {@link openInstance}: real dependencies by default, replaceable in tests. */
@@ -105,6 +110,8 @@ export interface OpenInstanceOptions extends BackgroundReporter {
   random?: () => number;
   limiter?: RateLimiter;
   metrics?: Metrics;
+  /** The invalidation bus; by default the configured one (`KEYWARD_CACHE_INVALIDATION`), null for none. */
+  invalidations?: InvalidationBus | null;
 }
 
 /** What webhook requests send as their user agent. */
@@ -122,10 +129,35 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
   const store = stores.keys;
   const limiter = options.limiter ?? openRateLimiter(config);
   const metrics = options.metrics ?? createMetrics();
+  const invalidations =
+    options.invalidations === undefined ? openInvalidationBus(config) : options.invalidations;
   try {
     await store.migrate();
     const { pepper, rootToken } = await initializeOrUnseal(store, kms, clock);
-    const services = createServices({ stores, kms, limiter, metrics, pepper, clock, config, options });
+    const announce =
+      (kind: CachedKind) =>
+      async (ids: readonly string[]): Promise<void> => {
+        if (invalidations === null) return;
+        try {
+          await invalidations.publish({ kind, ids });
+          metrics.invalidation("sent", kind);
+        } catch (error) {
+          metrics.invalidation("failed", kind);
+          options.onInvalidationError?.(error);
+        }
+      };
+    const services = createServices({
+      stores,
+      kms,
+      limiter,
+      metrics,
+      pepper,
+      clock,
+      config,
+      options,
+      announce,
+    });
+    await invalidations?.listen(cacheListener(services, metrics, options));
     services.keys.usage.start(config.usageFlushIntervalMs);
     services.keys.quotaBalances.start(config.usageFlushIntervalMs);
     services.tokens.usage.start(config.usageFlushIntervalMs);
@@ -136,6 +168,7 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
       kms,
       clock,
       metrics,
+      invalidations,
       rootToken,
       ...services,
       async checkReadiness() {
@@ -152,7 +185,10 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
         } catch {
           rateLimiter = "unavailable";
         }
-        return { store: "ok", migrations: "current", rateLimiter };
+        const listening = invalidations?.state();
+        const cacheInvalidation =
+          listening === undefined ? "off" : listening === "listening" ? "listening" : "reconnecting";
+        return { store: "ok", migrations: "current", rateLimiter, cacheInvalidation };
       },
       startBackgroundJobs() {
         if (config.schedulerEnabled) services.scheduler.start();
@@ -164,15 +200,43 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
         await services.keys.usage.stop();
         await services.keys.quotaBalances.stop();
         await services.tokens.usage.stop();
+        await invalidations?.close();
         await limiter.close();
         await store.close();
       },
     };
   } catch (error) {
+    await invalidations?.close();
     await limiter.close();
     await store.close();
     throw error;
   }
+}
+
+/** Drops what other nodes changed from this node's caches, and everything when messages may have been missed. */
+function cacheListener(
+  services: Services,
+  metrics: Metrics,
+  reporter: BackgroundReporter,
+): InvalidationListener {
+  const caches: Record<CachedKind, { forgetCached(ids: readonly string[]): void; forgetAllCached(): void }> =
+    {
+      key: services.keys,
+      token: services.tokens,
+      project: services.projects,
+      ratelimit_override: services.ratelimits,
+    };
+  return {
+    onInvalidation({ kind, ids }) {
+      caches[kind].forgetCached(ids);
+      metrics.invalidation("received", kind);
+    },
+    onGap() {
+      for (const cache of Object.values(caches)) cache.forgetAllCached();
+      metrics.invalidationGap();
+      reporter.onInvalidationGap?.();
+    },
+  };
 }
 
 /** The schema version this build's migrations bring the configured store to. */
@@ -206,13 +270,15 @@ function createServices(input: {
   stores: Stores;
   kms: Kms;
   limiter: RateLimiter;
-  metrics: LimiterMetrics;
+  metrics: Metrics;
   pepper: Buffer;
   clock: Clock;
   config: Config;
   options: OpenInstanceOptions;
+  /** Tells the other nodes about a change to records of one kind. */
+  announce: (kind: CachedKind) => (ids: readonly string[]) => Promise<void>;
 }): Services {
-  const { stores, kms, limiter, metrics, pepper, clock, config, options } = input;
+  const { stores, kms, limiter, metrics, pepper, clock, config, options, announce } = input;
   // Every limiter outage is counted and reported to the log: never silent.
   const reportOutage =
     (source: LimiterOutageSource) =>
@@ -228,6 +294,7 @@ function createServices(input: {
     clock,
     defaultProjectId: () => store.readInstanceSetting(DEFAULT_PROJECT_SETTING),
     policyCacheTtlMs: config.cacheTtlMs,
+    announceChanges: announce("project"),
   });
   const deliveries = new WebhookDeliveryWorker({
     store: stores.webhooks,
@@ -294,6 +361,7 @@ function createServices(input: {
     clock,
     keyBytes: config.keyBytes,
     onEvents,
+    announceChanges: announce("key"),
     ...cache,
     ...onError,
   });
@@ -306,7 +374,10 @@ function createServices(input: {
     intervalMs: config.schedulerIntervalMs,
     eventRetentionMs: config.eventRetentionMs,
     expiredLookbackMs: 7 * 86_400_000,
-    onRevoked: (key) => keys.forgetCached(key.id),
+    onRevoked: (key) => {
+      keys.forgetCached([key.id]);
+      void announce("key")([key.id]);
+    },
     onEvents,
     ...(options.onSchedulerRun === undefined ? {} : { onRun: options.onSchedulerRun }),
     ...(options.onSchedulerError === undefined ? {} : { onError: options.onSchedulerError }),
@@ -314,7 +385,15 @@ function createServices(input: {
   return {
     projects,
     keys,
-    tokens: new TokenService({ store, projects, pepper, clock, ...cache, ...onError }),
+    tokens: new TokenService({
+      store,
+      projects,
+      pepper,
+      clock,
+      announceChanges: announce("token"),
+      ...cache,
+      ...onError,
+    }),
     webhooks: new WebhookService({
       store: stores.webhooks,
       projects,
@@ -332,6 +411,7 @@ function createServices(input: {
       failOpen: config.rateLimitsFailOpen,
       overrideCacheTtlMs: config.cacheTtlMs,
       onLimiterUnavailable: reportOutage("ratelimit"),
+      announceChanges: announce("ratelimit_override"),
     }),
   };
 }

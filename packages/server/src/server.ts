@@ -42,6 +42,13 @@ export async function startServer(options: {
     onEventWriteError: (err) => logger.warn({ err }, "a verify.brute_force event could not be written"),
     onDeliveryError: (err) =>
       logger.warn({ err }, "a webhook delivery could not be attempted; it will be retried"),
+    onInvalidationError: (err) =>
+      logger.warn(
+        { err },
+        "cache invalidation could not be broadcast; other nodes serve their cached copy until its TTL ends",
+      ),
+    onInvalidationGap: () =>
+      logger.info("cache invalidation connection changed; this node dropped its caches"),
   });
   if (instance.rootToken !== null) options.printRootToken(instance.rootToken);
   const app = await createApp({

@@ -78,7 +78,7 @@ export interface ChargeResult {
  * never spends quota, and a request refused by one limit spends none of the others (a request the quota refuses
  * still counts against the rate limits). Balances never go below zero. Rate limits follow the sliding window
  * counter of `@keyward/core/sliding-window.ts` and quotas `@keyward/core/quota-balance.ts`; limit state expires
- * on its own two windows after its last use, while quota balances are kept until {@link forgetQuota}.
+ * on its own two windows (plus a margin for clock skew) after its last use, while quota balances are kept until {@link forgetQuota}.
  * Malformed input (a non-integer or negative number, a key charged twice in one request) throws a RangeError;
  * a backend that cannot answer throws RATE_LIMITER_UNAVAILABLE (retryable).
  * Every implementation passes `rate-limiter.conformance.ts`.

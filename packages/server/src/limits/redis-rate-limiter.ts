@@ -81,8 +81,9 @@ for i = 1, count do
     charged = w.cost
     redis.call("HSET", KEYS[i], "ms", whole(w.windowMs), "w", whole(w.index),
       "c", whole(w.current + charged), "p", whole(w.previous))
-    -- The state counts until the end of the next window: two windows from the last write covers it.
-    redis.call("PEXPIRE", KEYS[i], whole(2 * w.windowMs))
+    -- The state counts until the end of the next window: two windows from the last write cover it. Redis expires
+    -- by its own clock, not by nowMs, so 5 s more cover nodes whose clocks run behind and the time in transit.
+    redis.call("PEXPIRE", KEYS[i], whole(2 * w.windowMs + 5000))
   end
   local room = w.limit * w.windowMs - w.used - charged * w.windowMs
   if room < 0 then room = 0 end
@@ -146,7 +147,7 @@ const TRANSIENT_REPLY = /^(LOADING|BUSY|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN
 
 /**
  * A {@link RateLimiter} on Redis, shared by every Keyward process: one Lua script per `charge` does every limit
- * and the quota in one atomic round trip. Limit state expires two windows after its last charge; quota balances
+ * and the quota in one atomic round trip. Limit state expires two windows (and 5 s) after its last charge; quota balances
  * have no TTL (they are balances, not caches) until {@link forgetQuota}. All keys of one charge must live on one
  * Redis node: a standalone server or a Sentinel-managed primary, not a Redis Cluster.
  *

@@ -121,4 +121,29 @@ describe("DigestCache", () => {
     expect(cache.size).toBe(0);
     cache.deleteById("key_1");
   });
+
+  it("does not cache a record read before a drop came in: it may predate the change that caused the drop", () => {
+    const cache = new DigestCache<Entry>({ maxEntries: 10, ttlMs: 0, clock: new ManualClock() });
+    const before = cache.generation;
+    // Another node revokes key_1 while this one is reading it from the store.
+    cache.deleteById("key_1");
+    cache.set(digestOf(1), entry("key_1"), before);
+    expect(cache.get(digestOf(1))).toBeUndefined();
+    // A read that began after the drop is cached.
+    const after = cache.generation;
+    cache.set(digestOf(1), entry("key_1"), after);
+    expect(cache.get(digestOf(1))?.id).toBe("key_1");
+  });
+
+  it("clear() drops every record and any read in flight", () => {
+    const cache = new DigestCache<Entry>({ maxEntries: 10, ttlMs: 0, clock: new ManualClock() });
+    cache.set(digestOf(1), entry("key_1"));
+    cache.set(digestOf(2), entry("key_2"));
+    const inFlight = cache.generation;
+    cache.clear();
+    expect(cache.size).toBe(0);
+    cache.set(digestOf(3), entry("key_3"), inFlight);
+    expect(cache.get(digestOf(3))).toBeUndefined();
+    cache.deleteById("key_1");
+  });
 });

@@ -15,6 +15,7 @@ export interface DigestCacheOptions {
 export class DigestCache<T extends { id: string }> {
   readonly #byDigest: LRUCache<string, T> | null;
   readonly #digestById = new Map<string, string>();
+  #generation = 0;
 
   constructor(options: DigestCacheOptions) {
     this.#byDigest =
@@ -37,8 +38,16 @@ export class DigestCache<T extends { id: string }> {
     return this.#byDigest?.get(digest.toString("latin1"));
   }
 
-  set(digest: Buffer, record: T): void {
-    if (this.#byDigest === null) return;
+  /**
+   * Counts drops. A lookup notes it before reading the store and passes it to {@link set}: when a drop came in
+   * meanwhile, what it read may predate the change that caused the drop, so it is not cached.
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  set(digest: Buffer, record: T, readAtGeneration = this.#generation): void {
+    if (this.#byDigest === null || readAtGeneration !== this.#generation) return;
     const digestKey = digest.toString("latin1");
     this.#byDigest.set(digestKey, record);
     this.#digestById.set(record.id, digestKey);
@@ -46,8 +55,16 @@ export class DigestCache<T extends { id: string }> {
 
   /** Drops the record with this id, so the next lookup reads the store. */
   deleteById(id: string): void {
+    this.#generation += 1;
     const digestKey = this.#digestById.get(id);
     if (digestKey !== undefined) this.#byDigest?.delete(digestKey);
+  }
+
+  /** Drops every record: changes may have been missed. */
+  clear(): void {
+    this.#generation += 1;
+    this.#byDigest?.clear();
+    this.#digestById.clear();
   }
 
   get size(): number {

@@ -112,6 +112,8 @@ export interface KeyServiceOptions {
   onUsageWriteError?(error: unknown): void;
   /** Called after a change wrote events, so the webhook worker can deliver them without waiting for its poll. */
   onEvents?(): void;
+  /** Tells the other nodes which of these records this node changed, once committed; never rejects. */
+  announceChanges?(ids: readonly string[]): Promise<void>;
 }
 
 /** Issues, lists, changes, revokes and verifies API keys. The only way routes and commands reach keys. */
@@ -242,7 +244,7 @@ export class KeyService {
     const updated = await this.#options.store.updateKey(id, normalized, now, (key) => [
       keyEvent("key.updated", key, now),
     ]);
-    this.#cache.deleteById(id);
+    await this.#changed([id]);
     if (updated === null) throw notFound();
     // The limiter holds the live balance: a new quota replaces it there too.
     if (updated.quota !== null && quota != null) {
@@ -265,7 +267,7 @@ export class KeyService {
     const now = this.#options.clock.now();
     const balance = await this.#options.limits.adjust(key, adjustment, settings.timezone, now);
     await this.#options.limits.balances.flush();
-    this.#cache.deleteById(id);
+    await this.#changed([id]);
     const view = this.#view(key, settings.policies, now);
     return { ...view, quota: key.quota === null ? null : { ...key.quota, ...balance } };
   }
@@ -278,7 +280,7 @@ export class KeyService {
     const revoked = await this.#options.store.revokeKey(id, reason, now, (key) => [
       keyEvent("key.revoked", key, now),
     ]);
-    this.#cache.deleteById(id);
+    await this.#changed([id]);
     if (revoked === null) throw notFound();
     this.#options.onEvents?.();
     return this.#viewOf(revoked);
@@ -313,7 +315,7 @@ export class KeyService {
         },
         (key) => [keyEvent("key.revoked", key, now)],
       );
-      for (const key of batch) this.#cache.deleteById(key.id);
+      await this.#changed(batch.map((key) => key.id));
       revoked += batch.length;
       if (batch.length > 0) this.#options.onEvents?.();
       if (batch.length < BULK_REVOKE_BATCH) return { revoked };
@@ -384,7 +386,7 @@ export class KeyService {
         }),
       ],
     );
-    this.#cache.deleteById(old.id);
+    await this.#changed([old.id]);
     // Another request may have revoked or rotated the key since it was read above.
     switch (result.outcome) {
       case "not_found":
@@ -474,9 +476,21 @@ export class KeyService {
     return this.#options.limits.balances;
   }
 
-  /** Drops a key from this process's verification cache (it was changed by something other than this service). */
-  forgetCached(id: string): void {
-    this.#cache.deleteById(id);
+  /** Drops keys changed by another node, or outside this service, from this node's verification cache. */
+  forgetCached(ids: readonly string[]): void {
+    for (const id of ids) this.#cache.deleteById(id);
+  }
+
+  /** Drops every cached key: changes made elsewhere may have been missed. */
+  forgetAllCached(): void {
+    this.#cache.clear();
+  }
+
+  /** After a change committed: drops the keys here and tells the other nodes. */
+  async #changed(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    this.forgetCached(ids);
+    await this.#options.announceChanges?.(ids);
   }
 
   #newKey(input: {
@@ -534,10 +548,11 @@ export class KeyService {
     const digest = digestKey(key, this.#options.pepper);
     const cached = this.#cache.get(digest);
     if (cached !== undefined) return cached;
+    const generation = this.#cache.generation;
     const stored = await this.#options.store.findKeyByDigest(digest);
     // The index found it by equality; compare again in constant time so no timing depends on the stored bytes.
     if (stored === null || !digestsEqual(stored.digest, digest)) return null;
-    this.#cache.set(digest, stored.record);
+    this.#cache.set(digest, stored.record, generation);
     return stored.record;
   }
 

@@ -23,6 +23,8 @@ export interface ProjectServiceOptions {
   defaultProjectId: () => Promise<string | null>;
   /** How long a project's parsed policies are reused before they are read again (other processes' changes). */
   policyCacheTtlMs?: number;
+  /** Tells the other nodes which of these records this node changed, once committed; never rejects. */
+  announceChanges?(ids: readonly string[]): Promise<void>;
 }
 
 /** A change to a project: a new name, and policies to set (a duration) or remove (null); absent ones stay. */
@@ -47,6 +49,8 @@ export interface ProjectSettings {
 export class ProjectService {
   readonly #options: ProjectServiceOptions;
   readonly #settings = new Map<string, { settings: ProjectSettings; readAt: number }>();
+  /** Counts drops, so a read that a drop overtook is not cached (see DigestCache.generation). */
+  #generation = 0;
 
   constructor(options: ProjectServiceOptions) {
     this.#options = options;
@@ -107,7 +111,8 @@ export class ProjectService {
         : { ipAllowlist: input.ipAllowlist === null ? null : normalizeIpAllowlist(input.ipAllowlist) }),
       ...(input.timezone === undefined ? {} : { timezone: input.timezone }),
     });
-    this.#settings.delete(id);
+    this.forgetCached([id]);
+    await this.#options.announceChanges?.([id]);
     if (updated === null) throw notFound();
     return updated;
   }
@@ -126,14 +131,27 @@ export class ProjectService {
     const now = this.#options.clock.now();
     const cached = this.cachedSettings(projectId, now);
     if (cached !== undefined) return cached;
+    const generation = this.#generation;
     const project = await this.#options.store.findProject(projectId);
     const settings: ProjectSettings = {
       policies: safeParsePolicies(project?.policies ?? {}),
       ipAllowlist: project?.ipAllowlist == null ? null : compileIpAllowlist(project.ipAllowlist),
       timezone: project?.timezone ?? "UTC",
     };
-    this.#settings.set(projectId, { settings, readAt: now });
+    if (generation === this.#generation) this.#settings.set(projectId, { settings, readAt: now });
     return settings;
+  }
+
+  /** Drops these projects' settings (changed here or on another node) so the next use reads them again. */
+  forgetCached(ids: readonly string[]): void {
+    this.#generation += 1;
+    for (const id of ids) this.#settings.delete(id);
+  }
+
+  /** Drops every project's settings: changes made elsewhere may have been missed. */
+  forgetAllCached(): void {
+    this.#generation += 1;
+    this.#settings.clear();
   }
 
   /** The cached settings of a project while fresh, without a promise: verification's hot path asks this first. */

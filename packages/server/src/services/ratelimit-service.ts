@@ -18,6 +18,8 @@ export interface RatelimitServiceOptions {
   overrideCacheTtlMs: number;
   /** Told whenever the limiter was down, with the outcome `failOpen` chose. */
   onLimiterUnavailable?(error: unknown, outcome: LimiterOutageOutcome): void;
+  /** Tells the other nodes which overrides (by {@link overrideCacheKey}) this node changed; never rejects. */
+  announceChanges?(keys: readonly string[]): Promise<void>;
 }
 
 /** A standalone limit check: `cost` of `limit` per `windowMs` for one identifier of a namespace. */
@@ -45,6 +47,8 @@ export interface RatelimitResult {
 export class RatelimitService {
   readonly #options: RatelimitServiceOptions;
   readonly #overrides = new Map<string, { override: RateLimitOverride | null; readAt: number }>();
+  /** Counts drops, so a read that a drop overtook is not cached (see DigestCache.generation). */
+  #generation = 0;
 
   constructor(options: RatelimitServiceOptions) {
     this.#options = options;
@@ -101,7 +105,7 @@ export class RatelimitService {
     assertCountable(input.limit, input.windowMs);
     const override: RateLimitOverride = { ...input, createdAt: this.#options.clock.now() };
     await this.#options.store.setRateLimitOverride(override);
-    this.#overrides.delete(cacheKey(input.namespace, input.identifier));
+    await this.#changed(overrideCacheKey(input.namespace, input.identifier));
     return (await this.#options.store.findRateLimitOverride(input.namespace, input.identifier)) ?? override;
   }
 
@@ -130,19 +134,38 @@ export class RatelimitService {
     requirePermission(principal, "ratelimit:write");
     refuseProjectLimited(principal);
     const deleted = await this.#options.store.deleteRateLimitOverride(namespace, identifier);
-    this.#overrides.delete(cacheKey(namespace, identifier));
+    await this.#changed(overrideCacheKey(namespace, identifier));
     if (!deleted) throw new KeywardError("NOT_FOUND", "This namespace has no override for that identifier.");
   }
 
+  /** Drops overrides (by {@link overrideCacheKey}) changed here or on another node. */
+  forgetCached(keys: readonly string[]): void {
+    this.#generation += 1;
+    for (const key of keys) this.#overrides.delete(key);
+  }
+
+  /** Drops every cached override: changes made elsewhere may have been missed. */
+  forgetAllCached(): void {
+    this.#generation += 1;
+    this.#overrides.clear();
+  }
+
+  async #changed(key: string): Promise<void> {
+    this.forgetCached([key]);
+    await this.#options.announceChanges?.([key]);
+  }
+
   async #overrideOf(namespace: string, identifier: string, nowMs: number): Promise<RateLimitOverride | null> {
-    const key = cacheKey(namespace, identifier);
+    const key = overrideCacheKey(namespace, identifier);
     const cached = this.#overrides.get(key);
     if (cached !== undefined && nowMs - cached.readAt < this.#options.overrideCacheTtlMs)
       return cached.override;
+    const generation = this.#generation;
     const override = await this.#options.store.findRateLimitOverride(namespace, identifier);
     // Bounded: identifiers are attacker-chosen (per-IP limits); clear rather than grow without end.
     if (this.#overrides.size >= 100_000) this.#overrides.clear();
-    this.#overrides.set(key, { override, readAt: nowMs });
+    // A drop that came in while reading means what was read may be older than the change: do not keep it.
+    if (generation === this.#generation) this.#overrides.set(key, { override, readAt: nowMs });
     return override;
   }
 }
@@ -166,6 +189,7 @@ function refuseProjectLimited(principal: Principal): void {
   }
 }
 
-function cacheKey(namespace: string, identifier: string): string {
+/** How an override is named in the cache and in invalidations: namespace and identifier, NUL-separated. */
+export function overrideCacheKey(namespace: string, identifier: string): string {
   return `${namespace}\u0000${identifier}`;
 }

@@ -26,6 +26,8 @@ export interface TokenServiceOptions {
   cacheMaxEntries: number;
   cacheTtlMs: number;
   onUsageWriteError?(error: unknown): void;
+  /** Tells the other nodes which of these records this node changed, once committed; never rejects. */
+  announceChanges?(ids: readonly string[]): Promise<void>;
 }
 
 /** What a caller may set when creating a token. */
@@ -61,10 +63,11 @@ export class TokenService {
     const digest = digestKey(token, this.#options.pepper);
     let record = this.#cache.get(digest);
     if (record === undefined) {
+      const generation = this.#cache.generation;
       const stored = await this.#options.store.findTokenByDigest(digest);
       if (stored === null || !digestsEqual(stored.digest, digest)) return null;
       record = stored.record;
-      this.#cache.set(digest, record);
+      this.#cache.set(digest, record, generation);
     }
     if (record.revokedAt !== null) return null;
     this.usage.record(record.id, this.#options.clock.now());
@@ -120,7 +123,7 @@ export class TokenService {
     );
   }
 
-  /** Revokes a token at once in this process; only a token that covers the target's powers may revoke it. */
+  /** Revokes a token at once on every node; only a token that covers the target's powers may revoke it. */
   async revokeToken(principal: Principal, id: string): Promise<TokenRecord> {
     requirePermission(principal, "tokens:write");
     const target = await this.#options.store.findToken(id);
@@ -128,8 +131,19 @@ export class TokenService {
     assertCovers(principal, target);
     const revoked = await this.#options.store.revokeToken(id, this.#options.clock.now());
     this.#cache.deleteById(id);
+    await this.#options.announceChanges?.([id]);
     if (revoked === null) throw new KeywardError("NOT_FOUND", "No token has this id.");
     return revoked;
+  }
+
+  /** Drops tokens another node changed from this node's cache. */
+  forgetCached(ids: readonly string[]): void {
+    for (const id of ids) this.#cache.deleteById(id);
+  }
+
+  /** Drops every cached token: changes made elsewhere may have been missed. */
+  forgetAllCached(): void {
+    this.#cache.clear();
   }
 
   async #mint(input: TokenGrant): Promise<{ token: string; record: TokenRecord }> {

@@ -146,7 +146,9 @@ export class PostgresDatabase implements Queryable {
     });
   }
 
+  /** Ends the pool once; closing again does nothing (shutdown paths may overlap). */
   async close(): Promise<void> {
+    if (this.#pool.ending) return;
     await this.#pool.end();
   }
 }

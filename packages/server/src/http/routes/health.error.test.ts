@@ -36,7 +36,7 @@ describe("GET /readyz with a dependency in trouble", () => {
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual({
         status: "ready",
-        checks: { store: "ok", migrations: "current", rateLimiter: "unavailable" },
+        checks: { store: "ok", migrations: "current", rateLimiter: "unavailable", cacheInvalidation: "off" },
       });
     } finally {
       await down.close();

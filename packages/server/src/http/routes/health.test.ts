@@ -23,7 +23,7 @@ describe("public routes", () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
       status: "ready",
-      checks: { store: "ok", migrations: "current", rateLimiter: "ok" },
+      checks: { store: "ok", migrations: "current", rateLimiter: "ok", cacheInvalidation: "off" },
     });
   });
 

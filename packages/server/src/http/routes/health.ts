@@ -15,9 +15,25 @@ const Ready = Type.Object(
           "Reported, not fatal: every node shares the limiter, and KEYWARD_RATELIMIT_FAIL_OPEN / " +
           "KEYWARD_QUOTA_FAIL_OPEN decide what verification does while it is down.",
       }),
+      cacheInvalidation: Type.Union(
+        [Type.Literal("listening"), Type.Literal("reconnecting"), Type.Literal("off")],
+        {
+          description:
+            "Whether this node hears other nodes' changes (KEYWARD_CACHE_INVALIDATION). Reported, not fatal: " +
+            "while reconnecting, the cache TTL bounds how stale this node can be, and it drops its caches once " +
+            "it listens again. `off` on a node alone.",
+        },
+      ),
     }),
   },
-  { examples: [{ status: "ready", checks: { store: "ok", migrations: "current", rateLimiter: "ok" } }] },
+  {
+    examples: [
+      {
+        status: "ready",
+        checks: { store: "ok", migrations: "current", rateLimiter: "ok", cacheInvalidation: "listening" },
+      },
+    ],
+  },
 );
 
 /** GET /healthz (the process answers) and GET /readyz (the store answers too). Public. */
