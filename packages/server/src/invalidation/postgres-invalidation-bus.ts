@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { KeywardError } from "@keyward/core/keyward-error.js";
 import pg from "pg";
-import { PostgresDatabase } from "../store/postgres-database.js";
+import { applicationName, PostgresDatabase } from "../store/postgres-database.js";
 import type {
   Invalidation,
   InvalidationBus,
@@ -85,7 +85,7 @@ export class PostgresInvalidationBus implements InvalidationBus {
     const client = new pg.Client({
       connectionString: this.#options.connectionString,
       connectionTimeoutMillis: this.#options.connectTimeoutMs ?? 5_000,
-      application_name: "keyward-invalidations",
+      application_name: applicationName(this.#options.schema, "invalidations"),
       // A silently dead network path is noticed by TCP keepalive rather than never.
       keepAlive: true,
     });

@@ -51,6 +51,8 @@ export class PostgresDatabase implements Queryable {
       statement_timeout: options.statementTimeoutMs ?? 10_000,
       // Every connection works in Keyward's schema; `public` stays reachable for extensions.
       options: `-c search_path=${this.schema},public`,
+      // Names the installation in pg_stat_activity, so an operator can tell Keyward's connections apart.
+      application_name: applicationName(this.schema),
       types: { getTypeParser: typeParser },
     });
     // An idle connection that dies (server restart, network) emits here; without a listener it would crash the
@@ -81,6 +83,14 @@ export class PostgresDatabase implements Queryable {
     } catch (error) {
       throw translatePostgresError(error);
     }
+    let broken = false;
+    // The pool listens for errors of idle connections only. One checked out here that the server ends between two
+    // statements (a restart, pg_terminate_backend) emits "error" with nobody listening, which would crash the
+    // process; the next statement then fails and is translated like any other.
+    const onError = () => {
+      broken = true;
+    };
+    client.on("error", onError);
     const tx: Queryable = {
       async query<Row>(sql: string, params: readonly unknown[] = []) {
         try {
@@ -91,7 +101,6 @@ export class PostgresDatabase implements Queryable {
         }
       },
     };
-    let broken = false;
     try {
       await tx.query("BEGIN");
       const result = await work(tx);
@@ -106,6 +115,7 @@ export class PostgresDatabase implements Queryable {
       }
       throw error;
     } finally {
+      client.off("error", onError);
       client.release(broken);
     }
   }
@@ -153,6 +163,11 @@ export class PostgresDatabase implements Queryable {
   }
 }
 
+/** What Keyward's connections call themselves in `pg_stat_activity`: `keyward:<schema>`, `keyward:<schema>:<role>`. */
+export function applicationName(schema: string, role?: string): string {
+  return role === undefined ? `keyward:${schema}` : `keyward:${schema}:${role}`;
+}
+
 const INT8_OID = 20;
 
 /**
@@ -164,19 +179,17 @@ function typeParser(oid: number, format?: "text" | "binary"): (value: string) =>
   return pg.types.getTypeParser(oid, format ?? "text") as (value: string) => unknown;
 }
 
-/** Driver error codes (SQLSTATE) of a lost or refused connection, a shutdown or a timeout: worth retrying. */
-const UNAVAILABLE_STATES = new Set([
-  "57P01",
-  "57P02",
-  "57P03",
-  "53300",
-  "08000",
-  "08003",
-  "08006",
-  "08001",
-  "08004",
-  "57014",
-]);
+/**
+ * SQLSTATE classes that mean "the database cannot serve this now", worth retrying: connection exceptions (08),
+ * refused authorization (28: a disabled role or a rotated password, until fixed), insufficient resources (53),
+ * operator intervention such as a terminated backend, a shutdown or a statement timeout (57), system errors (58).
+ */
+const UNAVAILABLE_CLASSES = new Set(["08", "28", "53", "57", "58"]);
+/**
+ * Single codes of the same kind: a primary demoted to a read-only replica during failover (25006), a database
+ * that is not there (3D000), transactions that lost a race and would succeed if retried (40001, 40P01, 55P03).
+ */
+const UNAVAILABLE_STATES = new Set(["25006", "3D000", "40001", "40P01", "55P03"]);
 const UNAVAILABLE_NODE_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -197,7 +210,10 @@ export function translatePostgresError(error: unknown): unknown {
   }
   const message = error instanceof Error ? error.message : "";
   if (
-    (typeof code === "string" && (UNAVAILABLE_STATES.has(code) || UNAVAILABLE_NODE_CODES.has(code))) ||
+    (typeof code === "string" &&
+      ((code.length === 5 && UNAVAILABLE_CLASSES.has(code.slice(0, 2))) ||
+        UNAVAILABLE_STATES.has(code) ||
+        UNAVAILABLE_NODE_CODES.has(code))) ||
     /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/.test(
       message,
     )

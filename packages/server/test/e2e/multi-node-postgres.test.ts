@@ -1,0 +1,258 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  isServerBuilt,
+  requestJson,
+  type ServerProcess,
+  startServerProcess,
+} from "../support/server-process.js";
+import {
+  dropTestSchema,
+  newTestSchema,
+  postgresAvailable,
+  redisAvailable,
+  runOnPostgres,
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+} from "../support/services.js";
+
+// The acceptance tests of issue 5: three built servers on one PostgreSQL schema (and Redis) agree about which keys
+// are valid within a second, and ride out the database cutting every connection and refusing new ones.
+
+const built = isServerBuilt();
+const ready = built && (await postgresAvailable()) && (await redisAvailable());
+
+const TRIALS = 100;
+const P99_LIMIT_MS = 1_000;
+
+interface Cluster {
+  nodes: ServerProcess[];
+  token: string;
+  /** The PostgreSQL role the nodes log in as: this test's own, so cutting it off touches no other test. */
+  role: string;
+  schema: string;
+  dataDir: string;
+}
+
+/**
+ * Starts `count` nodes on a fresh schema, logging in as a fresh role (trust authentication: no password), with
+ * Redis for limits. The first node initializes; the others start together once it has.
+ */
+async function startCluster(count: number): Promise<Cluster> {
+  const schema = newTestSchema();
+  const role = `kw_role_${randomBytes(6).toString("hex")}`;
+  const database = new URL(TEST_DATABASE_URL).pathname.slice(1);
+  await runOnPostgres(`CREATE ROLE ${role} LOGIN; GRANT CREATE ON DATABASE "${database}" TO ${role}`);
+  const url = new URL(TEST_DATABASE_URL);
+  url.username = role;
+  url.password = "";
+  const dataDir = mkdtempSync(join(tmpdir(), "keyward-e2e-nodes-"));
+  const env = {
+    KEYWARD_DATA_DIR: dataDir,
+    KEYWARD_MASTER_KEY: randomBytes(32).toString("base64"),
+    KEYWARD_DATABASE_URL: url.toString(),
+    KEYWARD_DATABASE_SCHEMA: schema,
+    KEYWARD_REDIS_URL: TEST_REDIS_URL,
+    KEYWARD_REDIS_PREFIX: `keyward-test:${randomBytes(8).toString("hex")}:`,
+    KEYWARD_BRUTE_FORCE_LIMIT: "0",
+  };
+  const first = await startServerProcess(env);
+  const rest = await Promise.all(Array.from({ length: count - 1 }, () => startServerProcess(env)));
+  if (first.rootToken === null) throw new Error("the first node must initialize the schema");
+  return { nodes: [first, ...rest], token: first.rootToken, role, schema, dataDir };
+}
+
+async function stopCluster(cluster: Cluster | undefined): Promise<void> {
+  if (cluster === undefined) return;
+  await Promise.all(cluster.nodes.map((node) => node.kill()));
+  await dropTestSchema(cluster.schema);
+  await runOnPostgres(`DROP OWNED BY ${cluster.role}; DROP ROLE IF EXISTS ${cluster.role}`);
+  rmSync(cluster.dataDir, { recursive: true, force: true });
+}
+
+/** Ends every connection the cluster holds, listening ones included, as a database restart would. */
+async function terminateConnections(cluster: Cluster): Promise<number> {
+  const rows = await runOnPostgres<{ terminated: boolean }>(
+    "SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE usename = $1",
+    [cluster.role],
+  );
+  return rows.filter((row) => row.terminated).length;
+}
+
+async function verify(node: ServerProcess, token: string, key: string): Promise<string> {
+  const res = await requestJson<{ code: string }>(node.url, token, "POST", "/v1/keys/verify", { key });
+  if (res.status !== 200) throw new Error(`verify answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.code;
+}
+
+async function createKey(node: ServerProcess, token: string): Promise<{ id: string; key: string }> {
+  const res = await requestJson<{ id: string; key: string }>(node.url, token, "POST", "/v1/keys", {});
+  if (res.status !== 201) throw new Error(`create answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+describe.skipIf(!ready)("three nodes on one PostgreSQL database and Redis (the built server)", () => {
+  describe("revocation everywhere", () => {
+    let cluster: Cluster | undefined;
+    beforeAll(async () => {
+      cluster = await startCluster(3);
+    }, 60_000);
+    afterAll(async () => {
+      await stopCluster(cluster);
+    });
+
+    it(`a key revoked on one node is REVOKED on the other two within ${P99_LIMIT_MS} ms (p99 of ${TRIALS} trials)`, async () => {
+      if (cluster === undefined) throw new Error("no cluster");
+      const { nodes, token } = cluster;
+      const latencies: number[] = [];
+      for (let trial = 0; trial < TRIALS; trial++) {
+        // Each node takes its turn at revoking, so every node's broadcasts are measured.
+        const revoker = nodes[trial % nodes.length] as ServerProcess;
+        const others = nodes.filter((node) => node !== revoker);
+        const created = await createKey(revoker, token);
+        // Every node verifies it first, so each has it cached (the cache TTL is 10 s, far beyond the limit).
+        for (const node of nodes) expect(await verify(node, token, created.key)).toBe("VALID");
+        const start = performance.now();
+        const revoked = await requestJson(revoker.url, token, "POST", `/v1/keys/${created.id}/revoke`, {});
+        expect(revoked.status).toBe(200);
+        const seen = await Promise.all(
+          others.map(async (node) => {
+            while ((await verify(node, token, created.key)) !== "REVOKED") {
+              if (performance.now() - start > 15_000) throw new Error("never saw REVOKED");
+            }
+            return performance.now() - start;
+          }),
+        );
+        latencies.push(Math.max(...seen));
+      }
+      const sorted = [...latencies].sort((a, b) => a - b);
+      const p50 = percentile(sorted, 50);
+      const p99 = percentile(sorted, 99);
+      console.info(
+        `revocation reached every node: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms over ${TRIALS} trials (revoke request included)`,
+      );
+      expect(p99).toBeLessThanOrEqual(P99_LIMIT_MS);
+    }, 120_000);
+  });
+
+  describe("PostgreSQL cuts every connection mid-load", () => {
+    let cluster: Cluster | undefined;
+    beforeAll(async () => {
+      cluster = await startCluster(3);
+    }, 60_000);
+    afterAll(async () => {
+      if (cluster !== undefined) await runOnPostgres(`ALTER ROLE ${cluster.role} LOGIN`).catch(() => {});
+      await stopCluster(cluster);
+    });
+
+    it("answers only 503 while it is down, recovers by itself, and still agrees about revocations", async () => {
+      if (cluster === undefined) throw new Error("no cluster");
+      const { nodes, token, role } = cluster;
+      const pids = nodes.map((node) => node.child.pid);
+      const cached = await createKey(nodes[0] as ServerProcess, token);
+      for (const node of nodes) expect(await verify(node, token, cached.key)).toBe("VALID");
+
+      // Load on every node: verifications of a cached key, of unknown keys (each a database read), key creation
+      // and listing (writes and reads). Every status is recorded; a refused connection would be a crash.
+      const statuses = new Map<number, number>();
+      const failures: string[] = [];
+      let running = true;
+      const worker = async (node: ServerProcess, i: number): Promise<void> => {
+        for (let n = 0; running; n++) {
+          try {
+            const kind = (i + n) % 4;
+            const res =
+              kind === 0
+                ? await requestJson(node.url, token, "POST", "/v1/keys/verify", { key: cached.key })
+                : kind === 1
+                  ? await requestJson(node.url, token, "POST", "/v1/keys/verify", {
+                      key: `sk_${randomBytes(24).toString("base64url")}`,
+                    })
+                  : kind === 2
+                    ? await requestJson(node.url, token, "POST", "/v1/keys", { name: "load" })
+                    : await requestJson(node.url, token, "GET", "/v1/keys?limit=5");
+            statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+            if (res.status >= 500 && res.status !== 503)
+              failures.push(`${res.status} ${JSON.stringify(res.body)}`);
+            if (res.status === 503) {
+              const body = res.body as { code?: string; type?: string } | null;
+              if (body?.code !== "STORE_UNAVAILABLE")
+                failures.push(`503 without STORE_UNAVAILABLE: ${JSON.stringify(body)}`);
+            }
+          } catch (error) {
+            failures.push(`request failed: ${String(error)} ${String((error as { cause?: unknown }).cause)}`);
+          }
+        }
+      };
+      const load = nodes.flatMap((node) => Array.from({ length: 4 }, (_, i) => worker(node, i)));
+
+      /** Resolves once `count` answers with `status` have come in since the start. */
+      const waitForStatus = async (status: number, count: number): Promise<void> => {
+        const deadline = performance.now() + 30_000;
+        while ((statuses.get(status) ?? 0) < count) {
+          if (performance.now() > deadline) {
+            const seen = JSON.stringify(Object.fromEntries(statuses));
+            throw new Error(
+              `waited 30 s for ${count} × ${status}, saw ${seen}: ${failures.slice(0, 3).join("; ")}`,
+            );
+          }
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      };
+      await waitForStatus(201, 10);
+      // The outage: the role may no longer log in, and every connection it holds is cut.
+      await runOnPostgres(`ALTER ROLE ${role} NOLOGIN`);
+      expect(await terminateConnections(cluster)).toBeGreaterThan(0);
+      await waitForStatus(503, 1);
+      const readiness = await fetch(`${nodes[1]?.url}/readyz`);
+      expect(readiness.status).toBe(503);
+      expect(((await readiness.json()) as { code: string }).code).toBe("STORE_UNAVAILABLE");
+      // A while down (any connection that slipped through is cut again), then back: every connection is new.
+      await waitForStatus(503, 200);
+      await terminateConnections(cluster);
+      const created = statuses.get(201) ?? 0;
+      await runOnPostgres(`ALTER ROLE ${role} LOGIN`);
+      await waitForStatus(201, created + 20);
+      running = false;
+      await Promise.all(load);
+
+      console.info(`statuses during the outage test: ${JSON.stringify(Object.fromEntries(statuses))}`);
+      const stderr = nodes.map((node) => node.stderr().slice(-2_000)).join("\n---\n");
+      expect(failures.slice(0, 5), stderr).toEqual([]);
+      expect(statuses.get(503) ?? 0).toBeGreaterThan(0);
+      // No node restarted: the same processes answer, each ready, each listening for invalidations again.
+      expect(nodes.map((node) => node.child.pid)).toEqual(pids);
+      for (const node of nodes) {
+        expect(node.child.exitCode).toBeNull();
+        const deadlineReady = performance.now() + 15_000;
+        for (;;) {
+          const res = await fetch(`${node.url}/readyz`);
+          const body = (await res.json()) as { checks?: { cacheInvalidation?: string } };
+          if (res.status === 200 && body.checks?.cacheInvalidation === "listening") break;
+          if (performance.now() > deadlineReady)
+            throw new Error(`node not ready again: ${JSON.stringify(body)}`);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+      // And a revocation still reaches every node.
+      const after = await createKey(nodes[2] as ServerProcess, token);
+      for (const node of nodes) expect(await verify(node, token, after.key)).toBe("VALID");
+      const start = performance.now();
+      await requestJson(nodes[2]?.url ?? "", token, "POST", `/v1/keys/${after.id}/revoke`, {});
+      for (const node of nodes.slice(0, 2)) {
+        while ((await verify(node, token, after.key)) !== "REVOKED") {
+          if (performance.now() - start > 2_000)
+            throw new Error("revocation did not propagate after recovery");
+        }
+      }
+    }, 120_000);
+  });
+});
