@@ -16,6 +16,7 @@ describe("parseConfig()", () => {
       cacheMaxEntries: 100_000,
       cacheTtlMs: 10_000,
       cacheInvalidation: "off",
+      shutdownDelayMs: 0,
       usageFlushIntervalMs: 1_000,
       bodyLimitBytes: 64 * 1024,
       sqliteCacheMiB: 64,

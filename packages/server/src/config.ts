@@ -61,6 +61,11 @@ export interface Config {
   /** Failed verifications allowed per source address and window before the source is throttled; 0 = off. */
   readonly bruteForceLimit: number;
   readonly bruteForceWindowMs: number;
+  /**
+   * On SIGTERM, how long to keep serving while `/readyz` answers 503, so load balancers stop sending requests
+   * before the node stops listening (connections still queued when it closes would be reset).
+   */
+  readonly shutdownDelayMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -210,6 +215,7 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     quotaFailOpen: boolean("KEYWARD_QUOTA_FAIL_OPEN", false),
     bruteForceLimit: integer("KEYWARD_BRUTE_FORCE_LIMIT", 100, 0, 1_000_000),
     bruteForceWindowMs: integer("KEYWARD_BRUTE_FORCE_WINDOW_MS", 60_000, 1_000, 86_400_000),
+    shutdownDelayMs: integer("KEYWARD_SHUTDOWN_DELAY_MS", 0, 0, 300_000),
     ...overrides,
   };
   if (errors.length > 0) {

@@ -1,3 +1,4 @@
+import { KeywardError } from "@keyward/core/keyward-error.js";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { createApp, type KeywardApp } from "./http/app.js";
@@ -8,6 +9,9 @@ export interface RunningServer {
   instance: Instance;
   app: KeywardApp;
   url: string;
+  /** Keeps serving, but `/readyz` answers 503 NOT_READY from now on, so load balancers take the node out. */
+  beginDrain(): void;
+  /** Stops listening, drains the requests in flight, flushes batched counters and closes the pools. */
   close(): Promise<void>;
 }
 
@@ -18,6 +22,7 @@ export async function startServer(options: {
   printRootToken: (token: string) => void;
 }): Promise<RunningServer> {
   const { config, logger } = options;
+  let draining = false;
   let limiterWarnedAt = Number.NEGATIVE_INFINITY;
   const instance = await openInstance({
     config,
@@ -58,7 +63,10 @@ export async function startServer(options: {
     webhooks: instance.webhooks,
     ratelimits: instance.ratelimits,
     metrics: instance.metrics,
-    readiness: () => instance.checkReadiness(),
+    readiness: async () => {
+      if (draining) throw new KeywardError("NOT_READY", "This node is shutting down.", { retryable: true });
+      return instance.checkReadiness();
+    },
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     logRequests: config.logRequests,
@@ -70,6 +78,9 @@ export async function startServer(options: {
       instance,
       app,
       url,
+      beginDrain() {
+        draining = true;
+      },
       async close() {
         await app.close();
         await instance.close();

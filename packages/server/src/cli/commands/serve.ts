@@ -50,6 +50,15 @@ export function registerServe(program: Command, ctx: CommandContext): void {
       if (options.json === true) out.json({ url: server.url });
       else io.stderr.write(`Keyward is listening on ${server.url} (Ctrl-C to stop).\n`);
       const reason = await stopping;
+      if (reason === "SIGTERM" && config.shutdownDelayMs > 0) {
+        // Orchestrators send SIGTERM and then stop routing: keep serving (readyz 503) until they have.
+        logger.info(
+          { delayMs: config.shutdownDelayMs },
+          "draining: /readyz answers 503 until the node closes",
+        );
+        server.beginDrain();
+        await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+      }
       if (options.json !== true) io.stderr.write(`Received ${reason}; shutting down.\n`);
       await server.close();
     });
