@@ -21,7 +21,7 @@ export interface ProjectServiceOptions {
   clock: Clock;
   /** The project keys go to when a request names none. */
   defaultProjectId: () => Promise<string | null>;
-  /** How long a project's parsed policies are reused before they are read again (other processes' changes). */
+  /** How long a project's settings are reused before they are read again (the net under lost invalidations). */
   policyCacheTtlMs?: number;
   /** Tells the other nodes which of these records this node changed, once committed; never rejects. */
   announceChanges?(ids: readonly string[]): Promise<void>;

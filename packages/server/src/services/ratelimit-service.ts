@@ -14,7 +14,7 @@ export interface RatelimitServiceOptions {
   clock: Clock;
   /** When the limiter is down, answer success (marked degraded) instead of failing. */
   failOpen: boolean;
-  /** How long an override lookup is reused (another process's change shows after at most this long). */
+  /** How long an override lookup is reused (the net under lost invalidations). */
   overrideCacheTtlMs: number;
   /** Told whenever the limiter was down, with the outcome `failOpen` chose. */
   onLimiterUnavailable?(error: unknown, outcome: LimiterOutageOutcome): void;

@@ -18,7 +18,7 @@ export function registerSetOverride(app: KeywardApp, deps: AppDependencies): voi
         description:
           "Needs `ratelimit:write`. Creates or replaces the override of one identifier: from now on its requests " +
           "count against this limit and window, whatever they ask for; every other identifier is unaffected. " +
-          "Other processes see the change within the cache TTL (KEYWARD_CACHE_TTL_MS).",
+          "Every node sharing PostgreSQL or Redis drops its cached copy as soon as the change is broadcast.",
         body: Type.Object(
           { namespace: Namespace, identifier: Identifier, limit: LimitAmount, windowMs: WindowMs },
           {
