@@ -4,38 +4,16 @@ import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { expectKeywardError } from "../../test/support/expect-keyward-error.js";
-import { isServiceAvailable } from "../../test/support/require-service.js";
+import { redisAvailable, TEST_REDIS_URL } from "../../test/support/services.js";
 import { describeRateLimiterConformance } from "./rate-limiter.conformance.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import { RedisRateLimiter, type RedisRateLimiterOptions } from "./redis-rate-limiter.js";
 
-const REDIS_URL = process.env.KEYWARD_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = TEST_REDIS_URL;
 const T0 = 1_800_000_000_000;
 const W = 1_000;
 
-const redisAvailable = await isServiceAvailable({
-  // The host only: a URL in CI may carry a password.
-  name: `Redis at ${new URL(REDIS_URL).host} (KEYWARD_TEST_REDIS_URL)`,
-  probe: async () => {
-    const probe = new Redis(REDIS_URL, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    let cause: unknown;
-    probe.on("error", (error) => {
-      cause = error;
-    });
-    try {
-      await probe.connect();
-      await probe.ping();
-    } catch (error) {
-      throw cause ?? error;
-    } finally {
-      probe.disconnect();
-    }
-  },
-});
+const redisUp = await redisAvailable();
 
 /** Every prefix a test used, so its keys are deleted afterwards. */
 const prefixes: string[] = [];
@@ -64,7 +42,7 @@ async function closedPort(): Promise<number> {
   return address.port;
 }
 
-(redisAvailable ? describe : describe.skip)("RedisRateLimiter", () => {
+(redisUp ? describe : describe.skip)("RedisRateLimiter", () => {
   let admin: Redis;
 
   beforeAll(() => {

@@ -1,56 +1,23 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { expectKeywardError } from "../../test/support/expect-keyward-error.js";
-import { isServiceAvailable } from "../../test/support/require-service.js";
+import { openTestPostgresStores } from "../../test/support/postgres-test-stores.js";
+import {
+  newTestSchema,
+  postgresAvailable,
+  runOnPostgres,
+  TEST_DATABASE_URL,
+} from "../../test/support/services.js";
 import { describeKeyStoreConformance } from "./key-store.conformance.js";
 import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
 import { openPostgresStores } from "./postgres-stores.js";
 import { StoreFixtures, T0 } from "./store-fixtures.js";
 import type { Stores } from "./stores.js";
 
-const DATABASE_URL = process.env.KEYWARD_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const postgres = await postgresAvailable();
 
-/** Runs one statement on a short-lived connection of its own, outside any store's pool. */
-async function runAside<Row = Record<string, unknown>>(sql: string): Promise<Row[]> {
-  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2_000 });
-  await client.connect();
-  try {
-    const result = await client.query(sql);
-    // Several statements in one string give one result each.
-    return (Array.isArray(result) ? result : result.rows) as Row[];
-  } finally {
-    await client.end();
-  }
-}
-
-const postgresAvailable = await isServiceAvailable({
-  // The host only: a URL in CI may carry a password.
-  name: `PostgreSQL at ${new URL(DATABASE_URL).host} (KEYWARD_TEST_DATABASE_URL)`,
-  probe: async () => {
-    await runAside("SELECT 1");
-  },
-});
-
-/**
- * Fresh, unmigrated stores in a schema of their own. A second call with the same schema opens another pool on it
- * (another node); the schema is dropped once the last pool on it is closed.
- */
-function openStores(schema = `kw_test_${randomBytes(8).toString("hex")}`): Stores {
-  const stores = openPostgresStores({ connectionString: DATABASE_URL, schema });
-  const close = stores.keys.close.bind(stores.keys);
-  let closed = false;
-  stores.keys.close = async () => {
-    if (closed) return;
-    closed = true;
-    await close();
-    await runAside(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  };
-  return stores;
-}
-
-(postgresAvailable ? describe : describe.skip)("PostgresKeyStore", () => {
-  describeKeyStoreConformance("PostgreSQL", async () => openStores());
+(postgres ? describe : describe.skip)("PostgresKeyStore", () => {
+  describeKeyStoreConformance("PostgreSQL", async () => openTestPostgresStores());
 
   describe("on a real PostgreSQL", () => {
     const opened: Stores[] = [];
@@ -60,38 +27,40 @@ function openStores(schema = `kw_test_${randomBytes(8).toString("hex")}`): Store
     });
 
     async function open(schema?: string): Promise<Stores> {
-      const stores = openStores(schema);
+      const stores = openTestPostgresStores(schema);
       opened.push(stores);
       await stores.keys.migrate();
       return stores;
     }
 
     it("records every migration in schema_migrations, once, however often and from however many nodes migrate() runs", async () => {
-      const schema = `kw_test_${randomBytes(8).toString("hex")}`;
-      const a = openStores(schema);
-      const b = openStores(schema);
+      const schema = newTestSchema();
+      const a = openTestPostgresStores(schema);
+      const b = openTestPostgresStores(schema);
       opened.push(a, b);
       await Promise.all([a.keys.migrate(), b.keys.migrate(), a.keys.migrate()]);
-      const rows = await runAside(`SELECT version, name FROM ${schema}.schema_migrations ORDER BY version`);
+      const rows = await runOnPostgres(
+        `SELECT version, name FROM ${schema}.schema_migrations ORDER BY version`,
+      );
       expect(rows).toEqual(POSTGRES_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
     });
 
     it("looks keys and tokens up by digest through their unique index, never a table scan", async () => {
-      const schema = `kw_test_${randomBytes(8).toString("hex")}`;
+      const schema = newTestSchema();
       await open(schema);
       for (const table of ["keys", "tokens"]) {
         // Tiny tables make a sequential scan cheapest; forbidding it shows which index the lookup can use.
-        const results = (await runAside(
+        const rows = await runOnPostgres<{ "QUERY PLAN": string }>(
           `SET enable_seqscan = off; EXPLAIN SELECT * FROM ${schema}.${table} WHERE digest = '\\x00'::bytea`,
-        )) as unknown as { rows: { "QUERY PLAN": string }[] }[];
-        const plan = (results[1]?.rows ?? []).map((r) => r["QUERY PLAN"]).join("\n");
+        );
+        const plan = rows.map((r) => r["QUERY PLAN"]).join("\n");
         expect(plan).toMatch(new RegExp(`Index (Only )?Scan using ${table}_digest_key`));
         expect(plan).not.toContain("Seq Scan");
       }
     });
 
     it("of two nodes bootstrapping at once, exactly one wins and the other writes nothing", async () => {
-      const schema = `kw_test_${randomBytes(8).toString("hex")}`;
+      const schema = newTestSchema();
       const a = await open(schema);
       const b = await open(schema);
       const fa = new StoreFixtures(a);
@@ -112,7 +81,7 @@ function openStores(schema = `kw_test_${randomBytes(8).toString("hex")}`): Store
     });
 
     it("of two nodes revoking one key at once, one revocation is kept and its events are written once", async () => {
-      const schema = `kw_test_${randomBytes(8).toString("hex")}`;
+      const schema = newTestSchema();
       const a = await open(schema);
       const b = await open(schema);
       const fx = new StoreFixtures(a);
@@ -130,7 +99,7 @@ function openStores(schema = `kw_test_${randomBytes(8).toString("hex")}`): Store
     });
 
     it("adds concurrent usage batches from several nodes up, without losing a count", async () => {
-      const schema = `kw_test_${randomBytes(8).toString("hex")}`;
+      const schema = newTestSchema();
       const a = await open(schema);
       const b = await open(schema);
       const fx = new StoreFixtures(a);
@@ -145,7 +114,7 @@ function openStores(schema = `kw_test_${randomBytes(8).toString("hex")}`): Store
         ...Array.from({ length: 5 }, (_, i) => a.keys.recordKeyUsage(batch(i))),
         ...Array.from({ length: 5 }, (_, i) => b.keys.recordKeyUsage(batch(10 + i))),
       ]);
-      const counts = await runAside<{ verification_count: string }>(
+      const counts = await runOnPostgres<{ verification_count: string }>(
         `SELECT verification_count FROM ${schema}.key_usage ORDER BY key_id`,
       );
       expect(counts.map((r) => Number(r.verification_count))).toEqual([30, 30]);
@@ -153,7 +122,7 @@ function openStores(schema = `kw_test_${randomBytes(8).toString("hex")}`): Store
     });
 
     it("ping() throws STORE_UNAVAILABLE once the store is closed, and close() may run twice", async () => {
-      const stores = openPostgresStores({ connectionString: DATABASE_URL });
+      const stores = openPostgresStores({ connectionString: TEST_DATABASE_URL });
       await stores.keys.ping();
       await stores.keys.close();
       await stores.keys.close();

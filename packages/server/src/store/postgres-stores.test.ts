@@ -1,74 +1,30 @@
-import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { isServiceAvailable } from "../../test/support/require-service.js";
+import { openTestPostgresStores } from "../../test/support/postgres-test-stores.js";
+import { newTestSchema, postgresAvailable } from "../../test/support/services.js";
 import { describeKeyLifecycleStoreConformance } from "./key-lifecycle-store.conformance.js";
-import { openPostgresStores } from "./postgres-stores.js";
 import { StoreFixtures, T0 } from "./store-fixtures.js";
 import type { Stores } from "./stores.js";
 import { describeWebhookStoreConformance } from "./webhook-store.conformance.js";
 
-const DATABASE_URL = process.env.KEYWARD_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const postgres = await postgresAvailable();
 
-const postgresAvailable = await isServiceAvailable({
-  // The host only: a URL in CI may carry a password.
-  name: `PostgreSQL at ${new URL(DATABASE_URL).host} (KEYWARD_TEST_DATABASE_URL)`,
-  probe: async () => {
-    const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2_000 });
-    try {
-      await client.connect();
-      await client.query("SELECT 1");
-    } finally {
-      await client.end().catch(() => {});
-    }
-  },
-});
-
-/** Drops a test schema through a short-lived connection of its own. */
-async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  } finally {
-    await client.end();
-  }
-}
-
-/**
- * Stores in a fresh, unmigrated schema of their own (`sharing` opens more stores on that schema, as another
- * process would); closing the first ends its pool and drops the schema.
- */
-function openFreshStores(schema = `kw_test_${randomBytes(8).toString("hex")}`): Stores {
-  const stores = openPostgresStores({ connectionString: DATABASE_URL, schema });
-  const close = stores.keys.close.bind(stores.keys);
-  stores.keys.close = async () => {
-    try {
-      await close();
-    } finally {
-      await dropSchema(schema);
-    }
-  };
-  return stores;
-}
-
-(postgresAvailable ? describe : describe.skip)("PostgreSQL stores", () => {
-  describeKeyLifecycleStoreConformance("PostgreSQL", async () => openFreshStores());
-  describeWebhookStoreConformance("PostgreSQL", async () => openFreshStores());
+(postgres ? describe : describe.skip)("PostgreSQL stores", () => {
+  describeKeyLifecycleStoreConformance("PostgreSQL", async () => openTestPostgresStores());
+  describeWebhookStoreConformance("PostgreSQL", async () => openTestPostgresStores());
 
   describe("two pools on one schema (two processes)", () => {
     const NOW = T0 + 3_600_000;
     const opened: Stores[] = [];
 
     afterEach(async () => {
-      // The first closed drops the schema; the others only end their pools.
+      // The last closed drops the schema; the others only end their pools.
       for (const stores of opened.splice(0)) await stores.keys.close();
     });
 
     async function openTwice(): Promise<[Stores, Stores]> {
-      const schema = `kw_test_${randomBytes(8).toString("hex")}`;
-      const b = openPostgresStores({ connectionString: DATABASE_URL, schema });
-      const a = openFreshStores(schema);
+      const schema = newTestSchema();
+      const b = openTestPostgresStores(schema);
+      const a = openTestPostgresStores(schema);
       opened.push(b, a);
       await a.keys.migrate();
       await b.keys.migrate();

@@ -5,19 +5,19 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { isServiceAvailable } from "../support/require-service.js";
 import {
   isServerBuilt,
   requestJson,
   type ServerProcess,
   startServerProcess,
 } from "../support/server-process.js";
+import { redisAvailable, TEST_REDIS_URL } from "../support/services.js";
 
 // The acceptance tests of issue 4: rate limits and quotas hold across processes sharing Redis, and in one process
 // with the memory backend. They run the built server against the real clock: a 10 s window cannot be faked in a
 // child process, so the load is paced in real time and each answer says which window it was counted in.
 
-const REDIS_URL = process.env.KEYWARD_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = TEST_REDIS_URL;
 
 const LIMIT = 1_000;
 const WINDOW_MS = 10_000;
@@ -35,26 +35,7 @@ const CONCURRENCY = 48;
 const TOLERANCE = LIMIT / 100;
 
 const built = isServerBuilt();
-const redisUp =
-  built &&
-  (await isServiceAvailable({
-    // The host only: a URL in CI may carry a password.
-    name: `Redis at ${new URL(REDIS_URL).host} (KEYWARD_TEST_REDIS_URL)`,
-    probe: async () => {
-      const probe = new Redis(REDIS_URL, {
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      probe.on("error", () => {});
-      try {
-        await probe.connect();
-        await probe.ping();
-      } finally {
-        probe.disconnect();
-      }
-    },
-  }));
+const redisUp = built && (await redisAvailable());
 
 /** POST /v1/keys/verify's answer, as far as these tests read it. */
 interface VerifyAnswer {

@@ -1,16 +1,17 @@
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
-import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { isServiceAvailable } from "../../../test/support/require-service.js";
+import {
+  dropTestSchema,
+  newTestSchema,
+  postgresAvailable,
+  TEST_DATABASE_URL,
+} from "../../../test/support/services.js";
 import { POSTGRES_MIGRATIONS } from "../../store/postgres-migrations.js";
 import { SQLITE_MIGRATIONS } from "../../store/sqlite-migrations.js";
 import { runCli } from "../main.js";
-
-const DATABASE_URL = process.env.KEYWARD_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 async function readAll(stream: PassThrough): Promise<string> {
   stream.end();
@@ -33,14 +34,7 @@ async function migrate(env: Record<string, string>, json = true): Promise<{ code
   return { code, stdout: await readAll(stdout) };
 }
 
-const postgres = await isServiceAvailable({
-  name: `PostgreSQL at ${DATABASE_URL}`,
-  probe: async () => {
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    await client.end();
-  },
-});
+const postgres = await postgresAvailable();
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
@@ -64,14 +58,9 @@ describe("keyward migrate", () => {
   it.skipIf(!postgres)(
     "migrates PostgreSQL (KEYWARD_DATABASE_URL, KEYWARD_DATABASE_SCHEMA) once, even when two run at once",
     async () => {
-      const schema = `kw_test_${randomBytes(6).toString("hex")}`;
-      cleanups.push(async () => {
-        const client = new pg.Client({ connectionString: DATABASE_URL });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-        await client.end();
-      });
-      const env = { KEYWARD_DATABASE_URL: DATABASE_URL, KEYWARD_DATABASE_SCHEMA: schema };
+      const schema = newTestSchema();
+      cleanups.push(() => dropTestSchema(schema));
+      const env = { KEYWARD_DATABASE_URL: TEST_DATABASE_URL, KEYWARD_DATABASE_SCHEMA: schema };
       const [a, b] = await Promise.all([migrate(env), migrate(env)]);
       const applied = [JSON.parse(a.stdout).applied, JSON.parse(b.stdout).applied];
       // The advisory lock makes one run apply everything and the other find the schema current.
