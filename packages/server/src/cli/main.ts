@@ -20,6 +20,7 @@ import { registerRatelimitOverridesDelete } from "./commands/ratelimit-overrides
 import { registerRatelimitOverridesList } from "./commands/ratelimit-overrides-list.js";
 import { registerRatelimitOverridesSet } from "./commands/ratelimit-overrides-set.js";
 import { registerServe } from "./commands/serve.js";
+import { registerStoreCopy } from "./commands/store-copy.js";
 import { registerTokensCreate } from "./commands/tokens-create.js";
 import { registerTokensList } from "./commands/tokens-list.js";
 import { registerTokensRevoke } from "./commands/tokens-revoke.js";
@@ -87,6 +88,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerInit(program, ctx);
   registerMigrate(program, ctx);
   registerServe(program, ctx);
+  registerStoreCopy(program, ctx);
 
   const projects = program
     .command("projects")

@@ -1,0 +1,196 @@
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import type { KeyRecord } from "@keyward/core/key-record.js";
+import { parseConfig } from "../config.js";
+import { DATABASE_FILE, openInstance } from "../instance.js";
+import type { Clock } from "../services/clock.js";
+import type { Principal } from "../services/principal.js";
+import { DEFAULT_PROJECT_SETTING, PEPPER_SETTING } from "./key-store.js";
+import type { ProjectRecord } from "./records.js";
+import { SqliteDatabase } from "./sqlite-database.js";
+import { T0 } from "./store-fixtures.js";
+import type { Stores } from "./stores.js";
+
+/** The root principal the fixtures act as. */
+export const ROOT: Principal = { tokenId: "tok_root", permissions: ["*"], projectIds: null };
+
+/** What {@link populateSqliteInstallation} made, with the plaintexts a copy must keep working. */
+export interface PopulatedInstallation {
+  dataDir: string;
+  databasePath: string;
+  masterKey: Buffer;
+  project: ProjectRecord;
+  /** A key with rate limits, a quota, an allowlist and usage, verified twice from 10.1.2.3. */
+  limitedKey: { key: string; id: string };
+  /** The replacement of a rotated key, and the rotated key (in its grace window at `nowMs`). */
+  rotatedKey: { key: string; id: string; previousKey: string; previousId: string };
+  revokedKey: { key: string; id: string };
+  /** An admin token limited to the project, with `keys:read`. */
+  token: string;
+  webhook: { id: string; secret: string };
+  /** The fixture clock's time when it finished; a copy verified then is still within every grace window. */
+  nowMs: number;
+}
+
+/**
+ * Populates a SQLite installation in `dataDir` through the real services (as `keyward serve` would), with a
+ * record in every table `keyward store copy` copies: a project with policies, an allowlist and a time zone;
+ * limited, rotated, revoked and disabled keys with usage and quota balances; a token; a webhook with delivered,
+ * retrying and leased deliveries and their attempts; an expiry notice; rate limit overrides. Closed on return.
+ */
+export async function populateSqliteInstallation(dataDir: string): Promise<PopulatedInstallation> {
+  const masterKey = randomBytes(32);
+  let nowMs = T0;
+  const clock: Clock = { now: () => nowMs };
+  const config = parseConfig(
+    { KEYWARD_DATA_DIR: dataDir },
+    { masterKey, logLevel: "silent", schedulerEnabled: false, webhookDeliveryEnabled: false },
+  );
+  const instance = await openInstance({ config, clock });
+  let result: Omit<PopulatedInstallation, "nowMs">;
+  try {
+    const created = await instance.projects.createProject(ROOT, { name: "billing ☕", keyPrefix: "bill" });
+    const project = await instance.projects.updateProject(ROOT, created.id, {
+      policies: { rotationPeriod: "P90D" },
+      ipAllowlist: ["10.0.0.0/8", "2001:db8::/32"],
+      timezone: "Europe/Paris",
+    });
+    const webhook = await instance.webhooks.createWebhook(ROOT, {
+      projectId: project.id,
+      url: "https://hooks.example.com/keyward",
+      events: ["*"],
+      description: "billing sync",
+    });
+    nowMs += 1_000;
+    const limited = await instance.keys.createKey(ROOT, {
+      projectId: project.id,
+      name: "ключ checkout",
+      ownerId: "cust_42",
+      scopes: ["orders:read", "billing:*"],
+      meta: { plan: "pro", note: "café \u0000 \u{1F511}" },
+      rateLimits: [{ name: "burst", limit: 20, windowMs: 1_000 }],
+      quota: { remaining: 1_000, refill: { amount: 1_000, interval: "month" } },
+      ipAllowlist: ["10.1.0.0/16"],
+      expiresAt: nowMs + 30 * 86_400_000,
+    });
+    const toRotate = await instance.keys.createKey(ROOT, { projectId: project.id, name: "to rotate" });
+    nowMs += 1_000;
+    const rotated = await instance.keys.rotateKey(ROOT, toRotate.record.id, { gracePeriodSeconds: 3_600 });
+    const revoked = await instance.keys.createKey(ROOT, { projectId: project.id, name: "leaked" });
+    await instance.keys.revokeKey(ROOT, revoked.record.id, "leaked in a log");
+    await instance.keys.createKey(ROOT, { projectId: project.id, name: "paused", enabled: false });
+    nowMs += 1_000;
+    for (let i = 0; i < 2; i += 1) {
+      const outcome = await instance.keys.verifyKey(ROOT, { key: limited.key, ip: "10.1.2.3" });
+      if (!outcome.valid) throw new Error(`the fixture key does not verify: ${outcome.code}`);
+    }
+    const token = await instance.tokens.createToken(ROOT, {
+      name: "ci",
+      permissions: ["keys:read"],
+      projectIds: [project.id],
+    });
+    for (const identifier of ["203.0.113.7", "Zeta", "alpha"]) {
+      await instance.ratelimits.setOverride(ROOT, {
+        namespace: "login",
+        identifier,
+        limit: 5,
+        windowMs: 60_000,
+      });
+    }
+    const expiresAt = (await instance.stores.keys.findKey(limited.record.id))?.expiresAt ?? nowMs;
+    await instance.stores.lifecycle.recordKeyNotice(
+      { keyId: limited.record.id, kind: "key.expiring", subjectAt: expiresAt, sentAt: nowMs },
+      [],
+    );
+    await recordDeliveryAttempts(instance.stores, nowMs);
+    result = {
+      dataDir,
+      databasePath: join(dataDir, DATABASE_FILE),
+      masterKey,
+      project,
+      limitedKey: { key: limited.key, id: limited.record.id },
+      rotatedKey: {
+        key: rotated.key,
+        id: rotated.record.id,
+        previousKey: toRotate.key,
+        previousId: toRotate.record.id,
+      },
+      revokedKey: { key: revoked.key, id: revoked.record.id },
+      token: token.token,
+      webhook: { id: webhook.record.id, secret: webhook.secret },
+    };
+  } finally {
+    // Writes the batched usage and quota balances.
+    await instance.close();
+  }
+  addSettingsInMixedCase(result.databasePath);
+  return { ...result, nowMs };
+}
+
+/** One delivery delivered, one retrying after a 500, one leased by a worker that is still at it. */
+async function recordDeliveryAttempts(stores: Stores, nowMs: number): Promise<void> {
+  const claimed = await stores.webhooks.claimDeliveries({ nowMs, leaseUntilMs: nowMs + 60_000, limit: 3 });
+  const [delivered, retrying] = claimed;
+  if (delivered === undefined || retrying === undefined || claimed.length < 3) {
+    throw new Error(`the fixture expected 3 deliveries to claim, got ${claimed.length}`);
+  }
+  const attempt = { attemptedAt: nowMs, durationMs: 12, error: null };
+  await stores.webhooks.finishDelivery({
+    webhookId: delivered.webhookId,
+    eventId: delivered.eventId,
+    attempt: { ...attempt, attempt: delivered.attempt, statusCode: 204, responseBody: "" },
+    outcome: { status: "delivered" },
+  });
+  await stores.webhooks.finishDelivery({
+    webhookId: retrying.webhookId,
+    eventId: retrying.eventId,
+    attempt: { ...attempt, attempt: retrying.attempt, statusCode: 500, responseBody: "upstream down" },
+    outcome: { status: "pending", nextAttemptAt: nowMs + 5_000 },
+  });
+}
+
+/**
+ * Instance settings no Keyward writes, whose names sort differently by bytes ("Zeta" < "alpha") and by a
+ * linguistic collation: `instance_settings.name` has the PostgreSQL database's default collation.
+ */
+function addSettingsInMixedCase(databasePath: string): void {
+  const database = new SqliteDatabase({ path: databasePath });
+  try {
+    database.write(() => {
+      const insert = database.statement(
+        "INSERT INTO instance_settings (name, value, created_at) VALUES (?, ?, ?)",
+      );
+      insert.run("Zeta", "z", T0);
+      insert.run("alpha", "a", T0);
+    });
+  } finally {
+    database.close();
+  }
+}
+
+/** Everything an installation holds, read through the store interfaces, for comparing two stores. */
+export async function readThroughStores(
+  stores: Stores,
+  digests: { keys: readonly Buffer[]; tokens: readonly Buffer[]; webhookIds: readonly string[] },
+): Promise<Record<string, unknown>> {
+  const keysByDigest: unknown[] = [];
+  for (const digest of digests.keys) keysByDigest.push(await stores.keys.findKeyByDigest(digest));
+  const tokensByDigest: unknown[] = [];
+  for (const digest of digests.tokens) tokensByDigest.push(await stores.keys.findTokenByDigest(digest));
+  const deliveries: unknown[] = [];
+  for (const id of digests.webhookIds)
+    deliveries.push(await stores.webhooks.listDeliveries(id, { limit: 100 }));
+  const keys: KeyRecord[] = await stores.keys.listKeys({ projectIds: null, limit: 100 });
+  return {
+    pepper: await stores.keys.readInstanceSetting(PEPPER_SETTING),
+    defaultProject: await stores.keys.readInstanceSetting(DEFAULT_PROJECT_SETTING),
+    projects: await stores.keys.listProjects({ limit: 100 }),
+    keys,
+    keysByDigest,
+    tokens: await stores.keys.listTokens({ limit: 100 }),
+    tokensByDigest,
+    overrides: await stores.keys.listRateLimitOverrides("login", { limit: 100 }),
+    webhooks: await stores.webhooks.listWebhooks({ projectIds: null, limit: 100 }),
+    deliveries,
+  };
+}
