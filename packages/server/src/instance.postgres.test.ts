@@ -200,6 +200,23 @@ describe.skipIf(!postgres)("openInstance() on PostgreSQL (KEYWARD_DATABASE_URL)"
     });
   });
 
+  it("two nodes revoking one owner's keys at once revoke every key between them, none twice", async () => {
+    const config = postgresConfig();
+    const a = await openNode(config);
+    const b = await openNode(config);
+    const total = 1_100;
+    for (let i = 0; i < total; i++) await a.instance.keys.createKey(root, { ownerId: "leaver" });
+    const [byA, byB] = await Promise.all([
+      a.instance.keys.revokeKeys(root, { ownerId: "leaver" }),
+      b.instance.keys.revokeKeys(root, { ownerId: "leaver" }),
+    ]);
+    expect(byA.revoked + byB.revoked).toBe(total);
+    const [left] = await runOnPostgres<{ count: string }>(
+      `SELECT count(*) FROM ${config.databaseSchema}.keys WHERE owner_id = 'leaver' AND revoked_at IS NULL`,
+    );
+    expect(Number(left?.count)).toBe(0);
+  });
+
   it("usage counts and lastUsedAt from every node add up exactly", async () => {
     const schema = newTestSchema();
     const config = postgresConfig({}, schema);

@@ -381,6 +381,31 @@ describe("key lifecycle", () => {
   });
 
   describe("KeyService.revokeKeys()", () => {
+    it("goes on until a batch comes back empty: a short batch may only mean a concurrent revocation took some", async () => {
+      for (let i = 0; i < 600; i++) await service().createKey(root, { ownerId: "many" });
+      const store = t.instance.store;
+      const revokeBatch = store.revokeKeys.bind(store);
+      let calls = 0;
+      // The first batch comes back one short, as when another node revoked one of its candidates first.
+      store.revokeKeys = (revocation, eventsFor) => {
+        calls += 1;
+        return revokeBatch(
+          calls === 1 ? { ...revocation, limit: revocation.limit - 1 } : revocation,
+          eventsFor,
+        );
+      };
+      try {
+        expect(await service().revokeKeys(root, { ownerId: "many" })).toEqual({ revoked: 600 });
+      } finally {
+        store.revokeKeys = revokeBatch;
+      }
+      expect(
+        (await service().listKeys(root, { ownerId: "many", limit: 100 })).items.every(
+          (k) => k.revokedAt !== null,
+        ),
+      ).toBe(true);
+    });
+
     it("revokes an owner's unrevoked keys, counting only those it revoked, and they fail verification at once", async () => {
       const mine = [];
       for (let i = 0; i < 3; i++) mine.push(await service().createKey(root, { ownerId: "u1" }));

@@ -318,7 +318,9 @@ export class KeyService {
       await this.#changed(batch.map((key) => key.id));
       revoked += batch.length;
       if (batch.length > 0) this.#options.onEvents?.();
-      if (batch.length < BULK_REVOKE_BATCH) return { revoked };
+      // Only an empty batch means none are left: a concurrent revocation can take some of a batch's candidates
+      // from under it, so a short batch is no proof that this one has reached the end.
+      if (batch.length === 0) return { revoked };
     }
   }
 
