@@ -3,10 +3,20 @@ import { createHistogram } from "node:perf_hooks";
 import autocannon from "autocannon";
 import { cpuSecondsOf, cpuStatDelta, readCpuStat } from "./processes.mjs";
 
-/** One warm-up plus one measured autocannon run; latency from our own microsecond histogram. */
-export async function measureVerify(target, request, { connections, durationSeconds, warmupSeconds }) {
+/**
+ * One warm-up plus one measured autocannon run; latency from our own microsecond histogram.
+ * `request.bodies` (instead of `body`) sends those bodies in turn across all connections, e.g. distinct keys;
+ * `companionCpuSeconds()` reads the CPU seconds of a process the server depends on (a database), reported as
+ * `companionCpu` over the measured run only.
+ */
+export async function measureVerify(
+  target,
+  request,
+  { connections, durationSeconds, warmupSeconds, companionCpuSeconds = null },
+) {
   const latencyUs = createHistogram();
   let serverCpuStart = null;
+  let companionCpuStart = null;
   let driverCpuStart = null;
   let systemStart = null;
   let startedAt = 0;
@@ -16,6 +26,12 @@ export async function measureVerify(target, request, { connections, durationSeco
     method: "POST",
     headers: request.headers,
     body: request.body,
+    // One request rebuilt with the next body each time, shared by all connections: a list of prebuilt requests
+    // would be built per connection (connections × bodies up front) and walked by every connection in lockstep.
+    // Autocannon refuses expectBody with `requests`; use verifyBody.
+    ...(request.bodies === undefined
+      ? {}
+      : { requests: [{ method: "POST", setupRequest: nextBody(request.bodies) }] }),
     connections,
     pipelining: 1,
     duration: durationSeconds,
@@ -26,6 +42,7 @@ export async function measureVerify(target, request, { connections, durationSeco
   });
   instance.on("start", () => {
     serverCpuStart = cpuSecondsOf(target.pid);
+    companionCpuStart = companionCpuSeconds?.() ?? null;
     driverCpuStart = process.cpuUsage();
     systemStart = readCpuStat();
     startedAt = performance.now();
@@ -37,6 +54,7 @@ export async function measureVerify(target, request, { connections, durationSeco
   const result = await instance;
   const elapsedSeconds = (performance.now() - startedAt) / 1000;
   const serverCpuEnd = cpuSecondsOf(target.pid);
+  const companionCpuEnd = companionCpuStart === null ? null : companionCpuSeconds();
   const driverCpu = process.cpuUsage(driverCpuStart);
   const system = cpuStatDelta(systemStart, readCpuStat());
   const serverCpu =
@@ -65,6 +83,10 @@ export async function measureVerify(target, request, { connections, durationSeco
     p99Ms: latencyUs.percentile(99) / 1000,
     maxMs: latencyUs.max / 1000,
     serverCpu,
+    companionCpu:
+      companionCpuStart === null || companionCpuEnd === null
+        ? null
+        : (companionCpuEnd - companionCpuStart) / elapsedSeconds,
     driverCpu: driverCpuShare,
     // CPU used by everything else on the machine during the run (other processes, kernel work not charged to us).
     otherCpu:
@@ -74,5 +96,15 @@ export async function measureVerify(target, request, { connections, durationSeco
     elapsedSeconds,
     problems,
     valid: Object.values(problems).every((n) => n === 0) && responses2xx > 0,
+  };
+}
+
+/** An autocannon setupRequest that gives each request the next of `bodies`, across all connections. */
+function nextBody(bodies) {
+  let next = 0;
+  return (req) => {
+    const body = bodies[next];
+    next = (next + 1) % bodies.length;
+    return { ...req, body };
   };
 }

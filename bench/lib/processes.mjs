@@ -1,7 +1,7 @@
 // Child processes for the benchmarks: spawning (optionally pinned to a CPU), waiting for output or HTTP
 // readiness, measuring their CPU time, and stopping them.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -128,6 +128,35 @@ export function cpuSecondsOf(pid) {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return (utime + stime) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * A reader of the CPU seconds used since its first call by every process whose command name (`/proc/<pid>/comm`)
+ * is `command`, e.g. all of PostgreSQL's processes; null where /proc is unavailable. Counted per process, so a
+ * process that exits between two readings takes only its own time with it (a lower bound, never negative), and
+ * one that started in between counts in full.
+ */
+export function commandCpuCounter(command) {
+  let last = null;
+  let total = 0;
+  return () => {
+    if (!existsSync("/proc/self/comm")) return null;
+    const now = new Map();
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() === command)
+          now.set(entry, cpuSecondsOf(entry) ?? 0);
+      } catch {
+        // The process exited while we read it.
+      }
+    }
+    if (last !== null) {
+      for (const [pid, seconds] of now) total += Math.max(0, seconds - (last.get(pid) ?? 0));
+    }
+    last = now;
+    return total;
+  };
 }
 
 /** Polls `url` until it answers 200. */

@@ -191,7 +191,11 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   async findKeyByDigest(digest: Buffer): Promise<WithDigest<KeyRecord> | null> {
-    const { rows } = await this.#database.query<KeyRow>(`${SELECT_KEYS} WHERE k.digest = $1`, [digest]);
+    const { rows } = await this.#database.queryPrepared<KeyRow>(
+      "keyward_find_key_by_digest",
+      `${SELECT_KEYS} WHERE k.digest = $1`,
+      [digest],
+    );
     const row = rows[0];
     return row === undefined ? null : { record: toKey(row), digest: row.digest };
   }
@@ -408,7 +412,8 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   async findTokenByDigest(digest: Buffer): Promise<WithDigest<TokenRecord> | null> {
-    const { rows } = await this.#database.query<TokenRow>(
+    const { rows } = await this.#database.queryPrepared<TokenRow>(
+      "keyward_find_token_by_digest",
       `SELECT ${TOKEN_COLUMNS} FROM tokens WHERE digest = $1`,
       [digest],
     );
