@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { SpikeDetector } from "./spike-detector.js";
+import { type Spike, SpikeDetector } from "./spike-detector.js";
 
 const MINUTE = 60_000;
 const T0 = Date.parse("2026-11-28T12:00:00.000Z");
 
 /** Sends `perMinute[i]` requests of `keyId` spread over minute i; returns every spike raised. */
 function replay(detector: SpikeDetector, keyId: string, perMinute: readonly number[], start = T0) {
-  const spikes = [];
+  const spikes: Array<Spike & { minute: number }> = [];
   perMinute.forEach((count, minute) => {
     for (let i = 0; i < count; i++) {
       const spike = detector.record(keyId, start + minute * MINUTE + Math.floor((i * MINUTE) / count));
