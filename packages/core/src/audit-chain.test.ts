@@ -43,7 +43,7 @@ function checkpointAt(entry: AuditEntry): AuditCheckpoint {
 }
 
 /** Verifies `entries` as a store would feed them: in seq order, with an index of every stored hash. */
-function verifyLog(entries: readonly AuditEntry[], checkpoints: readonly AuditCheckpoint[] = []) {
+async function verifyLog(entries: readonly AuditEntry[], checkpoints: readonly AuditCheckpoint[] = []) {
   const hashes = new Set(entries.map((e) => e.hash));
   const verifier = new AuditChainVerifier({
     verifySignature: (c) =>
@@ -52,26 +52,26 @@ function verifyLog(entries: readonly AuditEntry[], checkpoints: readonly AuditCh
     start: null,
     checkpointSeqs: checkpoints.map((c) => c.seq),
   });
-  for (const entry of [...entries].sort((a, b) => a.seq - b.seq)) verifier.push(entry);
+  for (const entry of [...entries].sort((a, b) => a.seq - b.seq)) await verifier.push(entry);
   return verifier.finish(checkpoints);
 }
 
 describe("canonicalJson()", () => {
-  it("orders object keys and leaves arrays in order, so equal values give equal bytes", () => {
+  it("orders object keys and leaves arrays in order, so equal values give equal bytes", async () => {
     expect(canonicalJson({ b: 1, a: [3, 1, { d: null, c: "x" }] })).toBe(
       '{"a":[3,1,{"c":"x","d":null}],"b":1}',
     );
     expect(canonicalJson({ a: 1, b: 2 })).toBe(canonicalJson({ b: 2, a: 1 }));
   });
 
-  it("refuses numbers JSON cannot carry exactly", () => {
+  it("refuses numbers JSON cannot carry exactly", async () => {
     expect(() => canonicalJson({ a: Number.NaN })).toThrow(TypeError);
     expect(() => canonicalJson({ a: Number.POSITIVE_INFINITY })).toThrow(TypeError);
   });
 });
 
 describe("chainAuditEntry()", () => {
-  it("links each entry to the one before, starting from the genesis hash", () => {
+  it("links each entry to the one before, starting from the genesis hash", async () => {
     const [first, second] = chainOf(2);
     expect(first).toMatchObject({ seq: 1, prevHash: GENESIS_HASH });
     expect(second).toMatchObject({ seq: 2, prevHash: first?.hash });
@@ -80,7 +80,7 @@ describe("chainAuditEntry()", () => {
     expect(hashAuditEntry(rest)).toBe(hash);
   });
 
-  it("gives a known hash for a known entry, so the format never changes silently", () => {
+  it("gives a known hash for a known entry, so the format never changes silently", async () => {
     const [first] = chainOf(1);
     expect(first?.hash).toBe(hashAuditEntry({ ...content(1), prevHash: GENESIS_HASH }));
     expect(first?.hash).toBe("864715e96dbc0cac4fe51ef22d8de1b697761dcb3846cb3cc7d73ca0ed7be534");
@@ -90,42 +90,44 @@ describe("chainAuditEntry()", () => {
 describe("AuditChainVerifier", () => {
   const log = chainOf(10);
 
-  it("finds an untouched log intact, with its checkpoints", () => {
-    expect(verifyLog(log, [checkpointAt(log[4] as AuditEntry), checkpointAt(log[9] as AuditEntry)])).toEqual({
+  it("finds an untouched log intact, with its checkpoints", async () => {
+    expect(
+      await verifyLog(log, [checkpointAt(log[4] as AuditEntry), checkpointAt(log[9] as AuditEntry)]),
+    ).toEqual({
       ok: true,
       entries: 10,
       checkpoints: 2,
     });
   });
 
-  it("names an entry edited in place as modified", () => {
+  it("names an entry edited in place as modified", async () => {
     const edited = log.map((e) => (e.seq === 4 ? { ...e, outcome: "failure" as const } : e));
-    expect(verifyLog(edited)).toMatchObject({
+    expect(await verifyLog(edited)).toMatchObject({
       ok: false,
       reason: "modified",
       firstBadEntry: { seq: 4, id: "aud_0004" },
     });
   });
 
-  it("names the entry after a deleted one, with or without the numbering closed up", () => {
+  it("names the entry after a deleted one, with or without the numbering closed up", async () => {
     const gap = log.filter((e) => e.seq !== 6);
-    expect(verifyLog(gap)).toMatchObject({ ok: false, reason: "deleted", firstBadEntry: { seq: 7 } });
+    expect(await verifyLog(gap)).toMatchObject({ ok: false, reason: "deleted", firstBadEntry: { seq: 7 } });
     const renumbered = gap.map((e) => (e.seq > 6 ? { ...e, seq: e.seq - 1 } : e));
-    expect(verifyLog(renumbered)).toMatchObject({
+    expect(await verifyLog(renumbered)).toMatchObject({
       ok: false,
       reason: "deleted",
       firstBadEntry: { id: "aud_0007" },
     });
     const first = log.filter((e) => e.seq !== 1);
-    expect(verifyLog(first)).toMatchObject({ ok: false, reason: "deleted", firstBadEntry: { seq: 2 } });
+    expect(await verifyLog(first)).toMatchObject({ ok: false, reason: "deleted", firstBadEntry: { seq: 2 } });
   });
 
-  it("names an added entry as inserted, whether it copies a link or invents one", () => {
+  it("names an added entry as inserted, whether it copies a link or invents one", async () => {
     const forgedContent = { ...content(99), id: "aud_forged" };
     // Copies its predecessor's link and hashes itself correctly: only the next entry shows it is foreign.
     const copying = chainAuditEntry(forgedContent, log[4] as AuditEntry);
     const withCopy = [...log.slice(0, 5), copying, ...log.slice(5).map((e) => ({ ...e, seq: e.seq + 1 }))];
-    expect(verifyLog(withCopy)).toMatchObject({
+    expect(await verifyLog(withCopy)).toMatchObject({
       ok: false,
       reason: "inserted",
       firstBadEntry: { id: "aud_forged" },
@@ -137,58 +139,61 @@ describe("AuditChainVerifier", () => {
       invented,
       ...log.slice(5).map((e) => ({ ...e, seq: e.seq + 1 })),
     ];
-    expect(verifyLog(withInvented)).toMatchObject({
+    expect(await verifyLog(withInvented)).toMatchObject({
       ok: false,
       reason: "inserted",
       firstBadEntry: { id: "aud_forged" },
     });
     // At the end of the log.
     const atEnd = [...log, chainAuditEntry(forgedContent, { seq: 10, hash: "e".repeat(64) })];
-    expect(verifyLog(atEnd)).toMatchObject({
+    expect(await verifyLog(atEnd)).toMatchObject({
       ok: false,
       reason: "inserted",
       firstBadEntry: { id: "aud_forged" },
     });
   });
 
-  it("names the first moved entry as reordered when two entries swap places", () => {
+  it("names the first moved entry as reordered when two entries swap places", async () => {
     const swapped = log.map((e) => (e.seq === 3 ? { ...e, seq: 7 } : e.seq === 7 ? { ...e, seq: 3 } : e));
-    expect(verifyLog(swapped)).toMatchObject({
+    expect(await verifyLog(swapped)).toMatchObject({
       ok: false,
       reason: "reordered",
       firstBadEntry: { id: "aud_0007", seq: 3 },
     });
     const adjacent = log.map((e) => (e.seq === 5 ? { ...e, seq: 6 } : e.seq === 6 ? { ...e, seq: 5 } : e));
-    expect(verifyLog(adjacent)).toMatchObject({
+    expect(await verifyLog(adjacent)).toMatchObject({
       ok: false,
       reason: "reordered",
       firstBadEntry: { id: "aud_0006" },
     });
   });
 
-  it("catches a deleted tail only through a checkpoint that vouches for more", () => {
+  it("catches a deleted tail only through a checkpoint that vouches for more", async () => {
     const checkpoint = checkpointAt(log[9] as AuditEntry);
-    expect(verifyLog(log.slice(0, 8))).toMatchObject({ ok: true });
-    expect(verifyLog(log.slice(0, 8), [checkpoint])).toMatchObject({
+    expect(await verifyLog(log.slice(0, 8))).toMatchObject({ ok: true });
+    expect(await verifyLog(log.slice(0, 8), [checkpoint])).toMatchObject({
       ok: false,
       reason: "deleted",
       firstBadEntry: null,
     });
   });
 
-  it("catches a rewritten chain (every hash recomputed) and a forged checkpoint signature", () => {
+  it("catches a rewritten chain (every hash recomputed) and a forged checkpoint signature", async () => {
     const rewritten: AuditEntry[] = [];
     for (const entry of log) {
       const changed = entry.seq === 3 ? { ...content(3), outcome: "failure" as const } : content(entry.seq);
       rewritten.push(chainAuditEntry(changed, rewritten.at(-1) ?? null));
     }
     const checkpoint = checkpointAt(log[4] as AuditEntry);
-    expect(verifyLog(rewritten, [checkpoint])).toMatchObject({ ok: false, reason: "checkpoint_mismatch" });
+    expect(await verifyLog(rewritten, [checkpoint])).toMatchObject({
+      ok: false,
+      reason: "checkpoint_mismatch",
+    });
     const forged = { ...checkpoint, hash: rewritten[4]?.hash as string };
-    expect(verifyLog(rewritten, [forged])).toMatchObject({ ok: false, reason: "checkpoint_mismatch" });
+    expect(await verifyLog(rewritten, [forged])).toMatchObject({ ok: false, reason: "checkpoint_mismatch" });
   });
 
-  it("starts after a pruned prefix from the checkpoint that summarises it", () => {
+  it("starts after a pruned prefix from the checkpoint that summarises it", async () => {
     const prefix = checkpointAt(log[3] as AuditEntry);
     const hashes = new Set(log.slice(4).map((e) => e.hash));
     const verifier = new AuditChainVerifier({
@@ -196,7 +201,7 @@ describe("AuditChainVerifier", () => {
       hasEntryWithHash: (hash) => hashes.has(hash),
       start: { seq: prefix.seq, hash: prefix.hash },
     });
-    for (const entry of log.slice(4)) verifier.push(entry);
+    for (const entry of log.slice(4)) await verifier.push(entry);
     expect(verifier.finish([prefix])).toEqual({ ok: true, entries: 6, checkpoints: 1 });
   });
 });

@@ -150,8 +150,11 @@ export type AuditChainReport =
 export interface AuditChainVerifierOptions {
   /** True when the checkpoint's signature verifies under its `keyId`'s public key. */
   verifySignature(checkpoint: AuditCheckpoint): boolean;
-  /** Whether any stored entry carries this hash (an index lookup), to tell a moved entry from a forged one. */
-  hasEntryWithHash(hash: string): boolean;
+  /**
+   * Whether any stored entry carries this hash (an index lookup in the store), to tell a moved entry from a forged
+   * one. Asked only where the chain is already broken.
+   */
+  hasEntryWithHash(hash: string): boolean | Promise<boolean>;
   /**
    * Where the stored chain starts: the checkpoint that summarises the pruned prefix (its seq and hash), or null
    * when nothing was pruned and the chain starts at seq 1.
@@ -164,7 +167,7 @@ export interface AuditChainVerifierOptions {
 type Link = Pick<AuditEntry, "seq" | "hash">;
 
 /**
- * Checks an audit log entry by entry in `seq` order (feed it with {@link push}, then {@link finish} with the
+ * Checks an audit log entry by entry in `seq` order (await {@link push} for each, then {@link finish} with the
  * checkpoints), in constant memory: every entry's hash, every link to its predecessor, and that every checkpoint
  * is signed and matches the entry at its seq. Stops at the first break and names the entry and how it broke:
  *
@@ -199,7 +202,7 @@ export class AuditChainVerifier {
     return this.#failure === null;
   }
 
-  push(entry: AuditEntry): void {
+  async push(entry: AuditEntry): Promise<void> {
     if (this.#failure !== null) return;
     this.#entries += 1;
     if (this.#orphan !== null) {
@@ -243,7 +246,7 @@ export class AuditChainVerifier {
       );
       return;
     }
-    if (this.#options.hasEntryWithHash(entry.prevHash)) {
+    if (await this.#options.hasEntryWithHash(entry.prevHash)) {
       this.#fail(
         entry,
         "reordered",
