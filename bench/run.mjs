@@ -12,6 +12,7 @@ const BENCHMARKS = [
   { name: "cache-miss", script: "bench/cache-miss.mjs" },
   { name: "verify-during-webhooks", script: "bench/verify-during-webhooks.mjs" },
   { name: "verify-with-limits", script: "bench/verify-with-limits.mjs" },
+  { name: "verify-analytics", script: "bench/verify-analytics.mjs" },
   { name: "verify-postgres", script: "bench/verify-postgres.mjs" },
 ];
 

@@ -481,6 +481,47 @@ describe("KeywardClient webhooks", () => {
   });
 });
 
+describe("KeywardClient usage", () => {
+  it("getKeyUsage() and getUsage() send the range, grouping and limit as query parameters", async () => {
+    const keyUsage = { keyId: "key_1", granularity: "hour", from: "a", to: "b", buckets: [] };
+    const usage = { ...keyUsage, projectId: null, groupBy: "key", total: 0, codes: {}, groups: [] };
+    const fake = fakeFetch(json(200, keyUsage), json(200, keyUsage), json(200, usage), json(200, usage));
+    const c = client(fake.fetch);
+    expect(await c.getKeyUsage("key_1")).toEqual(keyUsage);
+    await c.getKeyUsage("key_1", {
+      from: new Date("2026-11-28T09:00:00.000Z"),
+      to: "2026-11-28T12:00:00Z",
+      granularity: "minute",
+    });
+    expect(await c.getUsage()).toEqual(usage);
+    await c.getUsage({
+      projectId: "proj_1",
+      from: "2026-11-01T00:00:00Z",
+      granularity: "day",
+      groupBy: "code",
+      limit: 5,
+    });
+    expect(fake.calls.map((call) => `${call.method} ${call.url.replace("http://keyward.test", "")}`)).toEqual(
+      [
+        "GET /v1/keys/key_1/usage",
+        "GET /v1/keys/key_1/usage?from=2026-11-28T09%3A00%3A00.000Z&to=2026-11-28T12%3A00%3A00Z&granularity=minute",
+        "GET /v1/usage",
+        "GET /v1/usage?projectId=proj_1&from=2026-11-01T00%3A00%3A00Z&granularity=day&groupBy=code&limit=5",
+      ],
+    );
+    expect(fake.calls.every((call) => call.headers.authorization === `Bearer ${TOKEN}`)).toBe(true);
+  });
+
+  it("getKeyUsage() encodes the id into one path segment and refuses an empty one without a request", async () => {
+    const fake = fakeFetch(json(200, {}));
+    const c = client(fake.fetch);
+    await expect(c.getKeyUsage("")).rejects.toThrow(/id/);
+    expect(fake.calls).toEqual([]);
+    await c.getKeyUsage("../tokens");
+    expect(fake.calls[0]?.url).toBe("http://keyward.test/v1/keys/..%2Ftokens/usage");
+  });
+});
+
 describe("KeywardClient errors", () => {
   it("throws KeywardApiError with the problem document's fields on a non-2xx answer", async () => {
     const problem = {

@@ -12,6 +12,7 @@ import type {
   Delivery,
   HealthStatus,
   Key,
+  KeyUsage,
   ListDeliveriesOptions,
   ListKeysOptions,
   ListWebhooksOptions,
@@ -32,6 +33,9 @@ import type {
   UpdateKeyInput,
   UpdateProjectInput,
   UpdateWebhookInput,
+  Usage,
+  UsageOptions,
+  UsageRangeOptions,
   VerifyKeyInput,
   VerifyKeyResult,
   Webhook,
@@ -252,6 +256,22 @@ export class KeywardClient {
     );
   }
 
+  /** A key's verification outcomes by code, in zero-filled UTC buckets (needs `usage:read`). */
+  async getKeyUsage(id: string, options: UsageRangeOptions = {}): Promise<KeyUsage> {
+    return this.#request("GET", `/v1/keys/${pathId(id)}/usage`, { query: rangeQuery(options) });
+  }
+
+  /**
+   * Usage of many keys in one call: totals, the series and the top keys (or codes) of a project, or of every
+   * project the token can see (needs `usage:read`).
+   */
+  async getUsage(options: UsageOptions = {}): Promise<Usage> {
+    const { projectId, groupBy, limit } = options;
+    return this.#request("GET", "/v1/usage", {
+      query: { projectId, ...rangeQuery(options), groupBy, limit },
+    });
+  }
+
   /** Liveness: resolves when the server answers `GET /healthz`. */
   async health(): Promise<HealthStatus> {
     return this.#request("GET", "/healthz");
@@ -386,6 +406,12 @@ function queryString(query: Query | undefined): string {
   }
   const text = params.toString();
   return text === "" ? "" : `?${text}`;
+}
+
+/** The range options as query parameters: instants as RFC 3339. */
+function rangeQuery(options: UsageRangeOptions): Query {
+  const iso = (value: Date | string | undefined) => (value instanceof Date ? value.toISOString() : value);
+  return { from: iso(options.from), to: iso(options.to), granularity: options.granularity };
 }
 
 function withIsoExpiry<T extends { expiresAt?: Date | string | null }>(

@@ -366,6 +366,67 @@ export interface ListDeliveriesOptions extends PageOptions {
   status?: DeliveryStatus;
 }
 
+/** The resolution of a usage report: UTC minutes, hours or days. */
+export type UsageGranularity = "minute" | "hour" | "day";
+
+/** The range of a usage report; every field optional (default: the last 24 hours, by hour). */
+export interface UsageRangeOptions {
+  /** Start of the range, rounded down to its bucket. */
+  from?: Date | string;
+  /** End of the range (exclusive), rounded up to a whole bucket; default: the end of the current bucket. */
+  to?: Date | string;
+  granularity?: UsageGranularity;
+}
+
+/** One bucket of a usage series: verification outcomes by code. */
+export interface UsageBucket {
+  /** The bucket's start, RFC 3339 (UTC). */
+  start: string;
+  total: number;
+  /** Outcomes by verification code (VALID, RATE_LIMITED...); codes not seen are absent. */
+  codes: Record<string, number>;
+}
+
+/** Answer of `GET /v1/keys/{id}/usage`: every bucket of the range, zero-filled. */
+export interface KeyUsage {
+  keyId: string;
+  granularity: UsageGranularity;
+  from: string;
+  to: string;
+  buckets: UsageBucket[];
+}
+
+/** Filters of `GET /v1/usage`. */
+export interface UsageOptions extends UsageRangeOptions {
+  /** One project; every project the token can see when absent. */
+  projectId?: string;
+  /** Top keys (default) or codes. */
+  groupBy?: "key" | "code";
+  /** Most groups returned (1-100, default 10). */
+  limit?: number;
+}
+
+/** A top key (groupBy=key) or a code (groupBy=code) of a usage report. */
+export interface UsageGroup {
+  /** The key's id, or the code. */
+  id: string;
+  total: number;
+  codes: Record<string, number>;
+}
+
+/** Answer of `GET /v1/usage`: totals, series and top keys (or codes) in one call. */
+export interface Usage {
+  projectId: string | null;
+  granularity: UsageGranularity;
+  from: string;
+  to: string;
+  groupBy: "key" | "code";
+  total: number;
+  codes: Record<string, number>;
+  buckets: UsageBucket[];
+  groups: UsageGroup[];
+}
+
 /** Answer of `GET /healthz`. */
 export interface HealthStatus {
   status: string;

@@ -16,6 +16,7 @@ export const PERMISSIONS = [
   "ratelimit:write",
   "tokens:read",
   "tokens:write",
+  "usage:read",
   "webhooks:read",
   "webhooks:write",
 ] as const;

@@ -40,7 +40,28 @@ describe("parseConfig()", () => {
       quotaFailOpen: false,
       bruteForceLimit: 100,
       bruteForceWindowMs: 60_000,
+      metricsListen: null,
+      analyticsEnabled: true,
+      usageMinuteRetentionMs: 48 * 3_600_000,
+      usageHourRetentionMs: 90 * 86_400_000,
     });
+  });
+
+  it("reads the usage analytics switch and retention, and refuses retention out of range", () => {
+    expect(
+      parseConfig({
+        KEYWARD_ANALYTICS_ENABLED: "false",
+        KEYWARD_USAGE_MINUTE_RETENTION_HOURS: "6",
+        KEYWARD_USAGE_HOUR_RETENTION_DAYS: "7",
+      }),
+    ).toMatchObject({
+      analyticsEnabled: false,
+      usageMinuteRetentionMs: 6 * 3_600_000,
+      usageHourRetentionMs: 7 * 86_400_000,
+    });
+    expect(() =>
+      parseConfig({ KEYWARD_USAGE_MINUTE_RETENTION_HOURS: "0", KEYWARD_USAGE_HOUR_RETENTION_DAYS: "9999" }),
+    ).toThrow(/KEYWARD_USAGE_MINUTE_RETENTION_HOURS.*KEYWARD_USAGE_HOUR_RETENTION_DAYS/);
   });
 
   it("treats empty variables as unset", () => {
@@ -251,5 +272,31 @@ describe("parseConfig()", () => {
     expect(JSON.stringify(error.errors)).not.toContain(almost);
     expect(String(error.stack)).not.toContain(almost);
     expect(JSON.stringify(error)).not.toContain(almost);
+  });
+
+  it.each([
+    ["127.0.0.1:9464", { host: "127.0.0.1", port: 9464 }],
+    ["0.0.0.0:0", { host: "0.0.0.0", port: 0 }],
+    ["metrics.internal:9100", { host: "metrics.internal", port: 9100 }],
+    ["[::1]:9464", { host: "::1", port: 9464 }],
+    ["9464", { host: "127.0.0.1", port: 9464 }],
+  ])("reads KEYWARD_METRICS_LISTEN=%j as a separate metrics listener", (raw, expected) => {
+    expect(parseConfig({ KEYWARD_METRICS_LISTEN: raw }).metricsListen).toEqual(expected);
+  });
+
+  it.each([
+    "127.0.0.1",
+    "127.0.0.1:",
+    ":9464",
+    "127.0.0.1:70000",
+    "::1:9464",
+    "http://127.0.0.1:9464",
+    "a b:1",
+  ])("rejects KEYWARD_METRICS_LISTEN=%j", async (raw) => {
+    const error = await expectKeywardError(
+      () => parseConfig({ KEYWARD_METRICS_LISTEN: raw }),
+      "CONFIG_INVALID",
+    );
+    expect(error.errors?.map((e) => e.pointer)).toEqual(["/KEYWARD_METRICS_LISTEN"]);
   });
 });

@@ -66,6 +66,17 @@ export interface Config {
    * before the node stops listening (connections still queued when it closes would be reset).
    */
   readonly shutdownDelayMs: number;
+  /**
+   * A separate listener (`KEYWARD_METRICS_LISTEN=host:port`) serving `GET /metrics` without authentication, for
+   * a scraper on a private interface; null serves metrics only on the main port, to tokens with `metrics:read`.
+   */
+  readonly metricsListen: { readonly host: string; readonly port: number } | null;
+  /** Count verification outcomes per key, code and minute for the usage API (`KEYWARD_ANALYTICS_ENABLED`). */
+  readonly analyticsEnabled: boolean;
+  /** How long minute usage buckets are kept (hour and day buckets cover older ranges). */
+  readonly usageMinuteRetentionMs: number;
+  /** How long hour usage buckets are kept; day buckets are kept for good. */
+  readonly usageHourRetentionMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -174,6 +185,22 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     return raw;
   }
 
+  /** `host:port`, `[ipv6]:port` or a bare port (on 127.0.0.1), or null when unset. */
+  function listenAddress(name: string): { host: string; port: number } | null {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return null;
+    const match = /^(?:(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):)?([0-9]{1,5})$/.exec(raw);
+    const port = Number(match?.[3]);
+    if (match === null || port > 65535) {
+      errors.push({
+        pointer: `/${name}`,
+        detail: `${name} must be host:port, [ipv6]:port or a port from 0 to 65535.`,
+      });
+      return null;
+    }
+    return Object.freeze({ host: match[1] ?? match[2] ?? "127.0.0.1", port });
+  }
+
   const host = env.KEYWARD_HOST || "127.0.0.1";
   const databaseUrl = secretUrl(
     "KEYWARD_DATABASE_URL",
@@ -216,6 +243,10 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     bruteForceLimit: integer("KEYWARD_BRUTE_FORCE_LIMIT", 100, 0, 1_000_000),
     bruteForceWindowMs: integer("KEYWARD_BRUTE_FORCE_WINDOW_MS", 60_000, 1_000, 86_400_000),
     shutdownDelayMs: integer("KEYWARD_SHUTDOWN_DELAY_MS", 0, 0, 300_000),
+    metricsListen: listenAddress("KEYWARD_METRICS_LISTEN"),
+    analyticsEnabled: boolean("KEYWARD_ANALYTICS_ENABLED", true),
+    usageMinuteRetentionMs: HOUR_MS * integer("KEYWARD_USAGE_MINUTE_RETENTION_HOURS", 48, 1, 8_760),
+    usageHourRetentionMs: DAY_MS * integer("KEYWARD_USAGE_HOUR_RETENTION_DAYS", 90, 1, 3_650),
     ...overrides,
   };
   if (errors.length > 0) {

@@ -14,6 +14,8 @@ import { LocalKms } from "./kms/local-kms.js";
 import { loadOrCreateMasterKeyFile } from "./kms/master-key.js";
 import { openRateLimiter } from "./limits/open-rate-limiter.js";
 import type { LimiterOutageOutcome, RateLimiter } from "./limits/rate-limiter.js";
+import { instrumentLimiter } from "./monitor/instrumented-limiter.js";
+import { instrumentStores } from "./monitor/instrumented-stores.js";
 import { createMetrics, type LimiterOutageSource, type Metrics } from "./monitor/metrics.js";
 import { BruteForceGuard, type BruteForceSuspect } from "./services/brute-force-guard.js";
 import { type Clock, systemClock } from "./services/clock.js";
@@ -23,6 +25,8 @@ import { type LifecycleReport, LifecycleScheduler } from "./services/lifecycle-s
 import { ProjectService } from "./services/project-service.js";
 import { RatelimitService } from "./services/ratelimit-service.js";
 import { mintToken, TokenService } from "./services/token-service.js";
+import { UsageAnalytics } from "./services/usage-analytics.js";
+import { UsageService } from "./services/usage-service.js";
 import { WebhookService } from "./services/webhook-service.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./store/key-store.js";
 import { POSTGRES_MIGRATIONS } from "./store/postgres-migrations.js";
@@ -53,6 +57,10 @@ export interface Instance {
   limiter: RateLimiter;
   /** Standalone rate limits (`POST /v1/ratelimit`) and their overrides. */
   ratelimits: RatelimitService;
+  /** Usage reports per key and per project (`GET /v1/keys/{id}/usage`, `GET /v1/usage`). */
+  usage: UsageService;
+  /** Counts verification outcomes for the usage reports; null when `KEYWARD_ANALYTICS_ENABLED=false`. */
+  analytics: UsageAnalytics | null;
   clock: Clock;
   /** Prometheus metrics of this instance (`GET /metrics`). */
   metrics: Metrics;
@@ -125,10 +133,12 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const kms = options.kms ?? new LocalKms(config.masterKey ?? loadOrCreateMasterKeyFile(config.dataDir));
-  const stores = options.stores ?? openConfiguredStores(config);
-  const store = stores.keys;
-  const limiter = options.limiter ?? openRateLimiter(config);
   const metrics = options.metrics ?? createMetrics();
+  // Every store and limiter call is timed and its failures counted, without a line in the implementations.
+  const stores = instrumentStores(options.stores ?? openConfiguredStores(config), metrics);
+  const store = stores.keys;
+  const limiter = instrumentLimiter(options.limiter ?? openRateLimiter(config), metrics);
+  metrics.trackWebhookQueueDepth(() => stores.webhooks.countPendingDeliveries());
   const invalidations =
     options.invalidations === undefined ? openInvalidationBus(config) : options.invalidations;
   try {
@@ -161,6 +171,7 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
     services.keys.usage.start(config.usageFlushIntervalMs);
     services.keys.quotaBalances.start(config.usageFlushIntervalMs);
     services.tokens.usage.start(config.usageFlushIntervalMs);
+    services.analytics?.start(config.usageFlushIntervalMs);
     return {
       store,
       stores,
@@ -200,6 +211,7 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
         await services.keys.usage.stop();
         await services.keys.quotaBalances.stop();
         await services.tokens.usage.stop();
+        await services.analytics?.stop();
         await invalidations?.close();
         await limiter.close();
         await store.close();
@@ -263,7 +275,15 @@ export function openConfiguredStores(config: Config): Stores {
 
 type Services = Pick<
   Instance,
-  "keys" | "tokens" | "projects" | "webhooks" | "scheduler" | "deliveries" | "ratelimits"
+  | "keys"
+  | "tokens"
+  | "projects"
+  | "webhooks"
+  | "scheduler"
+  | "deliveries"
+  | "ratelimits"
+  | "usage"
+  | "analytics"
 >;
 
 function createServices(input: {
@@ -352,7 +372,17 @@ function createServices(input: {
       options.onEventWriteError?.(error);
     }
   };
+  const analytics = config.analyticsEnabled
+    ? new UsageAnalytics({
+        store,
+        clock,
+        minuteRetentionMs: config.usageMinuteRetentionMs,
+        hourRetentionMs: config.usageHourRetentionMs,
+        ...(options.onUsageWriteError === undefined ? {} : { onError: options.onUsageWriteError }),
+      })
+    : null;
   const keys = new KeyService({
+    ...(analytics === null ? {} : { analytics }),
     store,
     projects,
     limits,
@@ -362,6 +392,7 @@ function createServices(input: {
     keyBytes: config.keyBytes,
     onEvents,
     announceChanges: announce("key"),
+    cacheMetrics: metrics,
     ...cache,
     ...onError,
   });
@@ -385,6 +416,8 @@ function createServices(input: {
   return {
     projects,
     keys,
+    usage: new UsageService({ store, projects, clock }),
+    analytics,
     tokens: new TokenService({
       store,
       projects,

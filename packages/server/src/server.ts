@@ -3,12 +3,15 @@ import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { createApp, type KeywardApp } from "./http/app.js";
 import { type Instance, openInstance } from "./instance.js";
+import { type MetricsListener, startMetricsListener } from "./monitor/metrics-listener.js";
 
 /** A running Keyward server: the instance, the app and its address. */
 export interface RunningServer {
   instance: Instance;
   app: KeywardApp;
   url: string;
+  /** The unauthenticated metrics listener's address (`KEYWARD_METRICS_LISTEN`), or null when there is none. */
+  metricsUrl: string | null;
   /** Keeps serving, but `/readyz` answers 503 NOT_READY from now on, so load balancers take the node out. */
   beginDrain(): void;
   /** Stops listening, drains the requests in flight, flushes batched counters and closes the pools. */
@@ -62,6 +65,7 @@ export async function startServer(options: {
     projects: instance.projects,
     webhooks: instance.webhooks,
     ratelimits: instance.ratelimits,
+    usage: instance.usage,
     metrics: instance.metrics,
     readiness: async () => {
       if (draining) throw new KeywardError("NOT_READY", "This node is shutting down.", { retryable: true });
@@ -71,22 +75,39 @@ export async function startServer(options: {
     bodyLimitBytes: config.bodyLimitBytes,
     logRequests: config.logRequests,
   });
+  let metricsListener: MetricsListener | null = null;
   try {
     const url = await app.listen({ host: config.host, port: config.port });
+    if (config.metricsListen !== null) {
+      metricsListener = await startMetricsListener({
+        metrics: instance.metrics,
+        logger,
+        ...config.metricsListen,
+      });
+      logger.info(
+        { metricsUrl: metricsListener.url },
+        "serving /metrics without authentication on its own listener",
+      );
+    }
     instance.startBackgroundJobs();
+    const metricsUrl = metricsListener?.url ?? null;
     return {
       instance,
       app,
       url,
+      metricsUrl,
       beginDrain() {
         draining = true;
       },
       async close() {
+        await metricsListener?.close();
         await app.close();
         await instance.close();
       },
     };
   } catch (error) {
+    await metricsListener?.close();
+    await app.close();
     await instance.close();
     throw error;
   }

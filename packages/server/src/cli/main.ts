@@ -24,6 +24,7 @@ import { registerStoreCopy } from "./commands/store-copy.js";
 import { registerTokensCreate } from "./commands/tokens-create.js";
 import { registerTokensList } from "./commands/tokens-list.js";
 import { registerTokensRevoke } from "./commands/tokens-revoke.js";
+import { registerUsage } from "./commands/usage.js";
 import { registerWebhooksCreate } from "./commands/webhooks-create.js";
 import { registerWebhooksDelete } from "./commands/webhooks-delete.js";
 import { registerWebhooksDeliveries } from "./commands/webhooks-deliveries.js";
@@ -89,6 +90,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerMigrate(program, ctx);
   registerServe(program, ctx);
   registerStoreCopy(program, ctx);
+  registerUsage(program, ctx);
 
   const projects = program
     .command("projects")

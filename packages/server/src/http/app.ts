@@ -13,6 +13,7 @@ import type { KeyService } from "../services/key-service.js";
 import type { ProjectService } from "../services/project-service.js";
 import type { RatelimitService } from "../services/ratelimit-service.js";
 import type { TokenService } from "../services/token-service.js";
+import type { UsageService } from "../services/usage-service.js";
 import type { WebhookService } from "../services/webhook-service.js";
 import { createAuthHook } from "./auth.js";
 import { describeApi } from "./openapi-info.js";
@@ -38,6 +39,8 @@ export interface AppDependencies {
   webhooks: WebhookService;
   /** Standalone rate limits (`POST /v1/ratelimit`) and their overrides. */
   ratelimits: RatelimitService;
+  /** Usage reports (`GET /v1/keys/{id}/usage`, `GET /v1/usage`). */
+  usage: UsageService;
   /** Prometheus metrics (`GET /metrics`). */
   metrics: Metrics;
   /** What `/readyz` checks (the store, its schema, the rate limiter). */
@@ -67,6 +70,7 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
     : createVerifyFastPath({
         keys: deps.keys,
         tokens: deps.tokens,
+        metrics: deps.metrics,
         logger: deps.logger,
         bodyLimitBytes: deps.bodyLimitBytes,
         nextRequestId,

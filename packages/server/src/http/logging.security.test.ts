@@ -30,6 +30,7 @@ beforeAll(async () => {
     projects: instance.projects,
     webhooks: instance.webhooks,
     ratelimits: instance.ratelimits,
+    usage: instance.usage,
     metrics: instance.metrics,
     readiness: () => instance.checkReadiness(),
     logger: createLogger(config, { write: (line: string) => void lines.push(line) }),

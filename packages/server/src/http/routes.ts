@@ -10,6 +10,7 @@ import { registerRevokeKey } from "./routes/v1/keys/revoke.js";
 import { registerRevokeKeys } from "./routes/v1/keys/revoke-many.js";
 import { registerRotateKey } from "./routes/v1/keys/rotate.js";
 import { registerUpdateKey } from "./routes/v1/keys/update.js";
+import { registerKeyUsage } from "./routes/v1/keys/usage.js";
 import { registerVerifyKey } from "./routes/v1/keys/verify.js";
 import { registerCreateProject } from "./routes/v1/projects/create.js";
 import { registerGetProject } from "./routes/v1/projects/get.js";
@@ -22,6 +23,7 @@ import { registerSetOverride } from "./routes/v1/ratelimit/set-override.js";
 import { registerCreateToken } from "./routes/v1/tokens/create.js";
 import { registerListTokens } from "./routes/v1/tokens/list.js";
 import { registerRevokeToken } from "./routes/v1/tokens/revoke.js";
+import { registerProjectUsage } from "./routes/v1/usage/get.js";
 import { registerCreateWebhook } from "./routes/v1/webhooks/create.js";
 import { registerDeleteWebhook } from "./routes/v1/webhooks/delete.js";
 import { registerGetWebhook } from "./routes/v1/webhooks/get.js";
@@ -48,6 +50,8 @@ export const ROUTES: ReadonlyArray<(app: KeywardApp, deps: AppDependencies) => v
   registerRevokeKey,
   registerRotateKey,
   registerAdjustQuota,
+  registerKeyUsage,
+  registerProjectUsage,
   registerRatelimit,
   registerSetOverride,
   registerListOverrides,

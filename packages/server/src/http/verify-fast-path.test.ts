@@ -29,6 +29,7 @@ async function serveFastPath(app: TestApp): Promise<FastPathServer> {
   const fastPath = createVerifyFastPath({
     keys: app.instance.keys,
     tokens: app.instance.tokens,
+    metrics: app.instance.metrics,
     logger: pino({ level: "silent" }),
     bodyLimitBytes: 64 * 1024,
     nextRequestId: createRequestIdGenerator(),

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { KeywardError } from "@keyward/core/keyward-error.js";
 import type { FastifyBaseLogger } from "fastify";
 import secureJson from "secure-json-parse";
+import type { VerifyMetrics } from "../monitor/metrics.js";
 import type { KeyService } from "../services/key-service.js";
 import type { TokenService } from "../services/token-service.js";
 import { authenticateBearer } from "./auth.js";
@@ -20,6 +21,8 @@ import { createBodyAjv } from "./validator.js";
 export interface VerifyFastPathOptions {
   keys: KeyService;
   tokens: TokenService;
+  /** Counts and times each verification, as the Fastify route does. */
+  metrics: VerifyMetrics;
   logger: FastifyBaseLogger;
   bodyLimitBytes: number;
   nextRequestId: () => string;
@@ -55,7 +58,9 @@ export function createVerifyFastPath(
       throw new KeywardError("INVALID_JSON", undefined, { cause });
     }
     if (!validate(parsed)) throw validationError(validate.errors ?? []);
-    return JSON.stringify(await runVerification(options.keys, principal, parsed, req.socket.remoteAddress));
+    return JSON.stringify(
+      await runVerification(options.keys, principal, parsed, req.socket.remoteAddress, options.metrics),
+    );
   }
 
   function answer(

@@ -19,6 +19,7 @@ import { latestRefillBoundary } from "@keyward/core/refill-schedule.js";
 import { decideVerification, type VerificationCode } from "@keyward/core/verification.js";
 import { keyEvent } from "../events/key-events.js";
 import type { QuotaAdjustment } from "../limits/rate-limiter.js";
+import type { VerifyCacheMetrics } from "../monitor/metrics.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { KeyPatch } from "../store/records.js";
 import type { BruteForceGuard } from "./brute-force-guard.js";
@@ -29,6 +30,7 @@ import { KeyLimits, type LimitOutcome, type LimitRequest, type RateLimitState } 
 import { listPage, type Page } from "./page.js";
 import { canAccessProject, type Principal, requirePermission } from "./principal.js";
 import type { ProjectService, ProjectSettings } from "./project-service.js";
+import type { UsageAnalytics } from "./usage-analytics.js";
 import { UsageBatcher } from "./usage-batcher.js";
 
 /** A quota as callers set it: the balance, and optionally how it refills. */
@@ -110,10 +112,14 @@ export interface KeyServiceOptions {
   cacheTtlMs: number;
   randomBytes?: (size: number) => Buffer;
   onUsageWriteError?(error: unknown): void;
+  /** Counts every verification outcome per key, code and minute for the usage API; none when analytics are off. */
+  analytics?: UsageAnalytics;
   /** Called after a change wrote events, so the webhook worker can deliver them without waiting for its poll. */
   onEvents?(): void;
   /** Tells the other nodes which of these records this node changed, once committed; never rejects. */
   announceChanges?(ids: readonly string[]): Promise<void>;
+  /** Counts verify cache hits and misses (`keyward_verify_cache_requests_total`). */
+  cacheMetrics?: VerifyCacheMetrics;
 }
 
 /** Issues, lists, changes, revokes and verifies API keys. The only way routes and commands reach keys. */
@@ -421,6 +427,8 @@ export class KeyService {
     if (key === null) {
       const projectId = principal.projectIds?.length === 1 ? (principal.projectIds[0] ?? null) : null;
       await guard?.recordFailure({ ...(source === undefined ? {} : { source }), projectId }, now);
+      // No key to count it against: counted for the project only when the token is limited to exactly one.
+      if (projectId !== null) this.#options.analytics?.record("", projectId, "NOT_FOUND", now);
       return { valid: false, code: "NOT_FOUND" };
     }
     const { projects } = this.#options;
@@ -449,6 +457,7 @@ export class KeyService {
       }
     }
     if (decision.valid) this.usage.record(key.id, now);
+    this.#options.analytics?.record(key.id, key.projectId, decision.code, now);
     return {
       valid: decision.valid,
       code: decision.code,
@@ -549,6 +558,7 @@ export class KeyService {
   async #lookup(key: string): Promise<KeyRecord | null> {
     const digest = digestKey(key, this.#options.pepper);
     const cached = this.#cache.get(digest);
+    this.#options.cacheMetrics?.verifyCacheLookup(cached === undefined ? "miss" : "hit");
     if (cached !== undefined) return cached;
     const generation = this.#cache.generation;
     const stored = await this.#options.store.findKeyByDigest(digest);

@@ -17,6 +17,7 @@ import type {
 } from "./records.js";
 import { collectPages, type SeenEvent, StoreFixtures, T0 } from "./store-fixtures.js";
 import type { Stores } from "./stores.js";
+import { describeUsageBucketsConformance } from "./usage-buckets.conformance.js";
 import type { WebhookRecord } from "./webhook-store.js";
 
 /** A JSON value with unicode, nesting and every JSON type, that every store must hand back unchanged. */
@@ -57,6 +58,8 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<St
     afterEach(async () => {
       await store.close();
     });
+
+    describeUsageBucketsConformance(() => store);
 
     function makeSeed(): BootstrapSeed {
       return {

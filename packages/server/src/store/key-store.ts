@@ -19,6 +19,14 @@ import type {
   UsageEntry,
   WithDigest,
 } from "./records.js";
+import type {
+  KeyUsageQuery,
+  ProjectUsage,
+  ProjectUsageQuery,
+  UsageBucket,
+  UsageBucketEntry,
+  UsagePruning,
+} from "./usage-records.js";
 
 /** Name of the instance setting that holds the sealed server pepper. */
 export const PEPPER_SETTING = "pepper";
@@ -98,6 +106,21 @@ export interface KeyStore {
    * does not reset anyone's balance). A balance from an older refill period than the stored one is ignored.
    */
   recordQuotaBalances(entries: readonly QuotaBalanceEntry[]): Promise<void>;
+
+  /**
+   * Adds verification outcome counts to the minute, hour and day buckets holding each entry's minute (UTC), in
+   * one transaction. Additive: batches from several nodes, or the same counts split over several batches, sum.
+   */
+  recordUsageBuckets(entries: readonly UsageBucketEntry[]): Promise<void>;
+  /** A key's non-empty buckets of one granularity in `[fromMs, toMs)`, oldest first. */
+  keyUsage(query: KeyUsageQuery): Promise<UsageBucket[]>;
+  /**
+   * The non-empty buckets of the projects' keys in `[fromMs, toMs)` (oldest first) and their largest groups by
+   * key or by code (largest total first, ties by id).
+   */
+  projectUsage(query: ProjectUsageQuery): Promise<ProjectUsage>;
+  /** Deletes minute and hour buckets older than retention allows (day buckets are kept); returns rows deleted. */
+  pruneUsageBuckets(pruning: UsagePruning): Promise<number>;
 
   /** Creates or replaces the override of one identifier of a standalone rate limit namespace. */
   setRateLimitOverride(override: RateLimitOverride): Promise<void>;

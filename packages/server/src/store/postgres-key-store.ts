@@ -33,6 +33,15 @@ import {
   toProject,
   toToken,
 } from "./store-rows.js";
+import type {
+  KeyUsageQuery,
+  ProjectUsage,
+  ProjectUsageQuery,
+  UsageBucket,
+  UsageBucketEntry,
+  UsagePruning,
+} from "./usage-records.js";
+import { foldBuckets, foldGroups, rollUpUsage } from "./usage-rows.js";
 
 /** Usage entries written per statement: one statement each, so a large batch never holds many locks for long. */
 const USAGE_CHUNK = 1_000;
@@ -364,6 +373,94 @@ export class PostgresKeyStore implements KeyStore {
        WHERE q.pool_id = e.pool_id AND q.refilled_at <= e.refilled_at`,
       [merged.map((e) => e.poolId), merged.map((e) => e.remaining), merged.map((e) => e.refilledAt)],
     );
+  }
+
+  async recordUsageBuckets(entries: readonly UsageBucketEntry[]): Promise<void> {
+    const rows = rollUpUsage(entries);
+    if (rows.length === 0) return;
+    // One transaction for the whole batch (a failed batch is retried whole; a partly written one would count
+    // twice), in chunks of rows merged and sorted by primary key, so concurrent nodes lock rows in one order.
+    await this.#database.transaction(async (tx) => {
+      for (let start = 0; start < rows.length; start += USAGE_CHUNK) {
+        const chunk = rows.slice(start, start + USAGE_CHUNK);
+        await tx.query(
+          `INSERT INTO usage_buckets (granularity, key_id, bucket_start, code, project_id, count)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::bigint[])
+           ON CONFLICT (granularity, key_id, bucket_start, code, project_id)
+           DO UPDATE SET count = usage_buckets.count + EXCLUDED.count`,
+          [
+            chunk.map((r) => r.granularity),
+            chunk.map((r) => r.keyId),
+            chunk.map((r) => r.bucketStart),
+            chunk.map((r) => r.code),
+            chunk.map((r) => r.projectId),
+            chunk.map((r) => r.count),
+          ],
+        );
+      }
+    });
+  }
+
+  async keyUsage(query: KeyUsageQuery): Promise<UsageBucket[]> {
+    const { rows } = await this.#database.query<{ bucket_start: string; code: string; count: string }>(
+      `SELECT bucket_start, code, SUM(count)::bigint AS count FROM usage_buckets
+       WHERE granularity = $1 AND key_id = $2 AND bucket_start >= $3 AND bucket_start < $4
+       GROUP BY bucket_start, code ORDER BY bucket_start, code`,
+      [query.granularity, query.keyId, query.fromMs, query.toMs],
+    );
+    return foldBuckets(rows);
+  }
+
+  async projectUsage(query: ProjectUsageQuery): Promise<ProjectUsage> {
+    const { projectIds } = query;
+    if (projectIds !== null && projectIds.length === 0) return { buckets: [], groups: [] };
+    const params: unknown[] = [query.granularity, query.fromMs, query.toMs];
+    let filter = "FROM usage_buckets WHERE granularity = $1 AND bucket_start >= $2 AND bucket_start < $3";
+    if (projectIds !== null) {
+      params.push([...projectIds]);
+      filter += " AND project_id = ANY($4::text[])";
+    }
+    const { rows: bucketRows } = await this.#database.query<{
+      bucket_start: string;
+      code: string;
+      count: string;
+    }>(
+      `SELECT bucket_start, code, SUM(count)::bigint AS count ${filter}
+       GROUP BY bucket_start, code ORDER BY bucket_start, code`,
+      params,
+    );
+    const buckets = foldBuckets(bucketRows);
+    const column = query.groupBy === "key" ? "key_id" : "code";
+    const { rows: totals } = await this.#database.query<{ id: string; total: string }>(
+      `SELECT ${column} AS id, SUM(count)::bigint AS total ${filter}
+       GROUP BY ${column} ORDER BY total DESC, id LIMIT $${params.length + 1}`,
+      [...params, query.limit],
+    );
+    if (query.groupBy === "code") {
+      return {
+        buckets,
+        groups: foldGroups(
+          totals,
+          totals.map((t) => ({ ...t, code: t.id, count: t.total })),
+        ),
+      };
+    }
+    if (totals.length === 0) return { buckets, groups: [] };
+    const { rows: codeRows } = await this.#database.query<{ id: string; code: string; count: string }>(
+      `SELECT key_id AS id, code, SUM(count)::bigint AS count ${filter}
+       AND key_id = ANY($${params.length + 1}::text[]) GROUP BY key_id, code`,
+      [...params, totals.map((t) => t.id)],
+    );
+    return { buckets, groups: foldGroups(totals, codeRows) };
+  }
+
+  async pruneUsageBuckets(pruning: UsagePruning): Promise<number> {
+    const { rowCount } = await this.#database.query(
+      `DELETE FROM usage_buckets
+       WHERE (granularity = 'minute' AND bucket_start < $1) OR (granularity = 'hour' AND bucket_start < $2)`,
+      [pruning.minutesBeforeMs, pruning.hoursBeforeMs],
+    );
+    return rowCount;
   }
 
   async setRateLimitOverride(override: RateLimitOverride): Promise<void> {

@@ -173,4 +173,22 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: "usage buckets",
+    sql: `
+      -- See the SQLite migration v4: additive minute/hour/day buckets per key and code; key_id '' for NOT_FOUND.
+      CREATE TABLE usage_buckets (
+        granularity TEXT COLLATE "C" NOT NULL,
+        key_id TEXT COLLATE "C" NOT NULL,
+        bucket_start BIGINT NOT NULL,
+        code TEXT COLLATE "C" NOT NULL,
+        project_id TEXT COLLATE "C" NOT NULL,
+        count BIGINT NOT NULL,
+        PRIMARY KEY (granularity, key_id, bucket_start, code, project_id)
+      );
+      CREATE INDEX usage_buckets_project ON usage_buckets (project_id, granularity, bucket_start);
+      CREATE INDEX usage_buckets_age ON usage_buckets (granularity, bucket_start);
+    `,
+  },
 ];

@@ -269,6 +269,14 @@ export class PostgresWebhookStore implements WebhookStore {
     return rowCount;
   }
 
+  async countPendingDeliveries(): Promise<number> {
+    // count(*) is a bigint, which pg returns as a string.
+    const { rows } = await this.#database.query<{ pending: string }>(
+      "SELECT count(*) AS pending FROM webhook_deliveries WHERE status = 'pending'",
+    );
+    return Number(rows[0]?.pending ?? 0);
+  }
+
   /** The deliveries with their attempt logs, read in one query for the whole page. */
   async #withAttempts(webhookId: string, rows: readonly DeliveryRow[]): Promise<DeliveryRecord[]> {
     if (rows.length === 0) return [];

@@ -32,6 +32,15 @@ import {
   toProject,
   toToken,
 } from "./store-rows.js";
+import type {
+  KeyUsageQuery,
+  ProjectUsage,
+  ProjectUsageQuery,
+  UsageBucket,
+  UsageBucketEntry,
+  UsagePruning,
+} from "./usage-records.js";
+import { foldBuckets, foldGroups, rollUpUsage } from "./usage-rows.js";
 
 /** Usage entries written per transaction; between chunks the event loop serves requests. */
 const USAGE_CHUNK = 250;
@@ -315,6 +324,91 @@ export class SqliteKeyStore implements KeyStore {
     );
     this.#database.write(() => {
       for (const e of entries) statement.run(e.remaining, e.refilledAt, e.poolId, e.refilledAt);
+    });
+  }
+
+  async recordUsageBuckets(entries: readonly UsageBucketEntry[]): Promise<void> {
+    const rows = rollUpUsage(entries);
+    if (rows.length === 0) return;
+    const statement = this.#database.statement(
+      `INSERT INTO usage_buckets (granularity, key_id, bucket_start, code, project_id, count) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (granularity, key_id, bucket_start, code, project_id) DO UPDATE SET count = count + excluded.count`,
+    );
+    // One transaction for the whole batch: a failed batch is retried whole, so a partly written one would count
+    // twice. The batch is pre-merged (a minute's entries share their hour and day rows), which keeps it short.
+    this.#database.write(() => {
+      for (const r of rows)
+        statement.run(r.granularity, r.keyId, r.bucketStart, r.code, r.projectId, r.count);
+    });
+  }
+
+  async keyUsage(query: KeyUsageQuery): Promise<UsageBucket[]> {
+    const rows = this.#database.run(
+      `SELECT bucket_start, code, SUM(count) AS count FROM usage_buckets
+       WHERE granularity = ? AND key_id = ? AND bucket_start >= ? AND bucket_start < ?
+       GROUP BY bucket_start, code ORDER BY bucket_start, code`,
+      "all",
+      query.granularity,
+      query.keyId,
+      query.fromMs,
+      query.toMs,
+    ) as { bucket_start: number; code: string; count: number }[];
+    return foldBuckets(rows);
+  }
+
+  async projectUsage(query: ProjectUsageQuery): Promise<ProjectUsage> {
+    const { projectIds } = query;
+    if (projectIds !== null && projectIds.length === 0) return { buckets: [], groups: [] };
+    const where = ["granularity = ?", "bucket_start >= ?", "bucket_start < ?"];
+    const params: unknown[] = [query.granularity, query.fromMs, query.toMs];
+    if (projectIds !== null) {
+      where.push(`project_id IN (${projectIds.map(() => "?").join(", ")})`);
+      params.push(...projectIds);
+    }
+    const filter = `FROM usage_buckets WHERE ${where.join(" AND ")}`;
+    const buckets = foldBuckets(
+      this.#database.run(
+        `SELECT bucket_start, code, SUM(count) AS count ${filter} GROUP BY bucket_start, code ORDER BY bucket_start, code`,
+        "all",
+        ...params,
+      ) as { bucket_start: number; code: string; count: number }[],
+    );
+    const column = query.groupBy === "key" ? "key_id" : "code";
+    const totals = this.#database.run(
+      `SELECT ${column} AS id, SUM(count) AS total ${filter} GROUP BY ${column} ORDER BY total DESC, id LIMIT ?`,
+      "all",
+      ...params,
+      query.limit,
+    ) as { id: string; total: number }[];
+    if (query.groupBy === "code") {
+      return {
+        buckets,
+        groups: foldGroups(
+          totals,
+          totals.map((t) => ({ ...t, code: t.id, count: t.total })),
+        ),
+      };
+    }
+    if (totals.length === 0) return { buckets, groups: [] };
+    const codeRows = this.#database.run(
+      `SELECT key_id AS id, code, SUM(count) AS count ${filter}
+       AND key_id IN (${totals.map(() => "?").join(", ")}) GROUP BY key_id, code`,
+      "all",
+      ...params,
+      ...totals.map((t) => t.id),
+    ) as { id: string; code: string; count: number }[];
+    return { buckets, groups: foldGroups(totals, codeRows) };
+  }
+
+  async pruneUsageBuckets(pruning: UsagePruning): Promise<number> {
+    return this.#database.write((): number => {
+      const statement = this.#database.statement(
+        "DELETE FROM usage_buckets WHERE granularity = ? AND bucket_start < ?",
+      );
+      return (
+        statement.run("minute", pruning.minutesBeforeMs).changes +
+        statement.run("hour", pruning.hoursBeforeMs).changes
+      );
     });
   }
 

@@ -171,4 +171,26 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: "usage buckets",
+    sql: `
+      -- Verification outcomes counted per key and code, in minute buckets rolled up to hours and days (UTC) at
+      -- write time. Every write adds (count = count + excluded.count), so several nodes' batches add up exactly.
+      -- key_id is '' for outcomes without a key (NOT_FOUND), counted per project only; project_id is in the
+      -- primary key for them. No foreign keys: a row per verification batch must not pay for two lookups.
+      CREATE TABLE usage_buckets (
+        granularity TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        bucket_start INTEGER NOT NULL,
+        code TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (granularity, key_id, bucket_start, code, project_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX usage_buckets_project ON usage_buckets (project_id, granularity, bucket_start);
+      -- Retention deletes old minute and hour rows by time across every key.
+      CREATE INDEX usage_buckets_age ON usage_buckets (granularity, bucket_start);
+    `,
+  },
 ];

@@ -300,6 +300,14 @@ export class SqliteWebhookStore implements WebhookStore {
     return result.changes;
   }
 
+  async countPendingDeliveries(): Promise<number> {
+    const row = this.#database.run(
+      "SELECT count(*) AS pending FROM webhook_deliveries WHERE status = 'pending'",
+      "get",
+    ) as { pending: number };
+    return row.pending;
+  }
+
   #toDelivery(row: DeliveryRow): DeliveryRecord {
     const attempts = this.#database
       .statement(

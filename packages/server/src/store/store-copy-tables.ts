@@ -34,7 +34,7 @@ function columns(spec: Record<string, CopyColumnType>): CopyColumn[] {
 }
 
 /**
- * Every table of the schema at migration v3 except `schema_migrations` (each store keeps its own), in
+ * Every table of the schema at migration v4 except `schema_migrations` (each store keeps its own), in
  * foreign-key order: a table comes after every table it references. `store-copy-tables.test.ts` checks this list
  * against both dialects' migrations, so a migration that adds a table or a column fails there until it is
  * listed here.
@@ -186,6 +186,18 @@ export const COPY_TABLES: readonly CopyTable[] = [
       created_at: "integer",
     }),
     primaryKey: ["namespace", "identifier"],
+  },
+  {
+    name: "usage_buckets",
+    columns: columns({
+      granularity: "text",
+      key_id: "text",
+      bucket_start: "integer",
+      code: "text",
+      project_id: "text",
+      count: "integer",
+    }),
+    primaryKey: ["granularity", "key_id", "bucket_start", "code", "project_id"],
   },
 ];
 

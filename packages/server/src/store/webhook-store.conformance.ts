@@ -640,6 +640,39 @@ export function describeWebhookStoreConformance(name: string, open: () => Promis
         expect(await webhooks.listDeliveries(b.id, { limit: 100 })).toEqual([]);
       });
     });
+
+    describe("countPendingDeliveries()", () => {
+      it("counts due, leased, retrying and disabled webhooks' deliveries, never delivered or failed ones", async () => {
+        expect(await webhooks.countPendingDeliveries()).toBe(0);
+        const a = (await fx.createWebhook(project.id)).record;
+        const b = (await fx.createWebhook(project.id)).record;
+        const elsewhere = (await fx.createWebhook(other.id)).record;
+        const first = await append();
+        const second = await append();
+        await append();
+        await webhooks.appendEvents([fx.makeEvent(other.id, "key.created")]);
+        // Three events for two webhooks, and one for the other project's webhook.
+        expect(await webhooks.countPendingDeliveries()).toBe(7);
+
+        const outcomes = new Map<string, DeliveryResult["outcome"]>([
+          [`${first.id} ${a.id}`, { status: "delivered" }],
+          [`${first.id} ${b.id}`, { status: "failed" }],
+          [`${second.id} ${a.id}`, { status: "pending", nextAttemptAt: NOW + DAY_MS }],
+        ]);
+        const claimed = await claim(NOW);
+        for (const c of claimed) {
+          const outcome = outcomes.get(`${c.eventId} ${c.webhookId}`);
+          if (outcome !== undefined) await finish(c, attemptOf(c, NOW), outcome);
+        }
+        // Leased (claimed, unfinished) and retrying deliveries are still in the queue.
+        expect(await webhooks.countPendingDeliveries()).toBe(5);
+
+        await webhooks.updateWebhook(elsewhere.id, { enabled: false }, NOW);
+        expect(await webhooks.countPendingDeliveries()).toBe(5);
+        await webhooks.deleteWebhook(b.id);
+        expect(await webhooks.countPendingDeliveries()).toBe(3);
+      });
+    });
   });
 }
 

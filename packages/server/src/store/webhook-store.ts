@@ -139,4 +139,9 @@ export interface WebhookStore {
   retryDelivery(webhookId: string, eventId: string, nowMs: number): Promise<DeliveryRecord | null>;
   /** Deletes events older than `beforeMs` whose deliveries are all finished; returns how many. */
   pruneEvents(beforeMs: number): Promise<number>;
+  /**
+   * Deliveries still pending, of every webhook: due, waiting for a retry or leased by a worker (the queue depth
+   * of `GET /metrics`). A scan of the deliveries table, read once per scrape.
+   */
+  countPendingDeliveries(): Promise<number>;
 }

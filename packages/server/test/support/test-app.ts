@@ -50,6 +50,7 @@ export async function createTestApp(
     projects: instance.projects,
     webhooks: instance.webhooks,
     ratelimits: instance.ratelimits,
+    usage: instance.usage,
     metrics: instance.metrics,
     readiness: () => instance.checkReadiness(),
     logger: pino({ level: "silent" }),

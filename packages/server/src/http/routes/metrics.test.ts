@@ -75,4 +75,81 @@ describe("GET /metrics", () => {
     expect(sample(res, outages("ratelimit", "fail_open"))).toBe(1);
     expect(sample(res, outages("brute_force", "not_counted"))).toBeGreaterThanOrEqual(1);
   });
+
+  it("counts every verification by code through the Fastify route, with its latency and cache result", async () => {
+    t = await createTestApp();
+    const key = await createKey(t, { scopes: ["read"] });
+    const revoked = await createKey(t);
+    expect((await t.request("POST", `/v1/keys/${revoked.id}/revoke`, {})).statusCode).toBe(200);
+    await verifyKey(t, key.key); // a miss: the store is asked
+    await verifyKey(t, key.key); // a hit
+    await verifyKey(t, key.key, { scopes: ["write"] });
+    await verifyKey(t, revoked.key);
+    await verifyKey(t, "kw_no_such_key_at_all"); // malformed: NOT_FOUND without a lookup
+    const res = await scrape(t);
+    const verifications = (code: string) => sample(res, `keyward_verifications_total{code="${code}"}`);
+    expect(verifications("VALID")).toBe(2);
+    expect(verifications("INSUFFICIENT_SCOPE")).toBe(1);
+    expect(verifications("REVOKED")).toBe(1);
+    expect(verifications("NOT_FOUND")).toBe(1);
+    expect(verifications("EXPIRED")).toBe(0);
+    expect(sample(res, "keyward_verify_duration_seconds_count")).toBe(5);
+    expect(sample(res, 'keyward_verify_cache_requests_total{result="miss"}')).toBe(2);
+    expect(sample(res, 'keyward_verify_cache_requests_total{result="hit"}')).toBe(2);
+    expect(sample(res, 'keyward_store_operation_duration_seconds_count{operation="findKeyByDigest"}')).toBe(
+      2,
+    );
+    expect(sample(res, 'keyward_store_errors_total{operation="findKeyByDigest"}')).toBe(0);
+  });
+
+  it("counts verifications the fast path answers, on a real socket", async () => {
+    t = await createTestApp();
+    const key = await createKey(t);
+    const url = await t.app.listen({ host: "127.0.0.1", port: 0 });
+    for (const body of [{ key: key.key }, { key: "kw_no_such_key_at_all" }]) {
+      const res = await fetch(`${url}/v1/keys/verify`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${t.rootToken}` },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(200);
+    }
+    const res = await scrape(t);
+    expect(sample(res, 'keyward_verifications_total{code="VALID"}')).toBe(1);
+    expect(sample(res, 'keyward_verifications_total{code="NOT_FOUND"}')).toBe(1);
+    expect(sample(res, "keyward_verify_duration_seconds_count")).toBe(2);
+  });
+
+  it("counts a verification that throws by its error code", async () => {
+    t = await createTestApp({ env: { KEYWARD_BRUTE_FORCE_LIMIT: "1" } });
+    await verifyKey(t, "kw_no_such_key_at_all", { ip: "203.0.113.9" });
+    expectProblem(
+      await t.request("POST", "/v1/keys/verify", { key: "kw_no_such_key_at_all", ip: "203.0.113.9" }),
+      429,
+      "TOO_MANY_FAILED_VERIFICATIONS",
+    );
+    const res = await scrape(t);
+    expect(sample(res, 'keyward_verifications_total{code="NOT_FOUND"}')).toBe(1);
+    expect(sample(res, 'keyward_verifications_total{code="TOO_MANY_FAILED_VERIFICATIONS"}')).toBe(1);
+  });
+
+  it("counts rate limiter calls and their errors during an outage", async () => {
+    t = await createTestApp({ limiter: new UnavailableRateLimiter() });
+    const key = await createKey(t, { rateLimits: RATE_LIMITS });
+    await verifyKey(t, key.key);
+    const res = await scrape(t);
+    expect(sample(res, 'keyward_rate_limiter_duration_seconds_count{operation="charge"}')).toBe(1);
+    expect(sample(res, 'keyward_rate_limiter_errors_total{operation="charge"}')).toBe(1);
+  });
+
+  it("reports the webhook queue depth from the store at each scrape", async () => {
+    t = await createTestApp({ env: { KEYWARD_WEBHOOK_ALLOW_HTTP: "true" } });
+    const hook = await t.request("POST", "/v1/webhooks", { url: "http://127.0.0.1:9/hook", events: ["*"] });
+    expect(hook.statusCode, hook.body).toBe(201);
+    expect(sample(await scrape(t), "keyward_webhook_queue_depth")).toBe(0);
+    await createKey(t);
+    await createKey(t);
+    // The worker is not started in tests: both key.created deliveries wait in the queue.
+    expect(sample(await scrape(t), "keyward_webhook_queue_depth")).toBe(2);
+  });
 });

@@ -5,6 +5,11 @@ import { principalOf } from "../auth.js";
 import { problems } from "../route-kit.js";
 
 const EXAMPLE = [
+  "# HELP keyward_verifications_total Key verifications by the code they answered, or the error code they threw.",
+  "# TYPE keyward_verifications_total counter",
+  'keyward_verifications_total{code="VALID"} 1520',
+  'keyward_verifications_total{code="NOT_FOUND"} 12',
+  "",
   "# HELP keyward_rate_limiter_unavailable_total Limiter calls that failed because the rate limiter was unavailable, by source and outcome.",
   "# TYPE keyward_rate_limiter_unavailable_total counter",
   'keyward_rate_limiter_unavailable_total{source="verify",outcome="fail_open"} 3',
@@ -28,8 +33,11 @@ export function registerMetrics(app: KeywardApp, deps: AppDependencies): void {
         description:
           "Needs `metrics:read` from a token not limited to projects (the metrics are instance-wide); Prometheus " +
           "sends it with `authorization` (or `bearer_token_file`) in its scrape config. Answers this process's " +
-          "metrics in the Prometheus text format 0.0.4: process and Node.js metrics and " +
-          "`keyward_rate_limiter_unavailable_total{source, outcome}`. Each process counts its own: scrape every one.",
+          "metrics in the Prometheus text format 0.0.4: process and Node.js metrics, verifications by code and " +
+          "their latency, verify cache hits and misses, store and rate limiter latency and errors by operation, " +
+          "limiter outages, cache invalidations, the webhook queue depth and deliveries, and alerts by type " +
+          "(docs/metrics.md lists every series). Each process counts its own: scrape every one. With " +
+          "KEYWARD_METRICS_LISTEN the same metrics are also served without a token on a separate listener.",
         response: {
           200: {
             description: "The metrics in the Prometheus text exposition format.",

@@ -28,6 +28,7 @@ export function registerVerifyKey(app: KeywardApp, deps: AppDependencies): void 
         response: { 200: VerifyResponse, ...problems(413, 415, 429, 503) },
       },
     },
-    async (request) => runVerification(deps.keys, principalOf(request), request.body, request.ip),
+    async (request) =>
+      runVerification(deps.keys, principalOf(request), request.body, request.ip, deps.metrics),
   );
 }

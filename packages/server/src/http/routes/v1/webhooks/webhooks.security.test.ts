@@ -237,6 +237,7 @@ describe("webhook secrets", () => {
       projects: instance.projects,
       webhooks: instance.webhooks,
       ratelimits: instance.ratelimits,
+      usage: instance.usage,
       metrics: instance.metrics,
       readiness: () => instance.checkReadiness(),
       logger: createLogger(config, { write: (line: string) => void lines.push(line) }),
