@@ -60,6 +60,7 @@ const keyRecord = {
   rateLimits: [],
   quota: null,
   ipAllowlist: null,
+  canary: false,
 };
 
 const webhookRecord = {
@@ -478,6 +479,45 @@ describe("KeywardClient webhooks", () => {
     expect(routes(fake.calls)).toEqual(["POST /v1/webhooks/wh%2F1/deliveries/evt%3F1/retry"]);
     await expect(c.retryDelivery("wh_1", "")).rejects.toMatchObject({ code: "VALIDATION_ERROR" });
     expect(fake.calls).toHaveLength(1);
+  });
+});
+
+describe("KeywardClient alerts", () => {
+  it("listAlerts() sends the filters as query parameters and acknowledgeAlert() posts an empty body", async () => {
+    const alert = {
+      id: "alr_1",
+      projectId: "proj_1",
+      keyId: "key_1",
+      type: "canary",
+      firstSeenAt: "2026-11-28T09:00:00.000Z",
+      lastSeenAt: "2026-11-28T09:00:00.000Z",
+      occurrences: 1,
+      details: {},
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+    };
+    const page = { items: [alert], nextCursor: null };
+    const fake = fakeFetch(
+      json(200, page),
+      json(200, page),
+      json(200, { ...alert, acknowledgedBy: "tok_1" }),
+    );
+    const c = client(fake.fetch);
+    expect((await c.listAlerts()).items).toEqual([alert]);
+    await c.listAlerts({
+      projectId: "proj_1",
+      acknowledged: false,
+      type: "dead_key_used",
+      limit: 5,
+      cursor: "c1",
+    });
+    expect((await c.acknowledgeAlert("alr/1")).acknowledgedBy).toBe("tok_1");
+    expect(routes(fake.calls)).toEqual([
+      "GET /v1/alerts",
+      "GET /v1/alerts?projectId=proj_1&acknowledged=false&type=dead_key_used&limit=5&cursor=c1",
+      "POST /v1/alerts/alr%2F1/ack",
+    ]);
+    expect(fake.calls[2]?.body).toEqual({});
   });
 });
 

@@ -2,6 +2,7 @@ import type { FieldError } from "@keyward/core/keyward-error.js";
 import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
 import { KeywardApiError } from "./keyward-api-error.js";
 import type {
+  Alert,
   CreatedKey,
   CreatedToken,
   CreatedWebhook,
@@ -13,6 +14,7 @@ import type {
   HealthStatus,
   Key,
   KeyUsage,
+  ListAlertsOptions,
   ListDeliveriesOptions,
   ListKeysOptions,
   ListWebhooksOptions,
@@ -254,6 +256,25 @@ export class KeywardClient {
       `/v1/webhooks/${pathId(webhookId)}/deliveries/${pathId(eventId, "/eventId")}/retry`,
       { body: {} },
     );
+  }
+
+  /** Alerts of the projects the token can see, oldest first (needs `alerts:read`). */
+  async listAlerts(options: ListAlertsOptions = {}): Promise<Page<Alert>> {
+    const { projectId, acknowledged, type, limit, cursor } = options;
+    return this.#request("GET", "/v1/alerts", {
+      query: {
+        projectId,
+        acknowledged: acknowledged === undefined ? undefined : String(acknowledged),
+        type,
+        limit,
+        cursor,
+      },
+    });
+  }
+
+  /** Acknowledges an alert; acknowledging again returns the first acknowledgement (needs `alerts:write`). */
+  async acknowledgeAlert(id: string): Promise<Alert> {
+    return this.#request("POST", `/v1/alerts/${pathId(id)}/ack`, { body: {} });
   }
 
   /** A key's verification outcomes by code, in zero-filled UTC buckets (needs `usage:read`). */

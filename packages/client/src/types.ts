@@ -107,6 +107,8 @@ export interface Key {
   quota: KeyQuota | null;
   /** Addresses and CIDR ranges allowed to use the key, or null to use its project's list. */
   ipAllowlist: string[] | null;
+  /** A honeytoken: never valid (verifies as NOT_FOUND), any use raises a `canary` alert. */
+  canary: boolean;
 }
 
 /** A newly created key: the record plus the plaintext `key`, returned this once only. */
@@ -146,6 +148,8 @@ export interface UpdateKeyInput {
 export interface CreateKeyInput extends UpdateKeyInput {
   /** Defaults to the instance's default project. */
   projectId?: string;
+  /** Creates a honeytoken: never valid, any use raises a `canary` alert; it cannot be rotated. */
+  canary?: boolean;
 }
 
 /** Body of `POST /v1/keys/{id}/revoke`. */
@@ -444,3 +448,30 @@ export interface Problem {
 }
 
 export type { FieldError, KeyPolicySettings, QuotaAdjustment, VerificationCode };
+
+/** What an anomaly detector saw: a revoked or expired key used (`dead_key_used`), a canary key used (`canary`). */
+export type AlertType = "dead_key_used" | "canary";
+
+/** One storm of suspicious use: repeats within 10 quiet minutes are folded into one alert. Times are ISO 8601. */
+export interface Alert {
+  id: string;
+  projectId: string;
+  keyId: string | null;
+  type: AlertType;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  occurrences: number;
+  /** The first occurrence: `keyId`, `code` (the verification outcome), `ip` (or null), `at`. */
+  details: Record<string, unknown>;
+  acknowledgedAt: string | null;
+  /** The admin token that acknowledged the alert. */
+  acknowledgedBy: string | null;
+}
+
+/** Filters and paging of `GET /v1/alerts`. */
+export interface ListAlertsOptions extends PageOptions {
+  projectId?: string;
+  /** true: only acknowledged alerts; false: only open ones; absent: both. */
+  acknowledged?: boolean;
+  type?: AlertType;
+}

@@ -51,4 +51,6 @@ export interface KeyRecord {
   quota: KeyQuota | null;
   /** Addresses and CIDR ranges allowed to use the key, or null to use the project's list (if any). */
   ipAllowlist: string[] | null;
+  /** A honeytoken: never valid, and any use of it raises a `canary` alert. */
+  canary: boolean;
 }

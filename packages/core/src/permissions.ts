@@ -2,6 +2,8 @@ import { scopeGrants } from "./scopes.js";
 
 /** Every permission an admin token can hold; `*` holds them all, `keys:*` every `keys:` permission. */
 export const PERMISSIONS = [
+  "alerts:read",
+  "alerts:write",
   "keys:create",
   "keys:read",
   "keys:update",

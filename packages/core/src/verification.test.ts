@@ -25,6 +25,7 @@ function key(overrides: Partial<KeyRecord> = {}): KeyRecord {
     rateLimits: [],
     quota: null,
     ipAllowlist: null,
+    canary: false,
     ...overrides,
   };
 }

@@ -17,6 +17,8 @@ import type { LimiterOutageOutcome, RateLimiter } from "./limits/rate-limiter.js
 import { instrumentLimiter } from "./monitor/instrumented-limiter.js";
 import { instrumentStores } from "./monitor/instrumented-stores.js";
 import { createMetrics, type LimiterOutageSource, type Metrics } from "./monitor/metrics.js";
+import { AlertService } from "./services/alert-service.js";
+import { AnomalyAlerts } from "./services/anomaly-alerts.js";
 import { BruteForceGuard, type BruteForceSuspect } from "./services/brute-force-guard.js";
 import { type Clock, systemClock } from "./services/clock.js";
 import { KeyLimits } from "./services/key-limits.js";
@@ -28,6 +30,7 @@ import { mintToken, TokenService } from "./services/token-service.js";
 import { UsageAnalytics } from "./services/usage-analytics.js";
 import { UsageService } from "./services/usage-service.js";
 import { WebhookService } from "./services/webhook-service.js";
+import type { AlertRecord } from "./store/alert-records.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./store/key-store.js";
 import { POSTGRES_MIGRATIONS } from "./store/postgres-migrations.js";
 import { openPostgresStores } from "./store/postgres-stores.js";
@@ -46,6 +49,10 @@ export interface Instance {
   stores: Stores;
   kms: Kms;
   keys: KeyService;
+  /** Alerts the anomaly detectors raised (`GET /v1/alerts`). */
+  alerts: AlertService;
+  /** Raises alerts from what verification sees; flushed on close. */
+  anomalies: AnomalyAlerts;
   tokens: TokenService;
   projects: ProjectService;
   webhooks: WebhookService;
@@ -106,6 +113,10 @@ export interface BackgroundReporter {
   onInvalidationError?(error: unknown): void;
   /** This node dropped all its caches: its invalidation connection dropped or came back. */
   onInvalidationGap?(): void;
+  /** An anomaly detector raised a new alert (deduplicated: one storm, one alert). */
+  onAlert?(alert: AlertRecord): void;
+  /** An alert could not be stored; it is lost. */
+  onAlertError?(error: unknown): void;
 }
 
 /** Options for {@link openInstance}: real dependencies by default, replaceable in tests. */
@@ -210,6 +221,7 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
         await services.deliveries.stop();
         await services.keys.usage.stop();
         await services.keys.quotaBalances.stop();
+        await services.anomalies.flush();
         await services.tokens.usage.stop();
         await services.analytics?.stop();
         await invalidations?.close();
@@ -276,6 +288,8 @@ export function openConfiguredStores(config: Config): Stores {
 type Services = Pick<
   Instance,
   | "keys"
+  | "alerts"
+  | "anomalies"
   | "tokens"
   | "projects"
   | "webhooks"
@@ -381,8 +395,17 @@ function createServices(input: {
         ...(options.onUsageWriteError === undefined ? {} : { onError: options.onUsageWriteError }),
       })
     : null;
+  const anomalies = new AnomalyAlerts({
+    store,
+    clock,
+    metrics,
+    onEvents,
+    ...(options.onAlert === undefined ? {} : { onAlert: options.onAlert }),
+    ...(options.onAlertError === undefined ? {} : { onAlertError: options.onAlertError }),
+  });
   const keys = new KeyService({
     ...(analytics === null ? {} : { analytics }),
+    alerts: anomalies,
     store,
     projects,
     limits,
@@ -418,6 +441,8 @@ function createServices(input: {
     keys,
     usage: new UsageService({ store, projects, clock }),
     analytics,
+    alerts: new AlertService({ store, clock }),
+    anomalies,
     tokens: new TokenService({
       store,
       projects,

@@ -55,6 +55,12 @@ export async function startServer(options: {
         { err },
         "cache invalidation could not be broadcast; other nodes serve their cached copy until its TTL ends",
       ),
+    onAlert: (alert) =>
+      logger.warn(
+        { alertId: alert.id, type: alert.type, projectId: alert.projectId, keyId: alert.keyId },
+        "anomaly alert raised",
+      ),
+    onAlertError: (err) => logger.warn({ err }, "an anomaly alert could not be stored; it is lost"),
     onInvalidationGap: () =>
       logger.info("cache invalidation connection changed; this node dropped its caches"),
   });
@@ -66,6 +72,7 @@ export async function startServer(options: {
     webhooks: instance.webhooks,
     ratelimits: instance.ratelimits,
     usage: instance.usage,
+    alerts: instance.alerts,
     metrics: instance.metrics,
     readiness: async () => {
       if (draining) throw new KeywardError("NOT_READY", "This node is shutting down.", { retryable: true });

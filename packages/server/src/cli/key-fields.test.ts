@@ -23,6 +23,7 @@ const key: Key = {
   rateLimits: [],
   quota: null,
   ipAllowlist: null,
+  canary: false,
 };
 
 const labels = (k: Key) => keyFields(k, Date.parse("2026-11-28T10:00:00Z")).map(([label]) => label);

@@ -23,6 +23,7 @@ export function keyFields(key: Key, nowMs: number): Field[] {
     ["quota", showQuota(key.quota)],
     ...(key.quota?.refilledAt == null ? [] : ([["quota refilled", key.quota.refilledAt]] as const)),
     ["ip allowlist", showIpAllowlist(key.ipAllowlist, "(the project's)")],
+    ...(key.canary ? ([["canary", "yes (never valid; any use raises an alert)"]] as const) : []),
     ...(key.rotationDue ? ([["rotation due", "yes"]] as const) : []),
     ...(key.replaces === null ? [] : ([["replaces", key.replaces]] as const)),
     ...(key.replacedBy === null ? [] : ([["replaced by", key.replacedBy]] as const)),

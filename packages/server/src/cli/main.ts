@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import type { CommandContext } from "./command-context.js";
+import { registerAlertsAck } from "./commands/alerts-ack.js";
+import { registerAlertsList } from "./commands/alerts-list.js";
 import { registerInit } from "./commands/init.js";
 import { registerKeysCreate } from "./commands/keys-create.js";
 import { registerKeysList } from "./commands/keys-list.js";
@@ -140,6 +142,12 @@ function buildProgram(ctx: CommandContext): Command {
   registerWebhooksDelete(webhooks, ctx);
   registerWebhooksDeliveries(webhooks, ctx);
   registerWebhooksRetry(webhooks, ctx);
+
+  const alerts = program
+    .command("alerts")
+    .description("list and acknowledge anomaly alerts (dead keys used, canary keys used)");
+  registerAlertsList(alerts, ctx);
+  registerAlertsAck(alerts, ctx);
   return program;
 }
 

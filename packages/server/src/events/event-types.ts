@@ -9,6 +9,7 @@ export const EVENT_TYPES = [
   "key.rotation_due",
   "key.inactive_revoked",
   "verify.brute_force",
+  "anomaly.detected",
 ] as const;
 
 /** One event type. */

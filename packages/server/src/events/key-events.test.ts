@@ -25,6 +25,7 @@ const key: KeyRecord = {
   rateLimits: [],
   quota: null,
   ipAllowlist: null,
+  canary: false,
 };
 
 describe("keyEvent()", () => {

@@ -9,12 +9,14 @@ import Fastify, {
 } from "fastify";
 import type { Readiness } from "../instance.js";
 import type { Metrics } from "../monitor/metrics.js";
+import type { AlertService } from "../services/alert-service.js";
 import type { KeyService } from "../services/key-service.js";
 import type { ProjectService } from "../services/project-service.js";
 import type { RatelimitService } from "../services/ratelimit-service.js";
 import type { TokenService } from "../services/token-service.js";
 import type { UsageService } from "../services/usage-service.js";
 import type { WebhookService } from "../services/webhook-service.js";
+import { AlertSchema } from "./alert-schemas.js";
 import { createAuthHook } from "./auth.js";
 import { describeApi } from "./openapi-info.js";
 import {
@@ -41,6 +43,8 @@ export interface AppDependencies {
   ratelimits: RatelimitService;
   /** Usage reports (`GET /v1/keys/{id}/usage`, `GET /v1/usage`). */
   usage: UsageService;
+  /** Anomaly alerts (`GET /v1/alerts`, `POST /v1/alerts/{id}/ack`). */
+  alerts: AlertService;
   /** Prometheus metrics (`GET /metrics`). */
   metrics: Metrics;
   /** What `/readyz` checks (the store, its schema, the rate limiter). */
@@ -142,6 +146,7 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
   app.setValidatorCompiler(createValidatorCompiler());
   app.decorateRequest("principal", null);
   app.addSchema(KeySchema);
+  app.addSchema(AlertSchema);
   app.addSchema(ProjectSchema);
   app.addSchema(TokenSchema);
   app.addSchema(ProblemSchema);

@@ -31,6 +31,7 @@ beforeAll(async () => {
     webhooks: instance.webhooks,
     ratelimits: instance.ratelimits,
     usage: instance.usage,
+    alerts: instance.alerts,
     metrics: instance.metrics,
     readiness: () => instance.checkReadiness(),
     logger: createLogger(config, { write: (line: string) => void lines.push(line) }),

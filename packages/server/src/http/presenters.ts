@@ -51,6 +51,7 @@ export function presentKey(key: KeyView) {
             refilledAt: key.quota.refilledAt === 0 ? null : iso(key.quota.refilledAt),
           },
     ipAllowlist: key.ipAllowlist,
+    canary: key.canary,
   };
 }
 

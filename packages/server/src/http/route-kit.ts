@@ -2,7 +2,7 @@ import type { FastifyRequest } from "fastify";
 import { type TSchema, Type } from "typebox";
 
 /** A reference to a shared schema registered with `app.addSchema` (Key, Project, Token, Problem). */
-export function ref(name: "Key" | "Project" | "Token" | "Problem"): TSchema {
+export function ref(name: "Key" | "Project" | "Token" | "Problem" | "Alert"): TSchema {
   return Type.Unsafe({ $ref: `${name}#` });
 }
 

@@ -2,6 +2,8 @@ import type { AppDependencies, KeywardApp } from "./app.js";
 import { registerHealth } from "./routes/health.js";
 import { registerMetrics } from "./routes/metrics.js";
 import { registerOpenApi } from "./routes/openapi.js";
+import { registerAcknowledgeAlert } from "./routes/v1/alerts/acknowledge.js";
+import { registerListAlerts } from "./routes/v1/alerts/list.js";
 import { registerCreateKey } from "./routes/v1/keys/create.js";
 import { registerGetKey } from "./routes/v1/keys/get.js";
 import { registerListKeys } from "./routes/v1/keys/list.js";
@@ -66,4 +68,6 @@ export const ROUTES: ReadonlyArray<(app: KeywardApp, deps: AppDependencies) => v
   registerDeleteWebhook,
   registerListDeliveries,
   registerRetryDelivery,
+  registerListAlerts,
+  registerAcknowledgeAlert,
 ];

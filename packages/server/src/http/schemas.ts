@@ -200,6 +200,7 @@ export const KEY_EXAMPLE = {
     refilledAt: "2026-11-01T00:00:00.000Z",
   },
   ipAllowlist: null,
+  canary: false,
 };
 
 /** An example project, for the OpenAPI document. */
@@ -277,6 +278,9 @@ export const KeySchema = Type.Object(
     ),
     ipAllowlist: Type.Union([Type.Array(Type.String()), Type.Null()], {
       description: "Addresses and CIDR ranges allowed to use the key, or null for the project's list.",
+    }),
+    canary: Type.Boolean({
+      description: "A honeytoken: never valid (verifies as NOT_FOUND) and any use raises a canary alert.",
     }),
   },
   { $id: "Key", examples: [KEY_EXAMPLE] },

@@ -22,6 +22,7 @@ import type { QuotaAdjustment } from "../limits/rate-limiter.js";
 import type { VerifyCacheMetrics } from "../monitor/metrics.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { KeyPatch } from "../store/records.js";
+import type { AnomalyAlerts } from "./anomaly-alerts.js";
 import type { BruteForceGuard } from "./brute-force-guard.js";
 import type { Clock } from "./clock.js";
 import { DigestCache } from "./digest-cache.js";
@@ -47,6 +48,8 @@ export interface UpdateKeyInput extends Omit<KeyPatch, "quota"> {
 /** What a caller may set when creating a key. */
 export interface CreateKeyInput extends UpdateKeyInput {
   projectId?: string;
+  /** A honeytoken: never valid, and any use of it raises a `canary` alert. */
+  canary?: boolean;
 }
 
 /** A key as services return it: the record plus what the project's policies say about it now. */
@@ -120,6 +123,8 @@ export interface KeyServiceOptions {
   announceChanges?(ids: readonly string[]): Promise<void>;
   /** Counts verify cache hits and misses (`keyward_verify_cache_requests_total`). */
   cacheMetrics?: VerifyCacheMetrics;
+  /** Raises `canary` and `dead_key_used` alerts; none in tests that do not need them. */
+  alerts?: AnomalyAlerts;
 }
 
 /** Issues, lists, changes, revokes and verifies API keys. The only way routes and commands reach keys. */
@@ -177,6 +182,7 @@ export class KeyService {
         rateLimits: input.rateLimits ?? [],
         quota: null,
         ipAllowlist,
+        canary: input.canary ?? false,
       },
     });
     if (input.quota != null) record.quota = newQuota(record.id, input.quota, settings.timezone, now);
@@ -373,6 +379,7 @@ export class KeyService {
         replaces: old.id,
         rateLimits: old.rateLimits,
         ipAllowlist: old.ipAllowlist,
+        canary: false,
         // The same poolId: old and new key spend one balance during the grace window, not two.
         quota: old.quota,
       },
@@ -423,7 +430,19 @@ export class KeyService {
     const guard = this.#options.bruteForce;
     guard?.assertAllowed(source, now);
     const found = parseKey(input.key) === null ? null : await this.#lookup(input.key);
-    const key = found !== null && canAccessProject(principal, found.projectId) ? found : null;
+    if (found?.canary === true) {
+      // A honeytoken in use: someone has it who should not. The caller learns nothing (the answer is the one an
+      // unknown key gets, brute-force counting included); the alert tells the owner.
+      this.#options.alerts?.report({
+        type: "canary",
+        key: found,
+        code: "NOT_FOUND",
+        ...(input.ip === undefined ? {} : { ip: input.ip }),
+        atMs: now,
+      });
+    }
+    const key =
+      found !== null && !found.canary && canAccessProject(principal, found.projectId) ? found : null;
     if (key === null) {
       const projectId = principal.projectIds?.length === 1 ? (principal.projectIds[0] ?? null) : null;
       await guard?.recordFailure({ ...(source === undefined ? {} : { source }), projectId }, now);
@@ -457,6 +476,15 @@ export class KeyService {
       }
     }
     if (decision.valid) this.usage.record(key.id, now);
+    if (decision.code === "REVOKED" || decision.code === "EXPIRED") {
+      this.#options.alerts?.report({
+        type: "dead_key_used",
+        key,
+        code: decision.code,
+        ...(input.ip === undefined ? {} : { ip: input.ip }),
+        atMs: now,
+      });
+    }
     this.#options.analytics?.record(key.id, key.projectId, decision.code, now);
     return {
       valid: decision.valid,
@@ -520,6 +548,7 @@ export class KeyService {
       | "rateLimits"
       | "quota"
       | "ipAllowlist"
+      | "canary"
     >;
   }): { key: string; record: KeyRecord } {
     const random = this.#options.randomBytes;
@@ -580,8 +609,10 @@ function notFound(): KeywardError {
 }
 
 /** Throws when a key cannot be rotated: revoked, or rotated already (its replacement is the one to rotate). */
-function refuseRotation(key: Pick<KeyRecord, "revokedAt" | "replacedBy">): void {
+function refuseRotation(key: Pick<KeyRecord, "revokedAt" | "replacedBy" | "canary">): void {
   if (key.revokedAt !== null) throw cannotRotateRevoked();
+  // A honeytoken is never handed out to use, so there is nothing to replace it with.
+  if (key.canary) throw new KeywardError("CONFLICT", "A canary key cannot be rotated.");
   if (key.replacedBy !== null) throw alreadyRotated();
 }
 

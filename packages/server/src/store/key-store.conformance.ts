@@ -5,6 +5,7 @@ import { generateKey } from "@keyward/core/key-format.js";
 import type { KeyRecord } from "@keyward/core/key-record.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectKeywardError } from "../../test/support/expect-keyward-error.js";
+import { describeAlertsConformance } from "./alerts.conformance.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./key-store.js";
 import type {
   BootstrapSeed,
@@ -60,6 +61,10 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<St
     });
 
     describeUsageBucketsConformance(() => store);
+    describeAlertsConformance(
+      () => store,
+      () => fx,
+    );
 
     function makeSeed(): BootstrapSeed {
       return {

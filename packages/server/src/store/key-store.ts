@@ -1,4 +1,5 @@
 import type { KeyRecord } from "@keyward/core/key-record.js";
+import type { AlertQuery, AlertRaise, AlertRecord, RaisedAlert } from "./alert-records.js";
 import type {
   BootstrapSeed,
   BulkRevocation,
@@ -121,6 +122,22 @@ export interface KeyStore {
   projectUsage(query: ProjectUsageQuery): Promise<ProjectUsage>;
   /** Deletes minute and hour buckets older than retention allows (day buckets are kept); returns rows deleted. */
   pruneUsageBuckets(pruning: UsagePruning): Promise<number>;
+
+  /**
+   * Raises an alert, or adds an occurrence to the open alert of the same storm: an unacknowledged alert with the
+   * same `dedupKey` last seen at most `quietMs` before `atMs`. Decided in one transaction (serialized per
+   * `dedupKey` on PostgreSQL), so several nodes raising the same storm at once make one alert. Only a new alert
+   * writes the events of `eventsFor`.
+   */
+  raiseAlert(raise: AlertRaise, eventsFor?: EventsFor<AlertRecord>): Promise<RaisedAlert>;
+  findAlert(id: string): Promise<AlertRecord | null>;
+  /** Alerts in id order (creation order), at most `limit`. */
+  listAlerts(query: AlertQuery): Promise<AlertRecord[]>;
+  /**
+   * Acknowledges once: an alert already acknowledged keeps its first acknowledgement. Null when no alert has
+   * that id. Occurrences after it raise a new alert.
+   */
+  acknowledgeAlert(id: string, by: string | null, nowMs: number): Promise<AlertRecord | null>;
 
   /** Creates or replaces the override of one identifier of a standalone rate limit namespace. */
   setRateLimitOverride(override: RateLimitOverride): Promise<void>;

@@ -1,4 +1,14 @@
 import type { KeyQuota, KeyRecord } from "@keyward/core/key-record.js";
+import {
+  ALERT_COLUMNS,
+  type AlertQuery,
+  type AlertRaise,
+  type AlertRecord,
+  type AlertRow,
+  alertParams,
+  type RaisedAlert,
+  toAlert,
+} from "./alert-records.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./key-store.js";
 import type { PostgresDatabase, Queryable } from "./postgres-database.js";
 import { insertEvents } from "./postgres-event-outbox.js";
@@ -69,6 +79,7 @@ const KEY_COLUMN_LIST = [
   "replaces",
   "rate_limits",
   "ip_allowlist",
+  "canary",
 ] as const;
 const INSERT_KEY = `INSERT INTO keys (${KEY_COLUMN_LIST.join(", ")})
   VALUES (${KEY_COLUMN_LIST.map((_, i) => `$${i + 1}`).join(", ")})`;
@@ -463,6 +474,74 @@ export class PostgresKeyStore implements KeyStore {
     return rowCount;
   }
 
+  async raiseAlert(raise: AlertRaise, eventsFor?: EventsFor<AlertRecord>): Promise<RaisedAlert> {
+    return this.#database.transaction(async (tx): Promise<RaisedAlert> => {
+      // Under READ COMMITTED two nodes could both find no open alert and both insert one; a transaction lock per
+      // dedup key makes the second wait for the first to commit, then find its alert and add to it.
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`keyward-alert:${raise.dedupKey}`]);
+      const { rows: repeated } = await tx.query<AlertRow>(
+        `UPDATE alerts SET occurrences = occurrences + 1, last_seen_at = GREATEST(last_seen_at, $1)
+         WHERE id = (SELECT id FROM alerts WHERE dedup_key = $2 AND acknowledged_at IS NULL AND last_seen_at >= $3
+                     ORDER BY last_seen_at DESC LIMIT 1)
+         RETURNING ${ALERT_COLUMNS}`,
+        [raise.atMs, raise.dedupKey, raise.atMs - raise.quietMs],
+      );
+      const found = repeated[0];
+      if (found !== undefined) return { alert: toAlert(found), raised: false };
+      const { rows } = await tx.query<AlertRow>(
+        `INSERT INTO alerts (${ALERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         RETURNING ${ALERT_COLUMNS}`,
+        alertParams(raise),
+      );
+      const inserted = rows[0];
+      if (inserted === undefined) throw new Error("INSERT … RETURNING returned no row.");
+      const alert = toAlert(inserted);
+      if (eventsFor !== undefined) await insertEvents(tx, eventsFor(alert));
+      return { alert, raised: true };
+    });
+  }
+
+  async findAlert(id: string): Promise<AlertRecord | null> {
+    const { rows } = await this.#database.query<AlertRow>(
+      `SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    return row === undefined ? null : toAlert(row);
+  }
+
+  async listAlerts(query: AlertQuery): Promise<AlertRecord[]> {
+    if (query.projectIds !== null && query.projectIds.length === 0) return [];
+    const params: unknown[] = [query.after ?? ""];
+    const where = ["id > $1"];
+    if (query.projectIds !== null) {
+      params.push(query.projectIds);
+      where.push(`project_id = ANY($${params.length}::text[])`);
+    }
+    if (query.acknowledged !== undefined) {
+      where.push(query.acknowledged ? "acknowledged_at IS NOT NULL" : "acknowledged_at IS NULL");
+    }
+    if (query.type !== undefined) {
+      params.push(query.type);
+      where.push(`type = $${params.length}`);
+    }
+    params.push(query.limit);
+    const { rows } = await this.#database.query<AlertRow>(
+      `SELECT ${ALERT_COLUMNS} FROM alerts WHERE ${where.join(" AND ")} ORDER BY id LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toAlert);
+  }
+
+  async acknowledgeAlert(id: string, by: string | null, nowMs: number): Promise<AlertRecord | null> {
+    // The acknowledged_at IS NULL guard keeps the first acknowledgement; a concurrent one matches nothing.
+    await this.#database.query(
+      "UPDATE alerts SET acknowledged_at = $2, acknowledged_by = $3 WHERE id = $1 AND acknowledged_at IS NULL",
+      [id, nowMs, by],
+    );
+    return this.findAlert(id);
+  }
+
   async setRateLimitOverride(override: RateLimitOverride): Promise<void> {
     await this.#database.query(
       `INSERT INTO ratelimit_overrides (${OVERRIDE_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
@@ -582,6 +661,7 @@ async function insertKey(tx: Queryable, key: NewKey): Promise<void> {
     r.replaces,
     JSON.stringify(r.rateLimits),
     r.ipAllowlist === null ? null : JSON.stringify(r.ipAllowlist),
+    r.canary,
   ]);
   if (r.quota !== null) await writeQuota(tx, r.id, r.quota);
   if (r.lastUsedAt !== null) {

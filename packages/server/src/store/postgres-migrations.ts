@@ -191,4 +191,28 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX usage_buckets_age ON usage_buckets (granularity, bucket_start);
     `,
   },
+  {
+    version: 5,
+    name: "alerts",
+    sql: `
+      -- See the SQLite migration v5: canary keys and one alert row per storm.
+      ALTER TABLE keys ADD COLUMN canary BOOLEAN NOT NULL DEFAULT FALSE;
+
+      CREATE TABLE alerts (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        project_id TEXT COLLATE "C" NOT NULL,
+        key_id TEXT COLLATE "C",
+        type TEXT COLLATE "C" NOT NULL,
+        dedup_key TEXT COLLATE "C" NOT NULL,
+        first_seen_at BIGINT NOT NULL,
+        last_seen_at BIGINT NOT NULL,
+        occurrences BIGINT NOT NULL,
+        details TEXT NOT NULL,
+        acknowledged_at BIGINT,
+        acknowledged_by TEXT
+      );
+      CREATE INDEX alerts_project ON alerts (project_id, id);
+      CREATE INDEX alerts_open_dedup ON alerts (dedup_key, last_seen_at) WHERE acknowledged_at IS NULL;
+    `,
+  },
 ];

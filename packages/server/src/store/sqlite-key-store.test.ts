@@ -100,6 +100,7 @@ describe("SqliteKeyStore on a file", () => {
         rateLimits: [],
         quota: null,
         ipAllowlist: null,
+        canary: false,
       },
     });
     const seen = await a.findKeyByDigest(digest);

@@ -1,4 +1,14 @@
 import type { KeyQuota, KeyRecord } from "@keyward/core/key-record.js";
+import {
+  ALERT_COLUMNS,
+  type AlertQuery,
+  type AlertRaise,
+  type AlertRecord,
+  type AlertRow,
+  alertParams,
+  type RaisedAlert,
+  toAlert,
+} from "./alert-records.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./key-store.js";
 import type {
   BootstrapSeed,
@@ -46,7 +56,7 @@ import { foldBuckets, foldGroups, rollUpUsage } from "./usage-rows.js";
 const USAGE_CHUNK = 250;
 
 const KEY_COLUMNS =
-  "id, project_id, digest, start, name, owner_id, scopes, meta, created_at, updated_at, expires_at, enabled, revoked_at, revoked_reason, replaced_by, replaces, rate_limits, ip_allowlist";
+  "id, project_id, digest, start, name, owner_id, scopes, meta, created_at, updated_at, expires_at, enabled, revoked_at, revoked_reason, replaced_by, replaces, rate_limits, ip_allowlist, canary";
 /** A key row with its usage, which lives in its own table. */
 export const SELECT_KEYS = `SELECT ${KEY_COLUMNS.split(", ")
   .map((c) => `k.${c}`)
@@ -412,6 +422,74 @@ export class SqliteKeyStore implements KeyStore {
     });
   }
 
+  async raiseAlert(raise: AlertRaise, eventsFor?: EventsFor<AlertRecord>): Promise<RaisedAlert> {
+    // One write transaction: SQLite has one writer, so the check and the insert cannot interleave with another.
+    return this.#database.write((): RaisedAlert => {
+      const repeated = this.#database
+        .statement(
+          `UPDATE alerts SET occurrences = occurrences + 1, last_seen_at = MAX(last_seen_at, ?)
+           WHERE id = (SELECT id FROM alerts WHERE dedup_key = ? AND acknowledged_at IS NULL AND last_seen_at >= ?
+                       ORDER BY last_seen_at DESC LIMIT 1)
+           RETURNING ${ALERT_COLUMNS}`,
+        )
+        .get(raise.atMs, raise.dedupKey, raise.atMs - raise.quietMs) as AlertRow | undefined;
+      if (repeated !== undefined) return { alert: toAlert(repeated), raised: false };
+      const row = this.#database
+        .statement(
+          `INSERT INTO alerts (${ALERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${ALERT_COLUMNS}`,
+        )
+        .get(...alertParams(raise)) as AlertRow;
+      const alert = toAlert(row);
+      if (eventsFor !== undefined) insertEvents(this.#database, eventsFor(alert));
+      return { alert, raised: true };
+    });
+  }
+
+  async findAlert(id: string): Promise<AlertRecord | null> {
+    const row = this.#database.run(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = ?`, "get", id) as
+      | AlertRow
+      | undefined;
+    return row === undefined ? null : toAlert(row);
+  }
+
+  async listAlerts(query: AlertQuery): Promise<AlertRecord[]> {
+    if (query.projectIds !== null && query.projectIds.length === 0) return [];
+    const where = ["id > ?"];
+    const params: unknown[] = [query.after ?? ""];
+    if (query.projectIds !== null) {
+      where.push(`project_id IN (${query.projectIds.map(() => "?").join(", ")})`);
+      params.push(...query.projectIds);
+    }
+    if (query.acknowledged !== undefined) {
+      where.push(query.acknowledged ? "acknowledged_at IS NOT NULL" : "acknowledged_at IS NULL");
+    }
+    if (query.type !== undefined) {
+      where.push("type = ?");
+      params.push(query.type);
+    }
+    const rows = this.#database.run(
+      `SELECT ${ALERT_COLUMNS} FROM alerts WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`,
+      "all",
+      ...params,
+      query.limit,
+    ) as AlertRow[];
+    return rows.map(toAlert);
+  }
+
+  async acknowledgeAlert(id: string, by: string | null, nowMs: number): Promise<AlertRecord | null> {
+    return this.#database.write((): AlertRecord | null => {
+      this.#database
+        .statement(
+          "UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ? AND acknowledged_at IS NULL",
+        )
+        .run(nowMs, by, id);
+      const row = this.#database.statement(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = ?`).get(id) as
+        | AlertRow
+        | undefined;
+      return row === undefined ? null : toAlert(row);
+    });
+  }
+
   async setRateLimitOverride(override: RateLimitOverride): Promise<void> {
     this.#database.run(
       `INSERT INTO ratelimit_overrides (namespace, identifier, "limit", window_ms, created_at) VALUES (?, ?, ?, ?, ?)
@@ -551,6 +629,7 @@ export class SqliteKeyStore implements KeyStore {
         r.replaces,
         JSON.stringify(r.rateLimits),
         r.ipAllowlist === null ? null : JSON.stringify(r.ipAllowlist),
+        r.canary ? 1 : 0,
       );
     if (r.quota !== null) this.#writeQuota(r.id, r.quota);
     if (r.lastUsedAt !== null) {

@@ -193,4 +193,31 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX usage_buckets_age ON usage_buckets (granularity, bucket_start);
     `,
   },
+  {
+    version: 5,
+    name: "alerts",
+    sql: `
+      -- A canary key (honeytoken) is never valid; any use of it raises an alert.
+      ALTER TABLE keys ADD COLUMN canary INTEGER NOT NULL DEFAULT 0;
+
+      -- One row per storm: a repeat with the same dedup_key inside the quiet window, while unacknowledged, adds to
+      -- occurrences and moves last_seen_at instead of inserting. key_id has no foreign key: an alert outlives
+      -- nothing it points at, and raising one must not fail on a lookup.
+      CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL,
+        key_id TEXT,
+        type TEXT NOT NULL,
+        dedup_key TEXT NOT NULL,
+        first_seen_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        occurrences INTEGER NOT NULL,
+        details TEXT NOT NULL,
+        acknowledged_at INTEGER,
+        acknowledged_by TEXT
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX alerts_project ON alerts (project_id, id);
+      CREATE INDEX alerts_open_dedup ON alerts (dedup_key, last_seen_at) WHERE acknowledged_at IS NULL;
+    `,
+  },
 ];

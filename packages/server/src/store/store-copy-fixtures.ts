@@ -124,6 +124,7 @@ export async function populateSqliteInstallation(dataDir: string): Promise<Popul
     await instance.close();
   }
   addSettingsInMixedCase(result.databasePath);
+  addAlert(result.databasePath, result.project.id, result.revokedKey.id);
   return { ...result, nowMs };
 }
 
@@ -162,6 +163,34 @@ function addSettingsInMixedCase(databasePath: string): void {
       );
       insert.run("Zeta", "z", T0);
       insert.run("alpha", "a", T0);
+    });
+  } finally {
+    database.close();
+  }
+}
+
+/** An alert about the revoked key, so the copy has a row of `alerts` to carry over. */
+function addAlert(databasePath: string, projectId: string, keyId: string): void {
+  const database = new SqliteDatabase({ path: databasePath });
+  try {
+    database.write(() => {
+      database
+        .statement(
+          "INSERT INTO alerts (id, project_id, key_id, type, dedup_key, first_seen_at, last_seen_at, occurrences, details, acknowledged_at, acknowledged_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .run(
+          "alr_0000000000000000000001",
+          projectId,
+          keyId,
+          "dead_key_used",
+          `dead_key_used:${keyId}`,
+          T0,
+          T0 + 1_000,
+          3,
+          JSON.stringify({ keyId, code: "REVOKED", ip: "203.0.113.7", at: T0 }),
+          null,
+          null,
+        );
     });
   } finally {
     database.close();

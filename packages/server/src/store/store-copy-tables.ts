@@ -34,7 +34,7 @@ function columns(spec: Record<string, CopyColumnType>): CopyColumn[] {
 }
 
 /**
- * Every table of the schema at migration v4 except `schema_migrations` (each store keeps its own), in
+ * Every table of the schema at migration v5 except `schema_migrations` (each store keeps its own), in
  * foreign-key order: a table comes after every table it references. `store-copy-tables.test.ts` checks this list
  * against both dialects' migrations, so a migration that adds a table or a column fails there until it is
  * listed here.
@@ -79,6 +79,7 @@ export const COPY_TABLES: readonly CopyTable[] = [
       replaces: "text",
       rate_limits: "text",
       ip_allowlist: "text",
+      canary: "boolean",
     }),
     primaryKey: ["id"],
   },
@@ -198,6 +199,23 @@ export const COPY_TABLES: readonly CopyTable[] = [
       count: "integer",
     }),
     primaryKey: ["granularity", "key_id", "bucket_start", "code", "project_id"],
+  },
+  {
+    name: "alerts",
+    columns: columns({
+      id: "text",
+      project_id: "text",
+      key_id: "text",
+      type: "text",
+      dedup_key: "text",
+      first_seen_at: "integer",
+      last_seen_at: "integer",
+      occurrences: "integer",
+      details: "text",
+      acknowledged_at: "integer",
+      acknowledged_by: "text",
+    }),
+    primaryKey: ["id"],
   },
 ];
 

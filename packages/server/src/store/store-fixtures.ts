@@ -81,6 +81,7 @@ export class StoreFixtures {
       rateLimits: [],
       quota: null,
       ipAllowlist: null,
+      canary: false,
       ...overrides,
     };
     return { key, record, digest: digestKey(key, this.pepper) };

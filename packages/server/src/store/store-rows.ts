@@ -25,6 +25,8 @@ export interface KeyRow {
   replaces: string | null;
   rate_limits: string;
   ip_allowlist: string | null;
+  /** INTEGER 0/1 in SQLite, BOOLEAN in PostgreSQL. */
+  canary: number | boolean;
   last_used_at: number | null;
   quota_pool_id: string | null;
   quota_remaining: number | null;
@@ -127,6 +129,7 @@ export function toKey(row: KeyRow): KeyRecord {
             refilledAt: row.quota_refilled_at ?? 0,
           },
     ipAllowlist: row.ip_allowlist === null ? null : (JSON.parse(row.ip_allowlist) as string[]),
+    canary: row.canary === true || row.canary === 1,
   };
 }
 

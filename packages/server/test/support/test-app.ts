@@ -51,6 +51,7 @@ export async function createTestApp(
     webhooks: instance.webhooks,
     ratelimits: instance.ratelimits,
     usage: instance.usage,
+    alerts: instance.alerts,
     metrics: instance.metrics,
     readiness: () => instance.checkReadiness(),
     logger: pino({ level: "silent" }),

@@ -17,6 +17,7 @@ interface KeysCreateOptions extends HttpOptions, KeyLimitOptions {
   meta?: Record<string, unknown>;
   expires?: { expiresAt: string | null };
   disabled?: boolean;
+  canary?: boolean;
 }
 
 /** `keyward keys create`: issues a key and prints it once, with its record. */
@@ -31,7 +32,8 @@ export function registerKeysCreate(keys: Command, ctx: CommandContext): void {
       .option("--scopes <list>", "comma-separated scopes, e.g. orders:read,orders:write", parseList)
       .option("--meta <json>", `a JSON object stored with the key, e.g. '{"plan":"pro"}'`, parseJsonObject)
       .option("--expires <when>", "30d, 2h, 15m, 45s, 1w, an ISO 8601 date, or never", expiryOption)
-      .option("--disabled", "create the key disabled"),
+      .option("--disabled", "create the key disabled")
+      .option("--canary", "create a honeytoken: never valid, any use of it raises an alert"),
   );
   addHttpOptions(command).action(async (options: KeysCreateOptions) => {
     const limits = keyLimitInput(options, { mode: "create", fail: (message) => command.error(message) });
@@ -44,6 +46,7 @@ export function registerKeysCreate(keys: Command, ctx: CommandContext): void {
       ...(options.meta === undefined ? {} : { meta: options.meta }),
       ...(options.expires === undefined ? {} : options.expires),
       ...(options.disabled === true ? { enabled: false } : {}),
+      ...(options.canary === true ? { canary: true } : {}),
       ...limits,
     });
     const out = new Output(ctx.io);

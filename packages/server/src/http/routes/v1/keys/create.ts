@@ -45,7 +45,9 @@ export function registerCreateKey(app: KeywardApp, deps: AppDependencies): void 
           "the default project. When the project sets a `maxLifetime`, a key created without `expiresAt` expires " +
           "at its creation plus that lifetime, and asking for a later expiry (or for `null`, never) is refused with " +
           "422 POLICY_VIOLATION. `rateLimits`, `quota` and `ipAllowlist` are checked on every verification; a " +
-          "refilling quota starts in the current period (refilledAt), refilling in the project's `timezone`.",
+          "refilling quota starts in the current period (refilledAt), refilling in the project's `timezone`. A " +
+          "`canary` key (honeytoken) never verifies, answering NOT_FOUND like an unknown key, and any use of it " +
+          "raises a `canary` alert; it cannot be rotated.",
         body: Type.Object(
           {
             projectId: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.idLength })),
@@ -68,6 +70,12 @@ export function registerCreateKey(app: KeywardApp, deps: AppDependencies): void 
             ipAllowlist: Type.Optional(
               IpAllowlistInput("Who may use the key; null or absent: the project's list."),
             ),
+            canary: Type.Optional(
+              Type.Boolean({
+                default: false,
+                description: "A honeytoken that alerts on any use; never valid.",
+              }),
+            ),
           },
           {
             additionalProperties: false,
@@ -88,6 +96,7 @@ export function registerCreateKey(app: KeywardApp, deps: AppDependencies): void 
                 quota: { remaining: 10_000, refill: { amount: 10_000, interval: "month" } },
                 ipAllowlist: ["203.0.113.0/24", "2001:db8::/32"],
               },
+              { name: "honeytoken in the staging .env", canary: true },
             ],
           },
         ),

@@ -47,6 +47,19 @@ describe("POST /v1/keys/{id}/rotate errors", () => {
     expectProblem(await t.request("POST", `/v1/keys/${old.id}/rotate`, {}), 409, "KEY_ALREADY_ROTATED");
   });
 
+  it("answers 409 CONFLICT for a canary key, and issues nothing", async () => {
+    const canary = await createKey(t, { ownerId: "owner-canary-rotation", canary: true });
+    expect(canary.canary).toBe(true);
+    const problem = expectProblem(
+      await t.request("POST", `/v1/keys/${canary.id}/rotate`, {}),
+      409,
+      "CONFLICT",
+    );
+    expect(problem.detail).toBe("A canary key cannot be rotated.");
+    const owned = await t.request("GET", "/v1/keys?ownerId=owner-canary-rotation&limit=100");
+    expect(owned.json().items).toHaveLength(1);
+  });
+
   it("answers 409 CONFLICT for a revoked key", async () => {
     const old = await createKey(t, { ownerId: "owner-revoked-rotation" });
     await t.request("POST", `/v1/keys/${old.id}/revoke`, { reason: "leaked" });

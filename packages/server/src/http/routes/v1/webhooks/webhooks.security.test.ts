@@ -238,6 +238,7 @@ describe("webhook secrets", () => {
       webhooks: instance.webhooks,
       ratelimits: instance.ratelimits,
       usage: instance.usage,
+      alerts: instance.alerts,
       metrics: instance.metrics,
       readiness: () => instance.checkReadiness(),
       logger: createLogger(config, { write: (line: string) => void lines.push(line) }),
