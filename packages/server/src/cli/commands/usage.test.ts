@@ -1,58 +1,16 @@
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { PassThrough, Readable } from "node:stream";
-import { KeywardClient } from "@keyward/client/keyward-client.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfig } from "../../config.js";
-import { createLogger } from "../../logger.js";
-import { type RunningServer, startServer } from "../../server.js";
-import { runCli } from "../main.js";
+import { type CliTestServer, startCliTestServer } from "../../../test/support/cli-server.js";
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function readAll(stream: PassThrough): Promise<string> {
-  stream.end();
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-let dataDir: string;
-let server: RunningServer;
-let env: Record<string, string>;
-let client: KeywardClient;
-
-async function run(argv: string[]): Promise<Run> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const code = await runCli(argv, { env, stdout, stderr, stdin: Readable.from([]) });
-  return { code, stdout: await readAll(stdout), stderr: await readAll(stderr) };
-}
+let cli: CliTestServer;
+let client: CliTestServer["client"];
+const run = (argv: string[]) => cli.run(argv);
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), "keyward-usage-cli-"));
-  const config = parseConfig(
-    { KEYWARD_DATA_DIR: dataDir, KEYWARD_PORT: "0", KEYWARD_LOG_LEVEL: "silent" },
-    { masterKey: randomBytes(32) },
-  );
-  let rootToken = "";
-  server = await startServer({
-    config,
-    logger: createLogger(config),
-    printRootToken: (t) => (rootToken = t),
-  });
-  env = { KEYWARD_URL: server.url, KEYWARD_TOKEN: rootToken };
-  client = new KeywardClient({ baseUrl: server.url, token: rootToken });
+  cli = await startCliTestServer("usage");
+  client = cli.client;
 });
 afterAll(async () => {
-  await server?.close();
-  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+  await cli?.close();
 });
 
 describe("keyward usage", () => {
@@ -62,7 +20,7 @@ describe("keyward usage", () => {
     await client.verifyKey({ key: key.key });
     await client.verifyKey({ key: key.key });
     await client.verifyKey({ key: key.key, scopes: ["write"] });
-    await server.instance.analytics?.flush();
+    await cli.server.instance.analytics?.flush();
 
     const json = await run(["usage", key.id, "--granularity", "minute", "--from", "10m", "--json"]);
     expect(json.stderr).toBe("");
@@ -92,7 +50,7 @@ describe("keyward usage", () => {
     const quiet = await client.createKey({ projectId: project.id });
     for (let i = 0; i < 3; i += 1) await client.verifyKey({ key: busy.key });
     await client.verifyKey({ key: quiet.key });
-    await server.instance.analytics?.flush();
+    await cli.server.instance.analytics?.flush();
 
     const json = await run(["usage", "--project", project.id, "--json"]);
     expect(json.code).toBe(0);
