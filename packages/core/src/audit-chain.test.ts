@@ -24,6 +24,7 @@ function content(i: number): AuditEntryContent {
     sourceIp: "203.0.113.7",
     userAgent: "keyward-cli/0.1",
     requestId: `req_${i}`,
+    projectId: null,
     outcome: "success",
     diff: { name: { from: null, to: `key ${i}` }, scopes: ["orders:read"] },
   };
@@ -83,7 +84,7 @@ describe("chainAuditEntry()", () => {
   it("gives a known hash for a known entry, so the format never changes silently", async () => {
     const [first] = chainOf(1);
     expect(first?.hash).toBe(hashAuditEntry({ ...content(1), prevHash: GENESIS_HASH }));
-    expect(first?.hash).toBe("864715e96dbc0cac4fe51ef22d8de1b697761dcb3846cb3cc7d73ca0ed7be534");
+    expect(first?.hash).toBe("ebb72706a99a56a1da7f6d8602f874458702dcd6c3fade156d0848044762e037");
   });
 });
 

@@ -25,6 +25,8 @@ export interface AuditEntryContent {
   /** A dotted verb such as `key.revoked`, `token.created`, `login.failed`. */
   action: string;
   target: { type: string; id: string } | null;
+  /** The project the target belongs to (null for instance-wide actions), so project-limited readers see theirs. */
+  projectId: string | null;
   sourceIp: string | null;
   userAgent: string | null;
   requestId: string | null;
@@ -44,6 +46,11 @@ export interface AuditEntry extends AuditEntryContent {
   prevHash: string;
   /** Hex SHA-256 of this entry's canonical form, `prevHash` included. */
   hash: string;
+  /**
+   * HMAC of `hash` under a key only the writer holds (not hashed itself): proves the writer made the entry, so
+   * an entry forged with a correct hash by someone who can only write to the database is still caught.
+   */
+  mac?: string | null;
 }
 
 /** What a checkpoint vouches for: the chain up to `seq` ends in `hash`. */
@@ -85,7 +92,20 @@ export function canonicalJson(value: CanonicalValue): string {
 
 /** The hash an entry must carry: SHA-256 over the canonical form of its content and `prevHash`. */
 export function hashAuditEntry(entry: Omit<AuditEntry, "hash" | "seq">): string {
-  const { prevHash, id, at, actor, action, target, sourceIp, userAgent, requestId, outcome, diff } = entry;
+  const {
+    prevHash,
+    id,
+    at,
+    actor,
+    action,
+    target,
+    projectId,
+    sourceIp,
+    userAgent,
+    requestId,
+    outcome,
+    diff,
+  } = entry;
   const hashed: CanonicalValue = {
     prevHash,
     id,
@@ -93,6 +113,7 @@ export function hashAuditEntry(entry: Omit<AuditEntry, "hash" | "seq">): string 
     actor: { type: actor.type, id: actor.id, name: actor.name },
     action,
     target: target === null ? null : { type: target.type, id: target.id },
+    projectId,
     sourceIp,
     userAgent,
     requestId,
@@ -162,6 +183,8 @@ export interface AuditChainVerifierOptions {
   start: Pick<AuditCheckpoint, "seq" | "hash"> | null;
   /** The seqs that checkpoints vouch for, so the verifier keeps those entries' hashes. */
   checkpointSeqs?: Iterable<number>;
+  /** True when the entry's `mac` proves the writer made it; absent, entries are not checked for one. */
+  verifyEntryMac?(entry: AuditEntry): boolean;
 }
 
 type Link = Pick<AuditEntry, "seq" | "hash">;
@@ -220,9 +243,17 @@ export class AuditChainVerifier {
       }
       return;
     }
-    const { hash: stored, seq: _seq, ...content } = entry;
+    const { hash: stored, seq: _seq, mac: _mac, ...content } = entry;
     if (hashAuditEntry(content) !== stored) {
       this.#fail(entry, "modified", `Entry ${entry.seq} does not match its hash: it was edited.`);
+      return;
+    }
+    if (this.#options.verifyEntryMac !== undefined && !this.#options.verifyEntryMac(entry)) {
+      this.#fail(
+        entry,
+        "inserted",
+        `Entry ${entry.seq} was not written by Keyward: its seal does not verify (forged, or rewritten with a new hash).`,
+      );
       return;
     }
     if (entry.prevHash === this.#last.hash) {

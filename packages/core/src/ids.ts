@@ -2,7 +2,7 @@ import { randomBytes as nodeRandomBytes } from "node:crypto";
 import { encodeBase62Fixed, isBase62 } from "./base62.js";
 
 /** Every kind of prefixed id Keyward issues: keys, projects, admin tokens, requests, events, webhooks and alerts. */
-export const ID_KINDS = ["key", "proj", "tok", "req", "evt", "wh", "alr"] as const;
+export const ID_KINDS = ["key", "proj", "tok", "req", "evt", "wh", "alr", "aud"] as const;
 
 /** One kind of prefixed id. */
 export type IdKind = (typeof ID_KINDS)[number];

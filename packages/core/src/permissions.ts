@@ -4,6 +4,8 @@ import { scopeGrants } from "./scopes.js";
 export const PERMISSIONS = [
   "alerts:read",
   "alerts:write",
+  "audit:read",
+  "audit:write",
   "keys:create",
   "keys:read",
   "keys:update",

@@ -44,7 +44,52 @@ describe("parseConfig()", () => {
       analyticsEnabled: true,
       usageMinuteRetentionMs: 48 * 3_600_000,
       usageHourRetentionMs: 90 * 86_400_000,
+      auditCheckpointEvery: 1_000,
+      auditRetentionMs: null,
+      anomalyDetectionEnabled: true,
+      spikeFactor: 5,
+      spikeMinRequests: 100,
+      spikeBucketMs: 60_000,
+      newSourceMinHistoryMs: 3_600_000,
     });
+  });
+
+  it("reads the anomaly detection switch and thresholds, and refuses thresholds out of range", () => {
+    expect(
+      parseConfig({
+        KEYWARD_ANOMALY_DETECTION_ENABLED: "false",
+        KEYWARD_SPIKE_FACTOR: "10",
+        KEYWARD_SPIKE_MIN_REQUESTS: "500",
+        KEYWARD_SPIKE_BUCKET_SECONDS: "300",
+        KEYWARD_NEW_SOURCE_MIN_HISTORY_MINUTES: "1440",
+      }),
+    ).toMatchObject({
+      anomalyDetectionEnabled: false,
+      spikeFactor: 10,
+      spikeMinRequests: 500,
+      spikeBucketMs: 300_000,
+      newSourceMinHistoryMs: 86_400_000,
+    });
+    expect(() =>
+      parseConfig({
+        KEYWARD_SPIKE_FACTOR: "1",
+        KEYWARD_SPIKE_MIN_REQUESTS: "0",
+        KEYWARD_SPIKE_BUCKET_SECONDS: "5",
+        KEYWARD_NEW_SOURCE_MIN_HISTORY_MINUTES: "x",
+      }),
+    ).toThrow(
+      /KEYWARD_SPIKE_FACTOR.*KEYWARD_SPIKE_MIN_REQUESTS.*KEYWARD_SPIKE_BUCKET_SECONDS.*KEYWARD_NEW_SOURCE_MIN_HISTORY_MINUTES/,
+    );
+  });
+
+  it("reads the audit checkpoint interval and retention (0 keeps entries for good), and refuses bad values", () => {
+    expect(
+      parseConfig({ KEYWARD_AUDIT_CHECKPOINT_EVERY: "50", KEYWARD_AUDIT_RETENTION_DAYS: "400" }),
+    ).toMatchObject({ auditCheckpointEvery: 50, auditRetentionMs: 400 * 86_400_000 });
+    expect(parseConfig({ KEYWARD_AUDIT_RETENTION_DAYS: "0" }).auditRetentionMs).toBeNull();
+    expect(() =>
+      parseConfig({ KEYWARD_AUDIT_CHECKPOINT_EVERY: "0", KEYWARD_AUDIT_RETENTION_DAYS: "-1" }),
+    ).toThrow(/KEYWARD_AUDIT_CHECKPOINT_EVERY.*KEYWARD_AUDIT_RETENTION_DAYS/);
   });
 
   it("reads the usage analytics switch and retention, and refuses retention out of range", () => {

@@ -77,6 +77,26 @@ export interface Config {
   readonly usageMinuteRetentionMs: number;
   /** How long hour usage buckets are kept; day buckets are kept for good. */
   readonly usageHourRetentionMs: number;
+  /** A signed audit checkpoint at every multiple of this many entries (`KEYWARD_AUDIT_CHECKPOINT_EVERY`). */
+  readonly auditCheckpointEvery: number;
+  /**
+   * Audit entries older than this are pruned behind a signed checkpoint (`KEYWARD_AUDIT_RETENTION_DAYS`); null,
+   * the default, keeps them for good.
+   */
+  readonly auditRetentionMs: number | null;
+  /**
+   * Run the traffic anomaly detectors: `spike`, `new_source` and `brute_force` alerts
+   * (`KEYWARD_ANOMALY_DETECTION_ENABLED`). Canary and dead-key alerts do not depend on it.
+   */
+  readonly anomalyDetectionEnabled: boolean;
+  /** A key's requests in one bucket spike at this many times its baseline (docs/alerts.md)… */
+  readonly spikeFactor: number;
+  /** …and at least this many requests per bucket, on one node. */
+  readonly spikeMinRequests: number;
+  /** The spike detector's bucket. */
+  readonly spikeBucketMs: number;
+  /** A key's use from a new network alerts only once the key was first seen at least this long before. */
+  readonly newSourceMinHistoryMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -247,6 +267,13 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     analyticsEnabled: boolean("KEYWARD_ANALYTICS_ENABLED", true),
     usageMinuteRetentionMs: HOUR_MS * integer("KEYWARD_USAGE_MINUTE_RETENTION_HOURS", 48, 1, 8_760),
     usageHourRetentionMs: DAY_MS * integer("KEYWARD_USAGE_HOUR_RETENTION_DAYS", 90, 1, 3_650),
+    auditCheckpointEvery: integer("KEYWARD_AUDIT_CHECKPOINT_EVERY", 1_000, 1, 10_000_000),
+    auditRetentionMs: nullIfZero(DAY_MS * integer("KEYWARD_AUDIT_RETENTION_DAYS", 0, 0, 36_500)),
+    anomalyDetectionEnabled: boolean("KEYWARD_ANOMALY_DETECTION_ENABLED", true),
+    spikeFactor: integer("KEYWARD_SPIKE_FACTOR", 5, 2, 1_000),
+    spikeMinRequests: integer("KEYWARD_SPIKE_MIN_REQUESTS", 100, 1, 100_000_000),
+    spikeBucketMs: 1_000 * integer("KEYWARD_SPIKE_BUCKET_SECONDS", 60, 10, 3_600),
+    newSourceMinHistoryMs: 60_000 * integer("KEYWARD_NEW_SOURCE_MIN_HISTORY_MINUTES", 60, 0, 525_600),
     ...overrides,
   };
   if (errors.length > 0) {
@@ -259,4 +286,9 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     );
   }
   return Object.freeze(config);
+}
+
+/** 0 means "off" for retention settings. */
+function nullIfZero(value: number): number | null {
+  return value === 0 ? null : value;
 }

@@ -4,6 +4,9 @@ import { newId } from "@keyward/core/ids.js";
 import { DEFAULT_KEY_PREFIX } from "@keyward/core/key-format.js";
 import { parseKeyPolicies } from "@keyward/core/key-policies.js";
 import { KeywardError } from "@keyward/core/keyward-error.js";
+import { SpikeDetector } from "@keyward/core/spike-detector.js";
+import { AuditLog } from "./audit/audit-log.js";
+import { AuditSigner } from "./audit/audit-signer.js";
 import type { Config } from "./config.js";
 import { newEvent } from "./events/new-event.js";
 import type { CachedKind, InvalidationBus, InvalidationListener } from "./invalidation/invalidation-bus.js";
@@ -19,14 +22,17 @@ import { instrumentStores } from "./monitor/instrumented-stores.js";
 import { createMetrics, type LimiterOutageSource, type Metrics } from "./monitor/metrics.js";
 import { AlertService } from "./services/alert-service.js";
 import { AnomalyAlerts } from "./services/anomaly-alerts.js";
+import { AuditService } from "./services/audit-service.js";
 import { BruteForceGuard, type BruteForceSuspect } from "./services/brute-force-guard.js";
 import { type Clock, systemClock } from "./services/clock.js";
 import { KeyLimits } from "./services/key-limits.js";
 import { KeyService } from "./services/key-service.js";
 import { type LifecycleReport, LifecycleScheduler } from "./services/lifecycle-scheduler.js";
+import { NewSourceDetector } from "./services/new-source-detector.js";
 import { ProjectService } from "./services/project-service.js";
 import { RatelimitService } from "./services/ratelimit-service.js";
 import { mintToken, TokenService } from "./services/token-service.js";
+import { TrafficDetectors } from "./services/traffic-detectors.js";
 import { UsageAnalytics } from "./services/usage-analytics.js";
 import { UsageService } from "./services/usage-service.js";
 import { WebhookService } from "./services/webhook-service.js";
@@ -51,8 +57,12 @@ export interface Instance {
   keys: KeyService;
   /** Alerts the anomaly detectors raised (`GET /v1/alerts`). */
   alerts: AlertService;
+  /** The tamper-evident audit log: listing, verification, checkpoints (`/v1/audit`). */
+  audit: AuditService;
   /** Raises alerts from what verification sees; flushed on close. */
   anomalies: AnomalyAlerts;
+  /** The spike and new-source detectors; null when `KEYWARD_ANOMALY_DETECTION_ENABLED=false`. */
+  detectors: TrafficDetectors | null;
   tokens: TokenService;
   projects: ProjectService;
   webhooks: WebhookService;
@@ -155,6 +165,9 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
   try {
     await store.migrate();
     const { pepper, rootToken } = await initializeOrUnseal(store, kms, clock);
+    // Before any service can change anything: every audit entry from here on is sealed.
+    const auditSigner = await AuditSigner.open({ store: stores.audit, kms, nowMs: clock.now() });
+    stores.audit.useEntryMac((hash) => auditSigner.sealOf(hash));
     const announce =
       (kind: CachedKind) =>
       async (ids: readonly string[]): Promise<void> => {
@@ -169,6 +182,7 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
       };
     const services = createServices({
       stores,
+      auditSigner,
       kms,
       limiter,
       metrics,
@@ -183,6 +197,7 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
     services.keys.quotaBalances.start(config.usageFlushIntervalMs);
     services.tokens.usage.start(config.usageFlushIntervalMs);
     services.analytics?.start(config.usageFlushIntervalMs);
+    services.detectors?.start(config.usageFlushIntervalMs);
     return {
       store,
       stores,
@@ -221,6 +236,8 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
         await services.deliveries.stop();
         await services.keys.usage.stop();
         await services.keys.quotaBalances.stop();
+        // Before the alerts' flush: the last new-source pairs written may raise alerts.
+        await services.detectors?.stop();
         await services.anomalies.flush();
         await services.tokens.usage.stop();
         await services.analytics?.stop();
@@ -289,7 +306,9 @@ type Services = Pick<
   Instance,
   | "keys"
   | "alerts"
+  | "audit"
   | "anomalies"
+  | "detectors"
   | "tokens"
   | "projects"
   | "webhooks"
@@ -302,6 +321,7 @@ type Services = Pick<
 
 function createServices(input: {
   stores: Stores;
+  auditSigner: AuditSigner;
   kms: Kms;
   limiter: RateLimiter;
   metrics: Metrics;
@@ -312,7 +332,7 @@ function createServices(input: {
   /** Tells the other nodes about a change to records of one kind. */
   announce: (kind: CachedKind) => (ids: readonly string[]) => Promise<void>;
 }): Services {
-  const { stores, kms, limiter, metrics, pepper, clock, config, options, announce } = input;
+  const { stores, auditSigner, kms, limiter, metrics, pepper, clock, config, options, announce } = input;
   // Every limiter outage is counted and reported to the log: never silent.
   const reportOutage =
     (source: LimiterOutageSource) =>
@@ -363,8 +383,25 @@ function createServices(input: {
     onSuspected: (suspect) => void reportBruteForce(suspect),
     onLimiterUnavailable: reportOutage("brute_force"),
   });
-  // A `verify.brute_force` event for webhooks (and the monitoring to come), in the suspect's project or the default.
+  // A `brute_force` alert (one per source and storm), and a `verify.brute_force` event for webhooks, in the
+  // suspect's project or the default.
   const reportBruteForce = async (suspect: BruteForceSuspect): Promise<void> => {
+    if (config.anomalyDetectionEnabled) {
+      anomalies.report({
+        type: "brute_force",
+        key: null,
+        projectId: suspect.projectId,
+        source: `${suspect.kind}:${suspect.id}`,
+        details: {
+          source: { kind: suspect.kind, id: suspect.id },
+          code: "NOT_FOUND",
+          ip: suspect.kind === "ip" ? suspect.id : null,
+          limit: config.bruteForceLimit,
+          windowMs: suspect.windowMs,
+        },
+        atMs: clock.now(),
+      });
+    }
     try {
       const projectId = suspect.projectId ?? (await store.readInstanceSetting(DEFAULT_PROJECT_SETTING));
       if (projectId === null) return;
@@ -399,13 +436,33 @@ function createServices(input: {
     store,
     clock,
     metrics,
+    defaultProjectId: () => store.readInstanceSetting(DEFAULT_PROJECT_SETTING),
     onEvents,
     ...(options.onAlert === undefined ? {} : { onAlert: options.onAlert }),
     ...(options.onAlertError === undefined ? {} : { onAlertError: options.onAlertError }),
   });
+  const report = anomalies.report.bind(anomalies);
+  const detectors = config.anomalyDetectionEnabled
+    ? new TrafficDetectors({
+        spikes: new SpikeDetector({
+          factor: config.spikeFactor,
+          minCount: config.spikeMinRequests,
+          bucketMs: config.spikeBucketMs,
+        }),
+        newSources: new NewSourceDetector({
+          store: stores.sourceNetworks,
+          report,
+          thresholds: { minHistoryMs: config.newSourceMinHistoryMs },
+          ...(options.onUsageWriteError === undefined ? {} : { onError: options.onUsageWriteError }),
+        }),
+        report,
+      })
+    : null;
   const keys = new KeyService({
     ...(analytics === null ? {} : { analytics }),
+    ...(detectors === null ? {} : { detectors }),
     alerts: anomalies,
+    audit: stores.audit,
     store,
     projects,
     limits,
@@ -419,7 +476,14 @@ function createServices(input: {
     ...cache,
     ...onError,
   });
+  const auditLog = new AuditLog({
+    store: stores.audit,
+    signer: auditSigner,
+    checkpointEvery: config.auditCheckpointEvery,
+    retentionMs: config.auditRetentionMs,
+  });
   const scheduler = new LifecycleScheduler({
+    audit: auditLog,
     keys: store,
     lifecycle: stores.lifecycle,
     webhooks: stores.webhooks,
@@ -442,7 +506,9 @@ function createServices(input: {
     usage: new UsageService({ store, projects, clock }),
     analytics,
     alerts: new AlertService({ store, clock }),
+    audit: new AuditService({ log: auditLog, clock }),
     anomalies,
+    detectors,
     tokens: new TokenService({
       store,
       projects,

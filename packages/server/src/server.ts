@@ -73,6 +73,7 @@ export async function startServer(options: {
     ratelimits: instance.ratelimits,
     usage: instance.usage,
     alerts: instance.alerts,
+    audit: instance.audit,
     metrics: instance.metrics,
     readiness: async () => {
       if (draining) throw new KeywardError("NOT_READY", "This node is shutting down.", { retryable: true });

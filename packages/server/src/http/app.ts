@@ -10,6 +10,7 @@ import Fastify, {
 import type { Readiness } from "../instance.js";
 import type { Metrics } from "../monitor/metrics.js";
 import type { AlertService } from "../services/alert-service.js";
+import type { AuditService } from "../services/audit-service.js";
 import type { KeyService } from "../services/key-service.js";
 import type { ProjectService } from "../services/project-service.js";
 import type { RatelimitService } from "../services/ratelimit-service.js";
@@ -17,6 +18,7 @@ import type { TokenService } from "../services/token-service.js";
 import type { UsageService } from "../services/usage-service.js";
 import type { WebhookService } from "../services/webhook-service.js";
 import { AlertSchema } from "./alert-schemas.js";
+import { AUDIT_SCHEMAS } from "./audit-schemas.js";
 import { createAuthHook } from "./auth.js";
 import { describeApi } from "./openapi-info.js";
 import {
@@ -45,6 +47,8 @@ export interface AppDependencies {
   usage: UsageService;
   /** Anomaly alerts (`GET /v1/alerts`, `POST /v1/alerts/{id}/ack`). */
   alerts: AlertService;
+  /** The audit log (`/v1/audit`: list, verify, checkpoints). */
+  audit: AuditService;
   /** Prometheus metrics (`GET /metrics`). */
   metrics: Metrics;
   /** What `/readyz` checks (the store, its schema, the rate limiter). */
@@ -151,6 +155,7 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
   app.addSchema(TokenSchema);
   app.addSchema(ProblemSchema);
   for (const schema of WEBHOOK_SCHEMAS) app.addSchema(schema);
+  for (const schema of AUDIT_SCHEMAS) app.addSchema(schema);
 
   await app.register(swagger, {
     openapi: describeApi(),
@@ -176,6 +181,15 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
 
   app.setErrorHandler(async (error, request, reply) => {
     const problem = toProblem(error, request.id);
+    if (problem.code === "FORBIDDEN" && request.principal) {
+      // An authenticated caller refused: an admin action that failed, recorded like the ones that succeed.
+      await deps.audit.recordRefusal(request.principal, {
+        method: request.method,
+        route: request.routeOptions.url ?? request.url,
+        permission: request.routeOptions.config.permission ?? null,
+        detail: problem.detail ?? null,
+      });
+    }
     if (isServerFailure(problem)) request.log.error({ err: error, requestId: request.id }, "request failed");
     if (problem.code === "UNAUTHORIZED") reply.header("www-authenticate", WWW_AUTHENTICATE);
     const retryAfter = retryAfterSeconds(error);

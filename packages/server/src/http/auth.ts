@@ -1,6 +1,6 @@
 import { KeywardError } from "@keyward/core/keyward-error.js";
 import type { FastifyRequest } from "fastify";
-import type { Principal } from "../services/principal.js";
+import type { Principal, RequestOrigin } from "../services/principal.js";
 import { requirePermission } from "../services/principal.js";
 import type { TokenService } from "../services/token-service.js";
 
@@ -27,7 +27,20 @@ export function createAuthHook(tokens: TokenService) {
     const permission = request.routeOptions.config.permission;
     if (permission === null || request.is404) return;
     // A route without a declared permission is a programming error: refuse rather than allow.
-    request.principal = await authenticateBearer(tokens, request.headers.authorization, permission ?? "*");
+    const principal = await authenticateBearer(tokens, request.headers.authorization, null);
+    request.principal = { ...principal, origin: originOf(request) };
+    // After the principal is set: a refusal is recorded in the audit log with who was refused.
+    requirePermission(request.principal, permission ?? "*");
+  };
+}
+
+/** Where the request came from, as the audit log records it (the user agent cut to 256 characters). */
+export function originOf(request: FastifyRequest): RequestOrigin {
+  const agent = request.headers["user-agent"];
+  return {
+    sourceIp: request.ip ?? null,
+    userAgent: typeof agent === "string" ? agent.slice(0, 256) : null,
+    requestId: typeof request.id === "string" ? request.id : null,
   };
 }
 
@@ -38,14 +51,14 @@ export function createAuthHook(tokens: TokenService) {
 export async function authenticateBearer(
   tokens: TokenService,
   header: string | string[] | undefined,
-  permission: string,
+  permission: string | null,
 ): Promise<Principal> {
   if (typeof header !== "string" || header.length > 512 || !header.toLowerCase().startsWith(BEARER)) {
     throw new KeywardError("UNAUTHORIZED", "Send Authorization: Bearer <token>.");
   }
   const principal = await tokens.authenticate(header.slice(BEARER.length).trim());
   if (principal === null) throw new KeywardError("UNAUTHORIZED", "The bearer token is not valid.");
-  requirePermission(principal, permission);
+  if (permission !== null) requirePermission(principal, permission);
   return principal;
 }
 

@@ -22,6 +22,8 @@ export function instrumentStores(stores: Stores, metrics: OperationMetrics & Web
   return {
     keys: instrumentCalls(stores.keys, report),
     lifecycle: instrumentCalls(stores.lifecycle, report),
+    audit: instrumentCalls(stores.audit, report),
+    sourceNetworks: instrumentCalls(stores.sourceNetworks, report),
     webhooks: instrumentCalls(stores.webhooks, {
       ...report,
       succeeded(operation, args) {

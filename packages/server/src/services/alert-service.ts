@@ -1,4 +1,5 @@
 import { KeywardError } from "@keyward/core/keyward-error.js";
+import { auditEntry } from "../audit/audit-entry.js";
 import type { AlertRecord } from "../store/alert-records.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { Clock } from "./clock.js";
@@ -49,7 +50,19 @@ export class AlertService {
     requirePermission(principal, "alerts:write");
     const existing = await this.#store.findAlert(id);
     if (existing === null || !canAccessProject(principal, existing.projectId)) throw notFound();
-    const acknowledged = await this.#store.acknowledgeAlert(id, principal.tokenId, this.#clock.now());
+    const now = this.#clock.now();
+    const acknowledged = await this.#store.acknowledgeAlert(id, principal.tokenId, now, (alert) => [
+      auditEntry(
+        principal,
+        {
+          action: "alert.acknowledged",
+          target: { type: "alert", id: alert.id },
+          projectId: alert.projectId,
+          diff: { type: alert.type, keyId: alert.keyId },
+        },
+        now,
+      ),
+    ]);
     if (acknowledged === null) throw notFound();
     return acknowledged;
   }

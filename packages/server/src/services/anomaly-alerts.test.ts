@@ -161,6 +161,59 @@ describe("anomaly alerts from KeyService.verifyKey()", () => {
     });
   });
 
+  describe("alerts about a source, not a key", () => {
+    beforeEach(async () => {
+      await setUp();
+    });
+
+    function bruteForce(source: string, projectId: string | null, atMs: number) {
+      return {
+        type: "brute_force" as const,
+        key: null,
+        projectId,
+        source,
+        details: { source: { kind: "ip", id: source.slice(3) }, limit: 100 },
+        atMs,
+      };
+    }
+
+    it("raise one alert per source and storm, without a key, in the project given or the default one", async () => {
+      const defaulted = new AnomalyAlerts({
+        store: sqlite,
+        clock,
+        defaultProjectId: async () => "proj_default",
+        onAlert: (alert) => logged.push(alert),
+      });
+      defaulted.report(bruteForce("ip:203.0.113.7", null, clock.now()));
+      defaulted.report(bruteForce("ip:203.0.113.7", null, clock.now() + 60_000));
+      defaulted.report(bruteForce("ip:198.51.100.1", projectId, clock.now() + 60_000));
+      await defaulted.flush();
+      const raised = await sqlite.listAlerts({ projectIds: null, limit: 100 });
+      expect(raised).toEqual([
+        expect.objectContaining({
+          projectId: "proj_default",
+          keyId: null,
+          type: "brute_force",
+          dedupKey: "brute_force:ip:203.0.113.7",
+          occurrences: 1,
+          details: {
+            source: { kind: "ip", id: "203.0.113.7" },
+            limit: 100,
+            at: new Date(clock.now()).toISOString(),
+          },
+        }),
+        expect.objectContaining({ projectId, keyId: null, dedupKey: "brute_force:ip:198.51.100.1" }),
+      ]);
+      expect(logged.map((a) => a.id).sort()).toEqual(raised.map((a) => a.id).sort());
+    });
+
+    it("drop an alert that has no project to go to (a store without a default project)", async () => {
+      anomalies.report(bruteForce("ip:203.0.113.7", null, clock.now()));
+      expect(await alerts()).toEqual([]);
+      expect(errors).toEqual([]);
+    });
+  });
+
   it("reports a store failure through onAlertError and still answers the verification", async () => {
     await setUp({ failRaise: true });
     const { key } = await keys.createKey(root, { projectId, canary: true });

@@ -1,6 +1,8 @@
 import { AlertDeduplicator } from "@keyward/core/alert-dedup.js";
+import type { AuditEntryContent } from "@keyward/core/audit-chain.js";
 import { newId } from "@keyward/core/ids.js";
 import type { KeyRecord } from "@keyward/core/key-record.js";
+import { auditEntry, systemActor, toCanonical } from "../audit/audit-entry.js";
 import { newEvent } from "../events/new-event.js";
 import type { AlertMetrics, AlertType } from "../monitor/metrics.js";
 import type { AlertRecord } from "../store/alert-records.js";
@@ -14,22 +16,41 @@ import type { Clock } from "./clock.js";
  */
 export const ALERT_QUIET_MS = 600_000;
 
-/** Something a detector saw during a verification. */
-export interface Sighting {
+/** Something a detector saw about one key during a verification. */
+export interface KeySighting {
   type: AlertType;
-  key: KeyRecord;
-  /** The verification outcome the key got (REVOKED, EXPIRED; NOT_FOUND for a canary). */
+  key: Pick<KeyRecord, "id" | "projectId">;
+  /** The verification outcome the key got (REVOKED, EXPIRED; NOT_FOUND for a canary; VALID, ... for a spike). */
   code: string;
   /** The address the verify request named, if any. */
   ip?: string;
+  /** What the detector measured (a spike's counts, the new network), added to the alert's details. */
+  details?: Record<string, unknown>;
   atMs: number;
 }
+
+/** Something a detector saw about a source rather than a key (brute force). */
+export interface SourceSighting {
+  type: AlertType;
+  key: null;
+  /** The project the alert belongs to; null for the instance's default project. */
+  projectId: string | null;
+  /** Who it was (`ip:203.0.113.7`, `project:proj_…`): one source's storm is one alert. */
+  source: string;
+  details: Record<string, unknown>;
+  atMs: number;
+}
+
+/** Something a detector saw. */
+export type Sighting = KeySighting | SourceSighting;
 
 /** Options for {@link AnomalyAlerts}. */
 export interface AnomalyAlertsOptions {
   store: KeyStore;
   clock: Clock;
   quietMs?: number;
+  /** The project of alerts about a source whose project is unknown (brute force by a token of many projects). */
+  defaultProjectId?(): Promise<string | null>;
   /** Counts raised alerts by type (`keyward_alerts_total`). */
   metrics?: AlertMetrics;
   /** A new alert was stored (its `anomaly.detected` event with it): for the log. */
@@ -57,7 +78,7 @@ export class AnomalyAlerts {
 
   /** Reports a sighting; returns at once, never throws. */
   report(sighting: Sighting): void {
-    const dedupKey = `${sighting.type}:${sighting.key.id}`;
+    const dedupKey = `${sighting.type}:${sighting.key === null ? sighting.source : sighting.key.id}`;
     if (!this.#dedup.observe(dedupKey, sighting.atMs).raise) return;
     const write = this.#raise(sighting, dedupKey).finally(() => this.#pending.delete(write));
     this.#pending.add(write);
@@ -69,25 +90,26 @@ export class AnomalyAlerts {
   }
 
   async #raise(sighting: Sighting, dedupKey: string): Promise<void> {
-    const { key, type, atMs } = sighting;
+    const { type, atMs } = sighting;
     try {
+      const projectId =
+        sighting.key !== null
+          ? sighting.key.projectId
+          : (sighting.projectId ?? (await this.#options.defaultProjectId?.()) ?? null);
+      // Only a store without a default project (never bootstrapped) has nowhere to put the alert.
+      if (projectId === null) return;
       const { alert, raised } = await this.#options.store.raiseAlert(
         {
           id: newId("alr", { now: atMs }),
-          projectId: key.projectId,
-          keyId: key.id,
+          projectId,
+          keyId: sighting.key?.id ?? null,
           type,
           dedupKey,
-          details: {
-            keyId: key.id,
-            code: sighting.code,
-            ip: sighting.ip ?? null,
-            at: new Date(atMs).toISOString(),
-          },
+          details: alertDetails(sighting),
           atMs,
           quietMs: this.#options.quietMs ?? ALERT_QUIET_MS,
         },
-        (stored) => [anomalyEvent(stored, this.#options.clock.now())],
+        (stored) => [anomalyEvent(stored, this.#options.clock.now()), alertAuditEntry(stored)],
       );
       if (!raised) return;
       this.#options.metrics?.alert(alert.type as AlertType);
@@ -97,6 +119,19 @@ export class AnomalyAlerts {
       this.#options.onAlertError?.(error);
     }
   }
+}
+
+/** What an alert shows of its first sighting: key id, outcome code, address and time first, then the measures. */
+function alertDetails(sighting: Sighting): Record<string, unknown> {
+  const at = new Date(sighting.atMs).toISOString();
+  if (sighting.key === null) return { ...sighting.details, at };
+  return {
+    keyId: sighting.key.id,
+    code: sighting.code,
+    ip: sighting.ip ?? null,
+    at,
+    ...sighting.details,
+  };
 }
 
 /** The `anomaly.detected` event of a new alert: the alert as the API shows it. Never key material. */
@@ -124,4 +159,18 @@ export function presentAlertData(alert: AlertRecord) {
     acknowledgedAt: alert.acknowledgedAt === null ? null : new Date(alert.acknowledgedAt).toISOString(),
     acknowledgedBy: alert.acknowledgedBy,
   };
+}
+
+/** The audit entry of a new alert: raised by the detectors, about the key (or source) it names. */
+export function alertAuditEntry(alert: AlertRecord): AuditEntryContent {
+  return auditEntry(
+    systemActor("anomaly detection"),
+    {
+      action: "alert.raised",
+      target: { type: "alert", id: alert.id },
+      projectId: alert.projectId,
+      diff: { type: alert.type, keyId: alert.keyId, details: toCanonical(alert.details) },
+    },
+    alert.firstSeenAt,
+  );
 }

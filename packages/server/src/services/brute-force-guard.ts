@@ -17,13 +17,8 @@ export interface BruteForceGuardOptions {
   /** Failed verifications allowed per source and window; 0 turns the guard off. */
   limit: number;
   windowMs: number;
-  /** A source went over the limit (once per window and process): for events and logs. */
-  onSuspected?(suspect: {
-    kind: "ip" | "project";
-    id: string;
-    projectId: string | null;
-    windowMs: number;
-  }): void;
+  /** A source went over the limit (once per window and process): for the `brute_force` alert and event. */
+  onSuspected?(suspect: BruteForceSuspect): void;
   /** Told whenever the limiter was down: the failure went uncounted (`not_counted`), the verification goes on. */
   onLimiterUnavailable?(error: unknown, outcome: LimiterOutageOutcome): void;
 }

@@ -387,11 +387,11 @@ describe("key lifecycle", () => {
       const revokeBatch = store.revokeKeys.bind(store);
       let calls = 0;
       // The first batch comes back one short, as when another node revoked one of its candidates first.
-      store.revokeKeys = (revocation, eventsFor) => {
+      store.revokeKeys = (revocation, effectsFor) => {
         calls += 1;
         return revokeBatch(
           calls === 1 ? { ...revocation, limit: revocation.limit - 1 } : revocation,
-          eventsFor,
+          effectsFor,
         );
       };
       try {

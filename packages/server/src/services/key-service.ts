@@ -1,3 +1,4 @@
+import type { AuditEntryContent } from "@keyward/core/audit-chain.js";
 import { digestKey, digestsEqual } from "@keyward/core/digest-key.js";
 import { newId } from "@keyward/core/ids.js";
 import {
@@ -17,9 +18,12 @@ import type { KeyQuota, KeyRecord, QuotaRefill } from "@keyward/core/key-record.
 import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
 import { latestRefillBoundary } from "@keyward/core/refill-schedule.js";
 import { decideVerification, type VerificationCode } from "@keyward/core/verification.js";
+import { auditEntry, changeDiff, recordDiff, toCanonical } from "../audit/audit-entry.js";
+import { KEY_AUDIT_FIELDS } from "../audit/audited-fields.js";
 import { keyEvent } from "../events/key-events.js";
 import type { QuotaAdjustment } from "../limits/rate-limiter.js";
 import type { VerifyCacheMetrics } from "../monitor/metrics.js";
+import type { AuditStore } from "../store/audit-store.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { KeyPatch } from "../store/records.js";
 import type { AnomalyAlerts } from "./anomaly-alerts.js";
@@ -31,6 +35,7 @@ import { KeyLimits, type LimitOutcome, type LimitRequest, type RateLimitState } 
 import { listPage, type Page } from "./page.js";
 import { canAccessProject, type Principal, requirePermission } from "./principal.js";
 import type { ProjectService, ProjectSettings } from "./project-service.js";
+import type { TrafficDetectors } from "./traffic-detectors.js";
 import type { UsageAnalytics } from "./usage-analytics.js";
 import { UsageBatcher } from "./usage-batcher.js";
 
@@ -103,6 +108,8 @@ export interface VerifyKeyResult {
 /** Options for {@link KeyService}. */
 export interface KeyServiceOptions {
   store: KeyStore;
+  /** Where entries go for changes outside a store transaction (quota balances live in the limiter). */
+  audit?: AuditStore;
   projects: ProjectService;
   /** Rate limits and quotas. */
   limits: KeyLimits;
@@ -125,6 +132,8 @@ export interface KeyServiceOptions {
   cacheMetrics?: VerifyCacheMetrics;
   /** Raises `canary` and `dead_key_used` alerts; none in tests that do not need them. */
   alerts?: AnomalyAlerts;
+  /** Watches every verification that found a key for spikes and new sources; none when detection is off. */
+  detectors?: TrafficDetectors;
 }
 
 /** Issues, lists, changes, revokes and verifies API keys. The only way routes and commands reach keys. */
@@ -188,6 +197,7 @@ export class KeyService {
     if (input.quota != null) record.quota = newQuota(record.id, input.quota, settings.timezone, now);
     await this.#options.store.createKey({ record, digest: digestKey(key, this.#options.pepper) }, [
       keyEvent("key.created", record, now),
+      keyAudit(principal, "key.created", record, recordDiff(record, KEY_AUDIT_FIELDS), now),
     ]);
     this.#options.onEvents?.();
     return { key, record: this.#view(record, policies, now) };
@@ -255,6 +265,7 @@ export class KeyService {
     };
     const updated = await this.#options.store.updateKey(id, normalized, now, (key) => [
       keyEvent("key.updated", key, now),
+      keyAudit(principal, "key.updated", key, changeDiff(existing, key, KEY_AUDIT_FIELDS), now),
     ]);
     await this.#changed([id]);
     if (updated === null) throw notFound();
@@ -279,6 +290,10 @@ export class KeyService {
     const now = this.#options.clock.now();
     const balance = await this.#options.limits.adjust(key, adjustment, settings.timezone, now);
     await this.#options.limits.balances.flush();
+    // The balance lives in the limiter, not in a store transaction: the entry follows the change.
+    await this.#options.audit?.appendAuditEntries([
+      keyAudit(principal, "key.quota_adjusted", key, { adjustment: { [field]: amount }, ...balance }, now),
+    ]);
     await this.#changed([id]);
     const view = this.#view(key, settings.policies, now);
     return { ...view, quota: key.quota === null ? null : { ...key.quota, ...balance } };
@@ -291,6 +306,7 @@ export class KeyService {
     const now = this.#options.clock.now();
     const revoked = await this.#options.store.revokeKey(id, reason, now, (key) => [
       keyEvent("key.revoked", key, now),
+      keyAudit(principal, "key.revoked", key, { revokedReason: key.revokedReason }, now),
     ]);
     await this.#changed([id]);
     if (revoked === null) throw notFound();
@@ -325,7 +341,19 @@ export class KeyService {
           nowMs: now,
           limit: BULK_REVOKE_BATCH,
         },
-        (key) => [keyEvent("key.revoked", key, now)],
+        (key) => [
+          keyEvent("key.revoked", key, now),
+          keyAudit(
+            principal,
+            "key.revoked",
+            key,
+            {
+              revokedReason: key.revokedReason,
+              bulk: toCanonical({ projectId: input.projectId ?? null, ownerId: input.ownerId ?? null }),
+            },
+            now,
+          ),
+        ],
       );
       await this.#changed(batch.map((key) => key.id));
       revoked += batch.length;
@@ -399,6 +427,14 @@ export class KeyService {
           replacedBy: replacement.id,
           graceEndsAt: iso(previous.expiresAt ?? graceEndsAt),
         }),
+        keyAudit(
+          principal,
+          "key.rotated",
+          previous,
+          { replacedBy: replacement.id, graceEndsAt: previous.expiresAt ?? graceEndsAt },
+          now,
+        ),
+        keyAudit(principal, "key.created", replacement, recordDiff(replacement, KEY_AUDIT_FIELDS), now),
       ],
     );
     await this.#changed([old.id]);
@@ -486,6 +522,7 @@ export class KeyService {
       });
     }
     this.#options.analytics?.record(key.id, key.projectId, decision.code, now);
+    this.#options.detectors?.observe(key, decision.code, input.ip, now);
     return {
       valid: decision.valid,
       code: decision.code,
@@ -670,4 +707,19 @@ function iso(ms: number): string {
 
 function dedupe(values: readonly string[]): string[] {
   return [...new Set(values)];
+}
+
+/** The audit entry of a change to one key. */
+function keyAudit(
+  principal: Principal,
+  action: string,
+  key: KeyRecord,
+  diff: AuditEntryContent["diff"],
+  nowMs: number,
+): AuditEntryContent {
+  return auditEntry(
+    principal,
+    { action, target: { type: "key", id: key.id }, projectId: key.projectId, diff },
+    nowMs,
+  );
 }

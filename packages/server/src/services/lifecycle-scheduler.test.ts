@@ -380,6 +380,8 @@ describe("LifecycleScheduler.runOnce(): report and pruning", () => {
       rotationDue: 5,
       inactiveRevoked: 0,
       prunedEvents: 0,
+      auditCheckpoints: 0,
+      prunedAuditEntries: 0,
     });
     setTime(T0 + 42 * DAY_MS);
     // The three expired on day 40; `renewed` (created on day 10) is due since day 40.
@@ -389,6 +391,8 @@ describe("LifecycleScheduler.runOnce(): report and pruning", () => {
       rotationDue: 1,
       inactiveRevoked: 0,
       prunedEvents: 0,
+      auditCheckpoints: 0,
+      prunedAuditEntries: 0,
     });
     setTime(T0 + 60 * DAY_MS);
     // The two never-used keys without expiry; `renewed` was used on day 35.
@@ -398,6 +402,8 @@ describe("LifecycleScheduler.runOnce(): report and pruning", () => {
       rotationDue: 0,
       inactiveRevoked: 2,
       prunedEvents: 0,
+      auditCheckpoints: 0,
+      prunedAuditEntries: 0,
     });
   });
 

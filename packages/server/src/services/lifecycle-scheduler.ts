@@ -6,6 +6,8 @@ import {
   rotationDueCutoff,
 } from "@keyward/core/key-policies.js";
 import type { KeyRecord } from "@keyward/core/key-record.js";
+import { auditEntry, systemActor } from "../audit/audit-entry.js";
+import type { AuditLog } from "../audit/audit-log.js";
 import { keyEvent } from "../events/key-events.js";
 import type { KeyLifecycleStore } from "../store/key-lifecycle-store.js";
 import type { KeyStore } from "../store/key-store.js";
@@ -16,6 +18,8 @@ import type { Clock } from "./clock.js";
 /** Options for {@link LifecycleScheduler}. */
 export interface LifecycleSchedulerOptions {
   keys: KeyStore;
+  /** Signs the audit log's periodic checkpoints and prunes it past retention, on every run. */
+  audit?: Pick<AuditLog, "maintain">;
   lifecycle: KeyLifecycleStore;
   webhooks: WebhookStore;
   clock: Clock;
@@ -44,6 +48,8 @@ export interface LifecycleReport {
   rotationDue: number;
   inactiveRevoked: number;
   prunedEvents: number;
+  auditCheckpoints: number;
+  prunedAuditEntries: number;
 }
 
 /** Projects read per page while walking all of them. */
@@ -89,6 +95,8 @@ export class LifecycleScheduler {
       rotationDue: 0,
       inactiveRevoked: 0,
       prunedEvents: 0,
+      auditCheckpoints: 0,
+      prunedAuditEntries: 0,
     };
     let after: string | undefined;
     for (;;) {
@@ -108,6 +116,11 @@ export class LifecycleScheduler {
     }
     report.expired += await this.#notifyExpired(now);
     report.prunedEvents = await this.#options.webhooks.pruneEvents(now - this.#options.eventRetentionMs);
+    if (this.#options.audit !== undefined) {
+      const audit = await this.#options.audit.maintain(now);
+      report.auditCheckpoints = audit.checkpoints;
+      report.prunedAuditEntries = audit.prunedEntries;
+    }
     if (report.expiring + report.expired + report.rotationDue + report.inactiveRevoked > 0) {
       this.#options.onEvents?.();
     }
@@ -188,7 +201,19 @@ export class LifecycleScheduler {
         const revoked = await this.#options.lifecycle.revokeInactiveKey(
           key.id,
           { unusedSinceMs: cutoff, reason: "inactive", nowMs: now },
-          (record) => [keyEvent("key.inactive_revoked", record, now)],
+          (record) => [
+            keyEvent("key.inactive_revoked", record, now),
+            auditEntry(
+              systemActor("scheduler"),
+              {
+                action: "key.revoked",
+                target: { type: "key", id: record.id },
+                projectId: record.projectId,
+                diff: { revokedReason: record.revokedReason, unusedSince: cutoff },
+              },
+              now,
+            ),
+          ],
         );
         if (revoked === null) return false;
         this.#options.onRevoked?.(revoked);

@@ -9,6 +9,8 @@ import {
 } from "@keyward/core/key-policies.js";
 import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
 import { isValidTimeZone } from "@keyward/core/refill-schedule.js";
+import { auditEntry, changeDiff, recordDiff } from "../audit/audit-entry.js";
+import { PROJECT_AUDIT_FIELDS } from "../audit/audited-fields.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { ProjectRecord } from "../store/records.js";
 import type { Clock } from "./clock.js";
@@ -79,7 +81,18 @@ export class ProjectService {
       timezone: "UTC",
       createdAt: now,
     };
-    await this.#options.store.createProject(project);
+    await this.#options.store.createProject(project, [
+      auditEntry(
+        principal,
+        {
+          action: "project.created",
+          target: { type: "project", id: project.id },
+          projectId: project.id,
+          diff: recordDiff(project, PROJECT_AUDIT_FIELDS),
+        },
+        now,
+      ),
+    ]);
     return project;
   }
 
@@ -103,14 +116,30 @@ export class ProjectService {
     if (input.timezone !== undefined && !isValidTimeZone(input.timezone)) {
       throw invalidField("/timezone", "must be an IANA time zone such as UTC or Europe/Paris");
     }
-    const updated = await this.#options.store.updateProject(id, {
-      ...(input.name === undefined ? {} : { name: input.name }),
-      ...(policies === undefined ? {} : { policies }),
-      ...(input.ipAllowlist === undefined
-        ? {}
-        : { ipAllowlist: input.ipAllowlist === null ? null : normalizeIpAllowlist(input.ipAllowlist) }),
-      ...(input.timezone === undefined ? {} : { timezone: input.timezone }),
-    });
+    const now = this.#options.clock.now();
+    const updated = await this.#options.store.updateProject(
+      id,
+      {
+        ...(input.name === undefined ? {} : { name: input.name }),
+        ...(policies === undefined ? {} : { policies }),
+        ...(input.ipAllowlist === undefined
+          ? {}
+          : { ipAllowlist: input.ipAllowlist === null ? null : normalizeIpAllowlist(input.ipAllowlist) }),
+        ...(input.timezone === undefined ? {} : { timezone: input.timezone }),
+      },
+      (project) => [
+        auditEntry(
+          principal,
+          {
+            action: "project.updated",
+            target: { type: "project", id: project.id },
+            projectId: project.id,
+            diff: changeDiff(existing, project, PROJECT_AUDIT_FIELDS),
+          },
+          now,
+        ),
+      ],
+    );
     this.forgetCached([id]);
     await this.#options.announceChanges?.([id]);
     if (updated === null) throw notFound();

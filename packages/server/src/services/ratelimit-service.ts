@@ -1,4 +1,7 @@
+import type { AuditEntryContent } from "@keyward/core/audit-chain.js";
 import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
+import { auditEntry, changeDiff, recordDiff } from "../audit/audit-entry.js";
+import { OVERRIDE_AUDIT_FIELDS } from "../audit/audited-fields.js";
 import type { LimiterOutageOutcome, RateLimiter } from "../limits/rate-limiter.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { RateLimitOverride } from "../store/records.js";
@@ -104,7 +107,18 @@ export class RatelimitService {
     refuseProjectLimited(principal);
     assertCountable(input.limit, input.windowMs);
     const override: RateLimitOverride = { ...input, createdAt: this.#options.clock.now() };
-    await this.#options.store.setRateLimitOverride(override);
+    const previous = await this.#options.store.findRateLimitOverride(input.namespace, input.identifier);
+    await this.#options.store.setRateLimitOverride(override, [
+      overrideAudit(
+        principal,
+        "ratelimit_override.set",
+        override,
+        previous === null
+          ? recordDiff(override, OVERRIDE_AUDIT_FIELDS)
+          : changeDiff(previous, override, OVERRIDE_AUDIT_FIELDS),
+        override.createdAt,
+      ),
+    ]);
     await this.#changed(overrideCacheKey(input.namespace, input.identifier));
     return (await this.#options.store.findRateLimitOverride(input.namespace, input.identifier)) ?? override;
   }
@@ -133,7 +147,10 @@ export class RatelimitService {
   async deleteOverride(principal: Principal, namespace: string, identifier: string): Promise<void> {
     requirePermission(principal, "ratelimit:write");
     refuseProjectLimited(principal);
-    const deleted = await this.#options.store.deleteRateLimitOverride(namespace, identifier);
+    const now = this.#options.clock.now();
+    const deleted = await this.#options.store.deleteRateLimitOverride(namespace, identifier, [
+      overrideAudit(principal, "ratelimit_override.deleted", { namespace, identifier }, {}, now),
+    ]);
     await this.#changed(overrideCacheKey(namespace, identifier));
     if (!deleted) throw new KeywardError("NOT_FOUND", "This namespace has no override for that identifier.");
   }
@@ -192,4 +209,24 @@ function refuseProjectLimited(principal: Principal): void {
 /** How an override is named in the cache and in invalidations: namespace and identifier, NUL-separated. */
 export function overrideCacheKey(namespace: string, identifier: string): string {
   return `${namespace}\u0000${identifier}`;
+}
+
+/** Overrides are instance-wide (project-limited tokens cannot set them): no project. */
+function overrideAudit(
+  principal: Principal,
+  action: string,
+  override: { namespace: string; identifier: string },
+  diff: AuditEntryContent["diff"],
+  nowMs: number,
+): AuditEntryContent {
+  return auditEntry(
+    principal,
+    {
+      action,
+      target: { type: "ratelimit_override", id: `${override.namespace}/${override.identifier}` },
+      projectId: null,
+      diff,
+    },
+    nowMs,
+  );
 }

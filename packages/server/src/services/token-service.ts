@@ -3,6 +3,8 @@ import { newId } from "@keyward/core/ids.js";
 import { generateKey, keyStart, parseKey } from "@keyward/core/key-format.js";
 import { KeywardError } from "@keyward/core/keyward-error.js";
 import { coversPermissions, isKnownPermission } from "@keyward/core/permissions.js";
+import { auditEntry, recordDiff } from "../audit/audit-entry.js";
+import { TOKEN_AUDIT_FIELDS } from "../audit/audited-fields.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { NewToken, TokenRecord } from "../store/records.js";
 import type { Clock } from "./clock.js";
@@ -71,7 +73,12 @@ export class TokenService {
     }
     if (record.revokedAt !== null) return null;
     this.usage.record(record.id, this.#options.clock.now());
-    return { tokenId: record.id, permissions: record.permissions, projectIds: record.projectIds };
+    return {
+      tokenId: record.id,
+      tokenName: record.name,
+      permissions: record.permissions,
+      projectIds: record.projectIds,
+    };
   }
 
   /**
@@ -105,7 +112,7 @@ export class TokenService {
         { pointer: "/projectIds", detail: "Every entry of projectIds must name an existing project." },
       ]);
     }
-    return this.#mint({ name: input.name, permissions, projectIds, createdBy: principal.tokenId });
+    return this.#mint({ name: input.name, permissions, projectIds, createdBy: principal.tokenId }, principal);
   }
 
   async listTokens(
@@ -129,7 +136,10 @@ export class TokenService {
     const target = await this.#options.store.findToken(id);
     if (target === null) throw new KeywardError("NOT_FOUND", "No token has this id.");
     assertCovers(principal, target);
-    const revoked = await this.#options.store.revokeToken(id, this.#options.clock.now());
+    const now = this.#options.clock.now();
+    const revoked = await this.#options.store.revokeToken(id, now, (token) => [
+      auditEntry(principal, { action: "token.revoked", ...tokenTarget(token) }, now),
+    ]);
     this.#cache.deleteById(id);
     await this.#options.announceChanges?.([id]);
     if (revoked === null) throw new KeywardError("NOT_FOUND", "No token has this id.");
@@ -146,9 +156,17 @@ export class TokenService {
     this.#cache.clear();
   }
 
-  async #mint(input: TokenGrant): Promise<{ token: string; record: TokenRecord }> {
-    const minted = mintToken(input, { pepper: this.#options.pepper, nowMs: this.#options.clock.now() });
-    await this.#options.store.createToken(minted.newToken);
+  async #mint(input: TokenGrant, by: Principal): Promise<{ token: string; record: TokenRecord }> {
+    const now = this.#options.clock.now();
+    const minted = mintToken(input, { pepper: this.#options.pepper, nowMs: now });
+    const record = minted.newToken.record;
+    await this.#options.store.createToken(minted.newToken, [
+      auditEntry(
+        by,
+        { action: "token.created", ...tokenTarget(record), diff: recordDiff(record, TOKEN_AUDIT_FIELDS) },
+        now,
+      ),
+    ]);
     return { token: minted.token, record: minted.newToken.record };
   }
 }
@@ -199,4 +217,12 @@ function withinProjects(principal: Principal, target: { projectIds: readonly str
   const limited = principal.projectIds;
   if (limited === null) return true;
   return target.projectIds?.every((id) => limited.includes(id)) ?? false;
+}
+
+/** A token as an audit target: instance-wide unless it is limited to exactly one project. */
+function tokenTarget(token: TokenRecord) {
+  return {
+    target: { type: "token", id: token.id },
+    projectId: token.projectIds?.length === 1 ? (token.projectIds[0] ?? null) : null,
+  };
 }

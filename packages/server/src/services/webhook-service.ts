@@ -1,8 +1,12 @@
+import type { AuditEntryContent } from "@keyward/core/audit-chain.js";
 import { newId } from "@keyward/core/ids.js";
 import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
+import { auditEntry, changeDiff, recordDiff } from "../audit/audit-entry.js";
+import { WEBHOOK_AUDIT_FIELDS } from "../audit/audited-fields.js";
 import { isSubscribableEventType } from "../events/event-types.js";
 import { sealSecret } from "../kms/envelope.js";
 import type { Kms } from "../kms/kms.js";
+import { redactUrl } from "../logger.js";
 import type { DeliveryRecord, DeliveryStatus, WebhookRecord, WebhookStore } from "../store/webhook-store.js";
 import { generateWebhookSecret, parseWebhookSecret } from "../webhooks/webhook-secret.js";
 import { checkWebhookUrl } from "../webhooks/webhook-url.js";
@@ -83,7 +87,15 @@ export class WebhookService {
       Buffer.from(secret, "utf8"),
       webhookSecretContext(record.id),
     );
-    await this.#options.store.createWebhook({ record, sealedSecret: JSON.stringify(sealed) });
+    await this.#options.store.createWebhook({ record, sealedSecret: JSON.stringify(sealed) }, [
+      webhookAudit(
+        principal,
+        "webhook.created",
+        record,
+        recordDiff(auditable(record), WEBHOOK_AUDIT_FIELDS),
+        now,
+      ),
+    ]);
     return { secret, record };
   }
 
@@ -109,7 +121,7 @@ export class WebhookService {
 
   async updateWebhook(principal: Principal, id: string, input: UpdateWebhookInput): Promise<WebhookRecord> {
     requirePermission(principal, "webhooks:write");
-    await this.#findVisible(principal, id);
+    const existing = await this.#findVisible(principal, id);
     const patch = {
       ...(input.url === undefined
         ? {}
@@ -118,7 +130,16 @@ export class WebhookService {
       ...(input.description === undefined ? {} : { description: input.description }),
       ...(input.enabled === undefined ? {} : { enabled: input.enabled }),
     };
-    const updated = await this.#options.store.updateWebhook(id, patch, this.#options.clock.now());
+    const now = this.#options.clock.now();
+    const updated = await this.#options.store.updateWebhook(id, patch, now, (webhook) => [
+      webhookAudit(
+        principal,
+        "webhook.updated",
+        webhook,
+        changeDiff(auditable(existing), auditable(webhook), WEBHOOK_AUDIT_FIELDS),
+        now,
+      ),
+    ]);
     if (updated === null) throw notFound();
     return updated;
   }
@@ -126,8 +147,18 @@ export class WebhookService {
   /** Deletes a webhook and its pending and past deliveries. */
   async deleteWebhook(principal: Principal, id: string): Promise<void> {
     requirePermission(principal, "webhooks:write");
-    await this.#findVisible(principal, id);
-    if (!(await this.#options.store.deleteWebhook(id))) throw notFound();
+    const existing = await this.#findVisible(principal, id);
+    const now = this.#options.clock.now();
+    const deleted = await this.#options.store.deleteWebhook(id, [
+      webhookAudit(
+        principal,
+        "webhook.deleted",
+        existing,
+        recordDiff(auditable(existing), WEBHOOK_AUDIT_FIELDS),
+        now,
+      ),
+    ]);
+    if (!deleted) throw notFound();
   }
 
   /** A webhook's deliveries, newest first, each with its attempts. */
@@ -149,8 +180,11 @@ export class WebhookService {
   /** Sends a delivered or failed event again, now, with a fresh 24-hour retry window. */
   async retryDelivery(principal: Principal, webhookId: string, eventId: string): Promise<DeliveryRecord> {
     requirePermission(principal, "webhooks:write");
-    await this.#findVisible(principal, webhookId);
-    const delivery = await this.#options.store.retryDelivery(webhookId, eventId, this.#options.clock.now());
+    const webhook = await this.#findVisible(principal, webhookId);
+    const now = this.#options.clock.now();
+    const delivery = await this.#options.store.retryDelivery(webhookId, eventId, now, [
+      webhookAudit(principal, "webhook.delivery_retried", webhook, { eventId }, now),
+    ]);
     if (delivery === null) throw new KeywardError("NOT_FOUND", "This webhook has no delivery of that event.");
     this.#options.onEvents?.();
     return delivery;
@@ -176,4 +210,23 @@ function checkEvents(events: readonly string[]): string[] {
 
 function notFound(): KeywardError {
   return new KeywardError("NOT_FOUND", "No webhook has this id.");
+}
+
+/** A webhook as the audit log shows it: its URL with any secret-looking part redacted, like the access log. */
+function auditable(webhook: WebhookRecord): WebhookRecord {
+  return { ...webhook, url: redactUrl(webhook.url) };
+}
+
+function webhookAudit(
+  principal: Principal,
+  action: string,
+  webhook: WebhookRecord,
+  diff: AuditEntryContent["diff"],
+  nowMs: number,
+): AuditEntryContent {
+  return auditEntry(
+    principal,
+    { action, target: { type: "webhook", id: webhook.id }, projectId: webhook.projectId, diff },
+    nowMs,
+  );
 }

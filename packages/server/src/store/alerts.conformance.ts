@@ -2,7 +2,7 @@ import { newId } from "@keyward/core/ids.js";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { AlertRaise, AlertRecord } from "./alert-records.js";
 import type { KeyStore } from "./key-store.js";
-import type { EventsFor } from "./records.js";
+import type { EffectsFor } from "./records.js";
 import type { StoreFixtures } from "./store-fixtures.js";
 
 const NOW = Date.parse("2026-11-28T09:00:00.000Z");
@@ -36,7 +36,7 @@ export function describeAlertsConformance(store: () => KeyStore, fx: () => Store
       };
     }
 
-    const anomalyEvents: EventsFor<AlertRecord> = (alert) => [
+    const anomalyEvents: EffectsFor<AlertRecord> = (alert) => [
       fx().makeEvent(alert.projectId, "anomaly.detected", { keyId: alert.keyId ?? undefined }),
     ];
 
@@ -113,12 +113,12 @@ export function describeAlertsConformance(store: () => KeyStore, fx: () => Store
       const other = (await fx().createWebhook(projectId, { events: ["key.created"] })).record;
       const first = raise();
       const given: AlertRecord[] = [];
-      const eventsFor: EventsFor<AlertRecord> = (alert) => {
+      const effectsFor: EffectsFor<AlertRecord> = (alert) => {
         given.push(alert);
         return anomalyEvents(alert);
       };
-      const raised = await store().raiseAlert(first, eventsFor);
-      await store().raiseAlert({ ...first, id: newId("alr"), atMs: NOW + 1 }, eventsFor);
+      const raised = await store().raiseAlert(first, effectsFor);
+      await store().raiseAlert({ ...first, id: newId("alr"), atMs: NOW + 1 }, effectsFor);
       expect(given).toEqual([raised.alert]);
       expect(await fx().eventsSeenBy(webhook.id)).toEqual([{ type: "anomaly.detected", keyId: first.keyId }]);
       expect(await fx().eventsSeenBy(other.id)).toEqual([]);

@@ -1,5 +1,5 @@
 import type { KeyRecord } from "@keyward/core/key-record.js";
-import type { EventsFor, NewEvent } from "./records.js";
+import type { EffectsFor, NewEvent } from "./records.js";
 
 /** The notices the scheduler sends about a key, each at most once per subject (see {@link KeyNotice}). */
 export type KeyNoticeKind = "key.expiring" | "key.expired" | "key.rotation_due";
@@ -56,6 +56,6 @@ export interface KeyLifecycleStore {
   revokeInactiveKey(
     id: string,
     revocation: { unusedSinceMs: number; reason: string; nowMs: number },
-    eventsFor: EventsFor<KeyRecord>,
+    effectsFor: EffectsFor<KeyRecord>,
   ): Promise<KeyRecord | null>;
 }

@@ -771,14 +771,14 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<St
       it("revokeKey() writes its events once: revoking an already revoked key writes none", async () => {
         const key = await fx.createKey(project.id);
         const given: KeyRecord[] = [];
-        const eventsFor = (record: KeyRecord): NewEvent[] => {
+        const effectsFor = (record: KeyRecord): NewEvent[] => {
           given.push(record);
           return fx.keyEvents("key.revoked")(record);
         };
-        const revoked = await store.revokeKey(key.record.id, "leaked", NOW, eventsFor);
+        const revoked = await store.revokeKey(key.record.id, "leaked", NOW, effectsFor);
         expect(given).toEqual([revoked]);
         expect(revoked).toMatchObject({ revokedAt: NOW, revokedReason: "leaked" });
-        expect(await store.revokeKey(key.record.id, "again", NOW + 1, eventsFor)).toEqual(revoked);
+        expect(await store.revokeKey(key.record.id, "again", NOW + 1, effectsFor)).toEqual(revoked);
         const event = { type: "key.revoked", keyId: key.record.id };
         expect(await seen()).toEqual({ all: [event], createdOnly: [], disabled: [], elsewhere: [] });
       });

@@ -3,11 +3,11 @@ import type { AlertQuery, AlertRaise, AlertRecord, RaisedAlert } from "./alert-r
 import type {
   BootstrapSeed,
   BulkRevocation,
-  EventsFor,
+  ChangeEffect,
+  EffectsFor,
   KeyPatch,
   KeyQuery,
   KeyRotation,
-  NewEvent,
   NewKey,
   NewToken,
   PageQuery,
@@ -39,8 +39,9 @@ export const DEFAULT_PROJECT_SETTING = "default_project_id";
  * suite (`key-store.conformance.ts`). Driver errors are translated here: unique violations become CONFLICT,
  * lost connections STORE_UNAVAILABLE (retryable).
  *
- * Every change that takes `events` writes them to the event outbox (and fans them out to the project's
- * subscribed webhooks) in the same transaction as the change, so an event exists exactly when its change does.
+ * Every change that takes effects writes them in the same transaction as the change: events to the event outbox
+ * (fanned out to the project's subscribed webhooks), audit entries onto the audit chain. So an event or an audit
+ * entry exists exactly when its change does.
  */
 export interface KeyStore {
   /**
@@ -58,13 +59,17 @@ export interface KeyStore {
   bootstrap(seed: BootstrapSeed): Promise<boolean>;
   readInstanceSetting(name: string): Promise<string | null>;
 
-  createProject(project: ProjectRecord): Promise<void>;
+  createProject(project: ProjectRecord, effects?: readonly ChangeEffect[]): Promise<void>;
   findProject(id: string): Promise<ProjectRecord | null>;
   listProjects(query: PageQuery): Promise<ProjectRecord[]>;
   /** Applies the patch and returns the new record, or null when no project has that id. */
-  updateProject(id: string, patch: ProjectPatch): Promise<ProjectRecord | null>;
+  updateProject(
+    id: string,
+    patch: ProjectPatch,
+    effectsFor?: EffectsFor<ProjectRecord>,
+  ): Promise<ProjectRecord | null>;
 
-  createKey(key: NewKey, events?: readonly NewEvent[]): Promise<void>;
+  createKey(key: NewKey, effects?: readonly ChangeEffect[]): Promise<void>;
   findKey(id: string): Promise<KeyRecord | null>;
   /** Looks a key up by the HMAC digest of its plaintext (an indexed lookup). */
   findKeyByDigest(digest: Buffer): Promise<WithDigest<KeyRecord> | null>;
@@ -75,7 +80,7 @@ export interface KeyStore {
     id: string,
     patch: KeyPatch,
     nowMs: number,
-    eventsFor?: EventsFor<KeyRecord>,
+    effectsFor?: EffectsFor<KeyRecord>,
   ): Promise<KeyRecord | null>;
   /**
    * Revokes once: a key already revoked keeps its first revocation, and only the call that revoked it writes
@@ -85,20 +90,20 @@ export interface KeyStore {
     id: string,
     reason: string | null,
     nowMs: number,
-    eventsFor?: EventsFor<KeyRecord>,
+    effectsFor?: EffectsFor<KeyRecord>,
   ): Promise<KeyRecord | null>;
   /**
    * Revokes up to `limit` unrevoked keys matching the filters, each with its events, in one transaction;
    * returns the keys it revoked (fewer than `limit` means none are left).
    */
-  revokeKeys(revocation: BulkRevocation, eventsFor?: EventsFor<KeyRecord>): Promise<KeyRecord[]>;
+  revokeKeys(revocation: BulkRevocation, effectsFor?: EffectsFor<KeyRecord>): Promise<KeyRecord[]>;
   /**
    * Inserts the replacement and points the two keys at each other in one transaction. Only an unrevoked key
    * that has not been rotated yet can be rotated, so two concurrent rotations cannot both succeed.
    */
   rotateKey(
     rotation: KeyRotation,
-    eventsFor?: (old: KeyRecord, replacement: KeyRecord) => NewEvent[],
+    effectsFor?: (old: KeyRecord, replacement: KeyRecord) => ChangeEffect[],
   ): Promise<RotationOutcome>;
   /** Adds batched usage: `lastUsedAt` only moves forward, counts add up. Unknown ids are ignored. */
   recordKeyUsage(entries: readonly UsageEntry[]): Promise<void>;
@@ -127,9 +132,9 @@ export interface KeyStore {
    * Raises an alert, or adds an occurrence to the open alert of the same storm: an unacknowledged alert with the
    * same `dedupKey` last seen at most `quietMs` before `atMs`. Decided in one transaction (serialized per
    * `dedupKey` on PostgreSQL), so several nodes raising the same storm at once make one alert. Only a new alert
-   * writes the events of `eventsFor`.
+   * writes the events of `effectsFor`.
    */
-  raiseAlert(raise: AlertRaise, eventsFor?: EventsFor<AlertRecord>): Promise<RaisedAlert>;
+  raiseAlert(raise: AlertRaise, effectsFor?: EffectsFor<AlertRecord>): Promise<RaisedAlert>;
   findAlert(id: string): Promise<AlertRecord | null>;
   /** Alerts in id order (creation order), at most `limit`. */
   listAlerts(query: AlertQuery): Promise<AlertRecord[]>;
@@ -137,19 +142,30 @@ export interface KeyStore {
    * Acknowledges once: an alert already acknowledged keeps its first acknowledgement. Null when no alert has
    * that id. Occurrences after it raise a new alert.
    */
-  acknowledgeAlert(id: string, by: string | null, nowMs: number): Promise<AlertRecord | null>;
+  acknowledgeAlert(
+    id: string,
+    by: string | null,
+    nowMs: number,
+    effectsFor?: EffectsFor<AlertRecord>,
+  ): Promise<AlertRecord | null>;
 
   /** Creates or replaces the override of one identifier of a standalone rate limit namespace. */
-  setRateLimitOverride(override: RateLimitOverride): Promise<void>;
+  setRateLimitOverride(override: RateLimitOverride, effects?: readonly ChangeEffect[]): Promise<void>;
   findRateLimitOverride(namespace: string, identifier: string): Promise<RateLimitOverride | null>;
   /** Overrides of a namespace in identifier order; `after` is the last identifier of the previous page. */
   listRateLimitOverrides(namespace: string, query: PageQuery): Promise<RateLimitOverride[]>;
-  deleteRateLimitOverride(namespace: string, identifier: string): Promise<boolean>;
+  /** Deletes the override; its effects are written only when there was one. */
+  deleteRateLimitOverride(
+    namespace: string,
+    identifier: string,
+    effects?: readonly ChangeEffect[],
+  ): Promise<boolean>;
 
-  createToken(token: NewToken): Promise<void>;
+  createToken(token: NewToken, effects?: readonly ChangeEffect[]): Promise<void>;
   findToken(id: string): Promise<TokenRecord | null>;
   findTokenByDigest(digest: Buffer): Promise<WithDigest<TokenRecord> | null>;
   listTokens(query: PageQuery): Promise<TokenRecord[]>;
-  revokeToken(id: string, nowMs: number): Promise<TokenRecord | null>;
+  /** Revokes once; only the call that revoked the token writes its effects. */
+  revokeToken(id: string, nowMs: number, effectsFor?: EffectsFor<TokenRecord>): Promise<TokenRecord | null>;
   recordTokenUsage(entries: readonly UsageEntry[]): Promise<void>;
 }

@@ -23,6 +23,8 @@ export interface QueryResult<Row> {
 
 /** Runs statements: the pool, or one connection inside a transaction. */
 export interface Queryable {
+  /** Seals audit entries appended through this connection (see {@link PostgresDatabase.auditEntryMac}). */
+  auditEntryMac?: ((hash: string) => string) | null;
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
 }
 
@@ -38,6 +40,11 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 export class PostgresDatabase implements Queryable {
   readonly schema: string;
   readonly #pool: pg.Pool;
+  /**
+   * Seals each audit entry appended through this database: the HMAC of its hash under a key held through the
+   * KMS. Set once at start by {@link AuditStore.useEntryMac}; null leaves entries unsealed.
+   */
+  auditEntryMac: ((hash: string) => string) | null = null;
 
   constructor(options: PostgresDatabaseOptions) {
     this.schema = options.schema ?? "public";
@@ -110,6 +117,7 @@ export class PostgresDatabase implements Queryable {
     };
     client.on("error", onError);
     const tx: Queryable = {
+      auditEntryMac: this.auditEntryMac,
       async query<Row>(sql: string, params: readonly unknown[] = []) {
         try {
           const result = await client.query(sql, params as unknown[]);

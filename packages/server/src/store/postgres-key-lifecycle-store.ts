@@ -1,9 +1,9 @@
 import type { KeyRecord } from "@keyward/core/key-record.js";
 import type { KeyLifecycleStore, KeyNotice, KeyNoticeKind } from "./key-lifecycle-store.js";
+import { writeEffects } from "./postgres-change-effects.js";
 import type { PostgresDatabase } from "./postgres-database.js";
-import { insertEvents } from "./postgres-event-outbox.js";
 import { SELECT_KEYS } from "./postgres-key-store.js";
-import type { EventsFor, NewEvent } from "./records.js";
+import type { EffectsFor, NewEvent } from "./records.js";
 import { type KeyRow, toKey } from "./store-rows.js";
 
 /**
@@ -90,7 +90,7 @@ export class PostgresKeyLifecycleStore implements KeyLifecycleStore {
         [notice.keyId, notice.kind, notice.subjectAt, notice.sentAt],
       );
       if (rowCount === 0) return false;
-      await insertEvents(tx, events);
+      await writeEffects(tx, events);
       return true;
     });
   }
@@ -98,7 +98,7 @@ export class PostgresKeyLifecycleStore implements KeyLifecycleStore {
   async revokeInactiveKey(
     id: string,
     revocation: { unusedSinceMs: number; reason: string; nowMs: number },
-    eventsFor: EventsFor<KeyRecord>,
+    effectsFor: EffectsFor<KeyRecord>,
   ): Promise<KeyRecord | null> {
     const { unusedSinceMs, reason, nowMs } = revocation;
     return this.#database.transaction(async (tx): Promise<KeyRecord | null> => {
@@ -115,7 +115,7 @@ export class PostgresKeyLifecycleStore implements KeyLifecycleStore {
       const row = rows[0];
       if (row === undefined) return null;
       const record = toKey(row);
-      await insertEvents(tx, eventsFor(record));
+      await writeEffects(tx, effectsFor(record));
       return record;
     });
   }

@@ -10,17 +10,17 @@ import {
   toAlert,
 } from "./alert-records.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./key-store.js";
+import { writeEffects } from "./postgres-change-effects.js";
 import type { PostgresDatabase, Queryable } from "./postgres-database.js";
-import { insertEvents } from "./postgres-event-outbox.js";
 import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
 import type {
   BootstrapSeed,
   BulkRevocation,
-  EventsFor,
+  ChangeEffect,
+  EffectsFor,
   KeyPatch,
   KeyQuery,
   KeyRotation,
-  NewEvent,
   NewKey,
   NewToken,
   PageQuery,
@@ -157,8 +157,15 @@ export class PostgresKeyStore implements KeyStore {
     return rows[0]?.value ?? null;
   }
 
-  async createProject(project: ProjectRecord): Promise<void> {
-    await insertProject(this.#database, project);
+  async createProject(project: ProjectRecord, effects: readonly ChangeEffect[] = []): Promise<void> {
+    if (effects.length === 0) {
+      await insertProject(this.#database, project);
+      return;
+    }
+    await this.#database.transaction(async (tx) => {
+      await insertProject(tx, project);
+      await writeEffects(tx, effects);
+    });
   }
 
   async findProject(id: string): Promise<ProjectRecord | null> {
@@ -177,7 +184,11 @@ export class PostgresKeyStore implements KeyStore {
     return rows.map(toProject);
   }
 
-  async updateProject(id: string, patch: ProjectPatch): Promise<ProjectRecord | null> {
+  async updateProject(
+    id: string,
+    patch: ProjectPatch,
+    effectsFor?: EffectsFor<ProjectRecord>,
+  ): Promise<ProjectRecord | null> {
     const sets: string[] = [];
     const params: unknown[] = [id];
     const column = (name: string, value: unknown): void => {
@@ -191,18 +202,23 @@ export class PostgresKeyStore implements KeyStore {
     }
     if (patch.timezone !== undefined) column("timezone", patch.timezone);
     if (sets.length === 0) return this.findProject(id);
-    // One statement: the change and the record it returns are one atomic step.
-    const { rows } = await this.#database.query<ProjectRow>(
-      `UPDATE projects SET ${sets.join(", ")} WHERE id = $1 RETURNING ${PROJECT_COLUMNS}`,
-      params,
-    );
-    return rows[0] === undefined ? null : toProject(rows[0]);
+    // One statement: the change and the record it returns are one atomic step; its effects join its transaction.
+    return this.#database.transaction(async (tx) => {
+      const { rows } = await tx.query<ProjectRow>(
+        `UPDATE projects SET ${sets.join(", ")} WHERE id = $1 RETURNING ${PROJECT_COLUMNS}`,
+        params,
+      );
+      if (rows[0] === undefined) return null;
+      const updated = toProject(rows[0]);
+      if (effectsFor !== undefined) await writeEffects(tx, effectsFor(updated));
+      return updated;
+    });
   }
 
-  async createKey(key: NewKey, events: readonly NewEvent[] = []): Promise<void> {
+  async createKey(key: NewKey, effects: readonly ChangeEffect[] = []): Promise<void> {
     await this.#database.transaction(async (tx) => {
       await insertKey(tx, key);
-      await insertEvents(tx, events);
+      await writeEffects(tx, effects);
     });
   }
 
@@ -244,7 +260,7 @@ export class PostgresKeyStore implements KeyStore {
     id: string,
     patch: KeyPatch,
     nowMs: number,
-    eventsFor?: EventsFor<KeyRecord>,
+    effectsFor?: EffectsFor<KeyRecord>,
   ): Promise<KeyRecord | null> {
     const params: unknown[] = [id, nowMs];
     const sets: string[] = ["updated_at = $2"];
@@ -269,7 +285,7 @@ export class PostgresKeyStore implements KeyStore {
       if (patch.quota === null) await tx.query("DELETE FROM key_quotas WHERE key_id = $1", [id]);
       else if (patch.quota !== undefined) await writeQuota(tx, id, patch.quota);
       const updated = await readKey(tx, id);
-      if (updated !== null && eventsFor !== undefined) await insertEvents(tx, eventsFor(updated));
+      if (updated !== null && effectsFor !== undefined) await writeEffects(tx, effectsFor(updated));
       return updated;
     });
   }
@@ -278,7 +294,7 @@ export class PostgresKeyStore implements KeyStore {
     id: string,
     reason: string | null,
     nowMs: number,
-    eventsFor?: EventsFor<KeyRecord>,
+    effectsFor?: EffectsFor<KeyRecord>,
   ): Promise<KeyRecord | null> {
     return this.#database.transaction(async (tx): Promise<KeyRecord | null> => {
       // The revoked_at IS NULL guard keeps the first revocation's time and reason, and its events the only ones:
@@ -289,14 +305,14 @@ export class PostgresKeyStore implements KeyStore {
         [id, nowMs, reason],
       );
       const record = await readKey(tx, id);
-      if (rowCount > 0 && record !== null && eventsFor !== undefined) {
-        await insertEvents(tx, eventsFor(record));
+      if (rowCount > 0 && record !== null && effectsFor !== undefined) {
+        await writeEffects(tx, effectsFor(record));
       }
       return record;
     });
   }
 
-  async revokeKeys(revocation: BulkRevocation, eventsFor?: EventsFor<KeyRecord>): Promise<KeyRecord[]> {
+  async revokeKeys(revocation: BulkRevocation, effectsFor?: EffectsFor<KeyRecord>): Promise<KeyRecord[]> {
     const { projectIds, ownerId, reason, nowMs, limit } = revocation;
     if (projectIds !== null && projectIds.length === 0) return [];
     const params: unknown[] = [nowMs, reason, limit];
@@ -321,14 +337,14 @@ export class PostgresKeyStore implements KeyStore {
         changed.map((r) => r.id),
       ]);
       const revoked = rows.map(toKey);
-      if (eventsFor !== undefined) await insertEvents(tx, revoked.flatMap(eventsFor));
+      if (effectsFor !== undefined) await writeEffects(tx, revoked.flatMap(effectsFor));
       return revoked;
     });
   }
 
   async rotateKey(
     rotation: KeyRotation,
-    eventsFor?: (old: KeyRecord, replacement: KeyRecord) => NewEvent[],
+    effectsFor?: (old: KeyRecord, replacement: KeyRecord) => ChangeEffect[],
   ): Promise<RotationOutcome> {
     const { oldId, replacement, oldExpiresAt, nowMs } = rotation;
     return this.#database.transaction(async (tx): Promise<RotationOutcome> => {
@@ -349,7 +365,7 @@ export class PostgresKeyStore implements KeyStore {
       const old = await readKey(tx, oldId);
       const added = await readKey(tx, replacement.record.id);
       if (old === null || added === null) throw new Error("A rotated key vanished inside its transaction.");
-      if (eventsFor !== undefined) await insertEvents(tx, eventsFor(old, added));
+      if (effectsFor !== undefined) await writeEffects(tx, effectsFor(old, added));
       return { outcome: "rotated", old, replacement: added };
     });
   }
@@ -474,7 +490,7 @@ export class PostgresKeyStore implements KeyStore {
     return rowCount;
   }
 
-  async raiseAlert(raise: AlertRaise, eventsFor?: EventsFor<AlertRecord>): Promise<RaisedAlert> {
+  async raiseAlert(raise: AlertRaise, effectsFor?: EffectsFor<AlertRecord>): Promise<RaisedAlert> {
     return this.#database.transaction(async (tx): Promise<RaisedAlert> => {
       // Under READ COMMITTED two nodes could both find no open alert and both insert one; a transaction lock per
       // dedup key makes the second wait for the first to commit, then find its alert and add to it.
@@ -496,7 +512,7 @@ export class PostgresKeyStore implements KeyStore {
       const inserted = rows[0];
       if (inserted === undefined) throw new Error("INSERT … RETURNING returned no row.");
       const alert = toAlert(inserted);
-      if (eventsFor !== undefined) await insertEvents(tx, eventsFor(alert));
+      if (effectsFor !== undefined) await writeEffects(tx, effectsFor(alert));
       return { alert, raised: true };
     });
   }
@@ -533,21 +549,40 @@ export class PostgresKeyStore implements KeyStore {
     return rows.map(toAlert);
   }
 
-  async acknowledgeAlert(id: string, by: string | null, nowMs: number): Promise<AlertRecord | null> {
-    // The acknowledged_at IS NULL guard keeps the first acknowledgement; a concurrent one matches nothing.
-    await this.#database.query(
-      "UPDATE alerts SET acknowledged_at = $2, acknowledged_by = $3 WHERE id = $1 AND acknowledged_at IS NULL",
-      [id, nowMs, by],
-    );
-    return this.findAlert(id);
+  async acknowledgeAlert(
+    id: string,
+    by: string | null,
+    nowMs: number,
+    effectsFor?: EffectsFor<AlertRecord>,
+  ): Promise<AlertRecord | null> {
+    // The acknowledged_at IS NULL guard keeps the first acknowledgement; a concurrent one matches nothing, and
+    // only the one that matched writes effects.
+    const acknowledged = await this.#database.transaction(async (tx) => {
+      const { rows } = await tx.query<AlertRow>(
+        `UPDATE alerts SET acknowledged_at = $2, acknowledged_by = $3 WHERE id = $1 AND acknowledged_at IS NULL
+         RETURNING ${ALERT_COLUMNS}`,
+        [id, nowMs, by],
+      );
+      if (rows[0] === undefined) return null;
+      const alert = toAlert(rows[0]);
+      if (effectsFor !== undefined) await writeEffects(tx, effectsFor(alert));
+      return alert;
+    });
+    return acknowledged ?? this.findAlert(id);
   }
 
-  async setRateLimitOverride(override: RateLimitOverride): Promise<void> {
-    await this.#database.query(
-      `INSERT INTO ratelimit_overrides (${OVERRIDE_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (namespace, identifier) DO UPDATE SET "limit" = EXCLUDED."limit", window_ms = EXCLUDED.window_ms`,
-      [override.namespace, override.identifier, override.limit, override.windowMs, override.createdAt],
-    );
+  async setRateLimitOverride(
+    override: RateLimitOverride,
+    effects: readonly ChangeEffect[] = [],
+  ): Promise<void> {
+    await this.#database.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO ratelimit_overrides (${OVERRIDE_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (namespace, identifier) DO UPDATE SET "limit" = EXCLUDED."limit", window_ms = EXCLUDED.window_ms`,
+        [override.namespace, override.identifier, override.limit, override.windowMs, override.createdAt],
+      );
+      await writeEffects(tx, effects);
+    });
   }
 
   async findRateLimitOverride(namespace: string, identifier: string): Promise<RateLimitOverride | null> {
@@ -567,16 +602,26 @@ export class PostgresKeyStore implements KeyStore {
     return rows.map(toOverride);
   }
 
-  async deleteRateLimitOverride(namespace: string, identifier: string): Promise<boolean> {
-    const { rowCount } = await this.#database.query(
-      "DELETE FROM ratelimit_overrides WHERE namespace = $1 AND identifier = $2",
-      [namespace, identifier],
-    );
-    return rowCount > 0;
+  async deleteRateLimitOverride(
+    namespace: string,
+    identifier: string,
+    effects: readonly ChangeEffect[] = [],
+  ): Promise<boolean> {
+    return this.#database.transaction(async (tx) => {
+      const { rowCount } = await tx.query(
+        "DELETE FROM ratelimit_overrides WHERE namespace = $1 AND identifier = $2",
+        [namespace, identifier],
+      );
+      if (rowCount > 0) await writeEffects(tx, effects);
+      return rowCount > 0;
+    });
   }
 
-  async createToken(token: NewToken): Promise<void> {
-    await insertToken(this.#database, token);
+  async createToken(token: NewToken, effects: readonly ChangeEffect[] = []): Promise<void> {
+    await this.#database.transaction(async (tx) => {
+      await insertToken(tx, token);
+      await writeEffects(tx, effects);
+    });
   }
 
   async findToken(id: string): Promise<TokenRecord | null> {
@@ -605,12 +650,22 @@ export class PostgresKeyStore implements KeyStore {
     return rows.map(toToken);
   }
 
-  async revokeToken(id: string, nowMs: number): Promise<TokenRecord | null> {
-    await this.#database.query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", [
-      id,
-      nowMs,
-    ]);
-    return this.findToken(id);
+  async revokeToken(
+    id: string,
+    nowMs: number,
+    effectsFor?: EffectsFor<TokenRecord>,
+  ): Promise<TokenRecord | null> {
+    const revoked = await this.#database.transaction(async (tx) => {
+      const { rows } = await tx.query<TokenRow>(
+        `UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING ${TOKEN_COLUMNS}`,
+        [id, nowMs],
+      );
+      if (rows[0] === undefined) return null;
+      const token = toToken(rows[0]);
+      if (effectsFor !== undefined) await writeEffects(tx, effectsFor(token));
+      return token;
+    });
+    return revoked ?? this.findToken(id);
   }
 
   async recordTokenUsage(entries: readonly UsageEntry[]): Promise<void> {

@@ -215,4 +215,67 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX alerts_open_dedup ON alerts (dedup_key, last_seen_at) WHERE acknowledged_at IS NULL;
     `,
   },
+  {
+    version: 6,
+    name: "audit log",
+    sql: `
+      -- See the SQLite migration v6: hash-chained entries, the chain's head (locked by every append) and signed
+      -- checkpoints.
+      CREATE TABLE audit_entries (
+        seq BIGINT PRIMARY KEY,
+        id TEXT COLLATE "C" NOT NULL UNIQUE,
+        at BIGINT NOT NULL,
+        actor_type TEXT COLLATE "C" NOT NULL,
+        actor_id TEXT COLLATE "C" NOT NULL,
+        actor_name TEXT,
+        action TEXT COLLATE "C" NOT NULL,
+        target_type TEXT COLLATE "C",
+        target_id TEXT COLLATE "C",
+        project_id TEXT COLLATE "C",
+        source_ip TEXT,
+        user_agent TEXT,
+        request_id TEXT,
+        outcome TEXT COLLATE "C" NOT NULL,
+        diff TEXT NOT NULL,
+        prev_hash TEXT COLLATE "C" NOT NULL,
+        hash TEXT COLLATE "C" NOT NULL,
+        mac TEXT
+      );
+      CREATE INDEX audit_entries_hash ON audit_entries (hash);
+      CREATE INDEX audit_entries_at ON audit_entries (at);
+      CREATE INDEX audit_entries_actor ON audit_entries (actor_id, seq);
+      CREATE INDEX audit_entries_target ON audit_entries (target_id, seq);
+      CREATE INDEX audit_entries_action ON audit_entries (action, seq);
+      CREATE INDEX audit_entries_project ON audit_entries (project_id, seq);
+
+      CREATE TABLE audit_head (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        seq BIGINT NOT NULL,
+        hash TEXT COLLATE "C" NOT NULL
+      );
+      INSERT INTO audit_head (singleton, seq, hash) VALUES (1, 0, '${"0".repeat(64)}');
+
+      CREATE TABLE audit_checkpoints (
+        seq BIGINT PRIMARY KEY,
+        hash TEXT COLLATE "C" NOT NULL,
+        at BIGINT NOT NULL,
+        key_id TEXT COLLATE "C" NOT NULL,
+        signature TEXT NOT NULL,
+        kind TEXT COLLATE "C" NOT NULL
+      );
+    `,
+  },
+  {
+    version: 7,
+    name: "key source networks",
+    sql: `
+      -- See the SQLite migration v7: the networks each key was used from, one row per (key, network).
+      CREATE TABLE key_source_networks (
+        key_id TEXT COLLATE "C" NOT NULL,
+        network TEXT COLLATE "C" NOT NULL,
+        first_seen_at BIGINT NOT NULL,
+        PRIMARY KEY (key_id, network)
+      );
+    `,
+  },
 ];

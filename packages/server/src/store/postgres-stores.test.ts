@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { openTestPostgresStores } from "../../test/support/postgres-test-stores.js";
 import { newTestSchema, postgresAvailable } from "../../test/support/services.js";
+import { describeAuditStoreConformance } from "./audit-store.conformance.js";
 import { describeKeyLifecycleStoreConformance } from "./key-lifecycle-store.conformance.js";
 import { StoreFixtures, T0 } from "./store-fixtures.js";
 import type { Stores } from "./stores.js";
@@ -11,6 +12,7 @@ const postgres = await postgresAvailable();
 (postgres ? describe : describe.skip)("PostgreSQL stores", () => {
   describeKeyLifecycleStoreConformance("PostgreSQL", async () => openTestPostgresStores());
   describeWebhookStoreConformance("PostgreSQL", async () => openTestPostgresStores());
+  describeAuditStoreConformance("PostgreSQL", async () => openTestPostgresStores());
 
   describe("two pools on one schema (two processes)", () => {
     const NOW = T0 + 3_600_000;

@@ -1,6 +1,8 @@
+import { PostgresAuditStore } from "./postgres-audit-store.js";
 import { PostgresDatabase, type PostgresDatabaseOptions } from "./postgres-database.js";
 import { PostgresKeyLifecycleStore } from "./postgres-key-lifecycle-store.js";
 import { PostgresKeyStore } from "./postgres-key-store.js";
+import { PostgresSourceNetworkStore } from "./postgres-source-network-store.js";
 import { PostgresWebhookStore } from "./postgres-webhook-store.js";
 import type { Stores } from "./stores.js";
 
@@ -10,6 +12,8 @@ export function openPostgresStores(options: PostgresDatabaseOptions): Stores {
   return {
     keys: new PostgresKeyStore(database),
     lifecycle: new PostgresKeyLifecycleStore(database),
+    audit: new PostgresAuditStore(database),
     webhooks: new PostgresWebhookStore(database),
+    sourceNetworks: new PostgresSourceNetworkStore(database),
   };
 }

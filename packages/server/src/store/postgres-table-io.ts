@@ -6,6 +6,7 @@ import {
   type CopyColumn,
   type CopyColumnType,
   type CopyTable,
+  onConflictClause,
   quoteIdentifier,
   toCanonical,
 } from "./store-copy-tables.js";
@@ -76,7 +77,10 @@ export class PostgresTableIo implements TableIo {
     const arrays = table.columns.map((_, i) => rows.map((row) => toPostgresValue(row[i] ?? null)));
     const unnest = table.columns.map((c, i) => `$${i + 1}::${ARRAY_TYPES[c.type]}`).join(", ");
     await this.#database.transaction(async (tx) => {
-      await tx.query(`INSERT INTO ${this.#name(table)} (${names}) SELECT * FROM unnest(${unnest})`, arrays);
+      await tx.query(
+        `INSERT INTO ${this.#name(table)} (${names}) SELECT * FROM unnest(${unnest})${onConflictClause(table)}`,
+        arrays,
+      );
     });
   }
 

@@ -1,6 +1,6 @@
+import { writeEffects } from "./postgres-change-effects.js";
 import type { PostgresDatabase, Queryable } from "./postgres-database.js";
-import { insertEvents } from "./postgres-event-outbox.js";
-import type { NewEvent } from "./records.js";
+import type { ChangeEffect, EffectsFor, NewEvent } from "./records.js";
 import type {
   ClaimedDelivery,
   DeliveryAttempt,
@@ -76,22 +76,25 @@ export class PostgresWebhookStore implements WebhookStore {
     this.#database = database;
   }
 
-  async createWebhook(webhook: NewWebhook): Promise<void> {
+  async createWebhook(webhook: NewWebhook, effects: readonly ChangeEffect[] = []): Promise<void> {
     const r = webhook.record;
-    await this.#database.query(
-      `INSERT INTO webhooks (${WEBHOOK_COLUMNS}, sealed_secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        r.id,
-        r.projectId,
-        r.url,
-        r.description,
-        JSON.stringify(r.events),
-        r.enabled,
-        r.createdAt,
-        r.updatedAt,
-        webhook.sealedSecret,
-      ],
-    );
+    await this.#database.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO webhooks (${WEBHOOK_COLUMNS}, sealed_secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          r.id,
+          r.projectId,
+          r.url,
+          r.description,
+          JSON.stringify(r.events),
+          r.enabled,
+          r.createdAt,
+          r.updatedAt,
+          webhook.sealedSecret,
+        ],
+      );
+      await writeEffects(tx, effects);
+    });
   }
 
   async findWebhook(id: string): Promise<WebhookRecord | null> {
@@ -122,7 +125,12 @@ export class PostgresWebhookStore implements WebhookStore {
     return rows.map(toWebhook);
   }
 
-  async updateWebhook(id: string, patch: WebhookPatch, nowMs: number): Promise<WebhookRecord | null> {
+  async updateWebhook(
+    id: string,
+    patch: WebhookPatch,
+    nowMs: number,
+    effectsFor?: EffectsFor<WebhookRecord>,
+  ): Promise<WebhookRecord | null> {
     const params: unknown[] = [id, nowMs];
     const sets = ["updated_at = $2"];
     const column = (name: string, value: unknown): void => {
@@ -134,23 +142,31 @@ export class PostgresWebhookStore implements WebhookStore {
     if (patch.events !== undefined) column("events", JSON.stringify(patch.events));
     if (patch.enabled !== undefined) column("enabled", patch.enabled);
     // One statement: the change and the record it returns cannot be split by another writer.
-    const { rows } = await this.#database.query<WebhookRow>(
-      `UPDATE webhooks SET ${sets.join(", ")} WHERE id = $1 RETURNING ${WEBHOOK_COLUMNS}`,
-      params,
-    );
-    const row = rows[0];
-    return row === undefined ? null : toWebhook(row);
+    return this.#database.transaction(async (tx) => {
+      const { rows } = await tx.query<WebhookRow>(
+        `UPDATE webhooks SET ${sets.join(", ")} WHERE id = $1 RETURNING ${WEBHOOK_COLUMNS}`,
+        params,
+      );
+      const row = rows[0];
+      if (row === undefined) return null;
+      const updated = toWebhook(row);
+      if (effectsFor !== undefined) await writeEffects(tx, effectsFor(updated));
+      return updated;
+    });
   }
 
-  async deleteWebhook(id: string): Promise<boolean> {
+  async deleteWebhook(id: string, effects: readonly ChangeEffect[] = []): Promise<boolean> {
     // Deliveries and their attempts go with it (ON DELETE CASCADE); events stay for other webhooks.
-    const { rowCount } = await this.#database.query("DELETE FROM webhooks WHERE id = $1", [id]);
-    return rowCount > 0;
+    return this.#database.transaction(async (tx) => {
+      const { rowCount } = await tx.query("DELETE FROM webhooks WHERE id = $1", [id]);
+      if (rowCount > 0) await writeEffects(tx, effects);
+      return rowCount > 0;
+    });
   }
 
   async appendEvents(events: readonly NewEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.#database.transaction((tx) => insertEvents(tx, events));
+    await this.#database.transaction((tx) => writeEffects(tx, events));
   }
 
   async claimDeliveries(claim: DeliveryClaim): Promise<ClaimedDelivery[]> {
@@ -250,13 +266,21 @@ export class PostgresWebhookStore implements WebhookStore {
     return delivery ?? null;
   }
 
-  async retryDelivery(webhookId: string, eventId: string, nowMs: number): Promise<DeliveryRecord | null> {
-    await this.#database.query(
-      `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, window_start = $3,
-         lease_until = NULL, delivered_at = NULL
-       WHERE webhook_id = $1 AND event_id = $2 AND status <> 'pending'`,
-      [webhookId, eventId, nowMs],
-    );
+  async retryDelivery(
+    webhookId: string,
+    eventId: string,
+    nowMs: number,
+    effects: readonly ChangeEffect[] = [],
+  ): Promise<DeliveryRecord | null> {
+    await this.#database.transaction(async (tx) => {
+      const { rowCount } = await tx.query(
+        `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, window_start = $3,
+           lease_until = NULL, delivered_at = NULL
+         WHERE webhook_id = $1 AND event_id = $2 AND status <> 'pending'`,
+        [webhookId, eventId, nowMs],
+      );
+      if (rowCount > 0) await writeEffects(tx, effects);
+    });
     return this.findDelivery(webhookId, eventId);
   }
 

@@ -1,3 +1,4 @@
+import type { AuditEntryContent } from "@keyward/core/audit-chain.js";
 import type { KeyPolicySettings } from "@keyward/core/key-policies.js";
 import type { KeyQuota, KeyRecord, RateLimitRule } from "@keyward/core/key-record.js";
 
@@ -36,8 +37,19 @@ export interface NewEvent {
   createdAt: number;
 }
 
-/** Builds the events of a change from the record the change produced, inside the change's transaction. */
-export type EventsFor<T> = (record: T) => NewEvent[];
+/**
+ * What a change writes besides itself, in its own transaction: events for the webhooks, entries for the audit log
+ * (the store chains them: seq and hashes are its business).
+ */
+export type ChangeEffect = NewEvent | AuditEntryContent;
+
+/** Builds the effects of a change from the record the change produced, inside the change's transaction. */
+export type EffectsFor<T> = (record: T) => ChangeEffect[];
+
+/** Tells audit entries from events among a change's effects. */
+export function isAuditEntry(effect: ChangeEffect): effect is AuditEntryContent {
+  return "action" in effect;
+}
 
 /** An admin API token as the API shows it: never the digest, never the token. */
 export interface TokenRecord {

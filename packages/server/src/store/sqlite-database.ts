@@ -21,6 +21,11 @@ export interface SqliteDatabaseOptions {
 export class SqliteDatabase {
   readonly db: Database.Database;
   readonly #statements = new Map<string, Database.Statement>();
+  /**
+   * Seals each audit entry appended through this database: the HMAC of its hash under a key held through the
+   * KMS. Set once at start by {@link AuditStore.useEntryMac}; null leaves entries unsealed.
+   */
+  auditEntryMac: ((hash: string) => string) | null = null;
 
   constructor(options: SqliteDatabaseOptions) {
     if (options.path !== ":memory:") {

@@ -1,8 +1,8 @@
 import type { KeyRecord } from "@keyward/core/key-record.js";
 import type { KeyLifecycleStore, KeyNotice } from "./key-lifecycle-store.js";
-import type { EventsFor, NewEvent } from "./records.js";
+import type { EffectsFor, NewEvent } from "./records.js";
+import { writeEffects } from "./sqlite-change-effects.js";
 import type { SqliteDatabase } from "./sqlite-database.js";
-import { insertEvents } from "./sqlite-event-outbox.js";
 import { SELECT_KEYS } from "./sqlite-key-store.js";
 import { type KeyRow, toKey } from "./store-rows.js";
 
@@ -96,7 +96,7 @@ export class SqliteKeyLifecycleStore implements KeyLifecycleStore {
         )
         .run(notice.keyId, notice.kind, notice.subjectAt, notice.sentAt).changes;
       if (inserted === 0) return false;
-      insertEvents(this.#database, events);
+      writeEffects(this.#database, events);
       return true;
     });
   }
@@ -104,7 +104,7 @@ export class SqliteKeyLifecycleStore implements KeyLifecycleStore {
   async revokeInactiveKey(
     id: string,
     revocation: { unusedSinceMs: number; reason: string; nowMs: number },
-    eventsFor: EventsFor<KeyRecord>,
+    effectsFor: EffectsFor<KeyRecord>,
   ): Promise<KeyRecord | null> {
     const { unusedSinceMs, reason, nowMs } = revocation;
     return this.#database.write((): KeyRecord | null => {
@@ -120,7 +120,7 @@ export class SqliteKeyLifecycleStore implements KeyLifecycleStore {
       const row = this.#database.statement(`${SELECT_KEYS} WHERE k.id = ?`).get(id) as KeyRow | undefined;
       if (row === undefined) return null;
       const record = toKey(row);
-      insertEvents(this.#database, eventsFor(record));
+      writeEffects(this.#database, effectsFor(record));
       return record;
     });
   }

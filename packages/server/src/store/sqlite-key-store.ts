@@ -13,11 +13,11 @@ import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./key-st
 import type {
   BootstrapSeed,
   BulkRevocation,
-  EventsFor,
+  ChangeEffect,
+  EffectsFor,
   KeyPatch,
   KeyQuery,
   KeyRotation,
-  NewEvent,
   NewKey,
   NewToken,
   PageQuery,
@@ -30,8 +30,8 @@ import type {
   UsageEntry,
   WithDigest,
 } from "./records.js";
+import { writeEffects } from "./sqlite-change-effects.js";
 import { SqliteDatabase, type SqliteDatabaseOptions, translate } from "./sqlite-database.js";
-import { insertEvents } from "./sqlite-event-outbox.js";
 import {
   type KeyRow,
   type OverrideRow,
@@ -122,8 +122,11 @@ export class SqliteKeyStore implements KeyStore {
     return row?.value ?? null;
   }
 
-  async createProject(project: ProjectRecord): Promise<void> {
-    translate(() => this.#insertProject(project));
+  async createProject(project: ProjectRecord, effects: readonly ChangeEffect[] = []): Promise<void> {
+    this.#database.write(() => {
+      this.#insertProject(project);
+      writeEffects(this.#database, effects);
+    });
   }
 
   async findProject(id: string): Promise<ProjectRecord | null> {
@@ -143,7 +146,11 @@ export class SqliteKeyStore implements KeyStore {
     return (rows as ProjectRow[]).map(toProject);
   }
 
-  async updateProject(id: string, patch: ProjectPatch): Promise<ProjectRecord | null> {
+  async updateProject(
+    id: string,
+    patch: ProjectPatch,
+    effectsFor?: EffectsFor<ProjectRecord>,
+  ): Promise<ProjectRecord | null> {
     const row = this.#database.write((): ProjectRow | undefined => {
       if (patch.name !== undefined) {
         this.#database.statement("UPDATE projects SET name = ? WHERE id = ?").run(patch.name, id);
@@ -161,17 +168,21 @@ export class SqliteKeyStore implements KeyStore {
       if (patch.timezone !== undefined) {
         this.#database.statement("UPDATE projects SET timezone = ? WHERE id = ?").run(patch.timezone, id);
       }
-      return this.#database.statement("SELECT * FROM projects WHERE id = ?").get(id) as
+      const updated = this.#database.statement("SELECT * FROM projects WHERE id = ?").get(id) as
         | ProjectRow
         | undefined;
+      if (updated !== undefined && effectsFor !== undefined) {
+        writeEffects(this.#database, effectsFor(toProject(updated)));
+      }
+      return updated;
     });
     return row === undefined ? null : toProject(row);
   }
 
-  async createKey(key: NewKey, events: readonly NewEvent[] = []): Promise<void> {
+  async createKey(key: NewKey, effects: readonly ChangeEffect[] = []): Promise<void> {
     this.#database.write(() => {
       this.#insertKey(key);
-      insertEvents(this.#database, events);
+      writeEffects(this.#database, effects);
     });
   }
 
@@ -206,7 +217,7 @@ export class SqliteKeyStore implements KeyStore {
     id: string,
     patch: KeyPatch,
     nowMs: number,
-    eventsFor?: EventsFor<KeyRecord>,
+    effectsFor?: EffectsFor<KeyRecord>,
   ): Promise<KeyRecord | null> {
     const sets: string[] = ["updated_at = ?"];
     const params: unknown[] = [nowMs];
@@ -232,7 +243,7 @@ export class SqliteKeyStore implements KeyStore {
       if (patch.quota === null) this.#database.statement("DELETE FROM key_quotas WHERE key_id = ?").run(id);
       else if (patch.quota !== undefined) this.#writeQuota(id, patch.quota);
       const updated = this.#readKey(id);
-      if (updated !== null && eventsFor !== undefined) insertEvents(this.#database, eventsFor(updated));
+      if (updated !== null && effectsFor !== undefined) writeEffects(this.#database, effectsFor(updated));
       return updated;
     });
   }
@@ -241,7 +252,7 @@ export class SqliteKeyStore implements KeyStore {
     id: string,
     reason: string | null,
     nowMs: number,
-    eventsFor?: EventsFor<KeyRecord>,
+    effectsFor?: EffectsFor<KeyRecord>,
   ): Promise<KeyRecord | null> {
     return this.#database.write((): KeyRecord | null => {
       // The revoked_at IS NULL guard keeps the first revocation's time and reason, and its events the only ones.
@@ -251,14 +262,14 @@ export class SqliteKeyStore implements KeyStore {
         )
         .run(nowMs, reason, nowMs, id).changes;
       const record = this.#readKey(id);
-      if (changed > 0 && record !== null && eventsFor !== undefined) {
-        insertEvents(this.#database, eventsFor(record));
+      if (changed > 0 && record !== null && effectsFor !== undefined) {
+        writeEffects(this.#database, effectsFor(record));
       }
       return record;
     });
   }
 
-  async revokeKeys(revocation: BulkRevocation, eventsFor?: EventsFor<KeyRecord>): Promise<KeyRecord[]> {
+  async revokeKeys(revocation: BulkRevocation, effectsFor?: EffectsFor<KeyRecord>): Promise<KeyRecord[]> {
     const { projectIds, ownerId, reason, nowMs, limit } = revocation;
     if (projectIds !== null && projectIds.length === 0) return [];
     const where = ["revoked_at IS NULL"];
@@ -282,7 +293,7 @@ export class SqliteKeyStore implements KeyStore {
         const record = this.#readKey(id);
         if (record === null) continue;
         revoked.push(record);
-        if (eventsFor !== undefined) insertEvents(this.#database, eventsFor(record));
+        if (effectsFor !== undefined) writeEffects(this.#database, effectsFor(record));
       }
       return revoked;
     });
@@ -290,7 +301,7 @@ export class SqliteKeyStore implements KeyStore {
 
   async rotateKey(
     rotation: KeyRotation,
-    eventsFor?: (old: KeyRecord, replacement: KeyRecord) => NewEvent[],
+    effectsFor?: (old: KeyRecord, replacement: KeyRecord) => ChangeEffect[],
   ): Promise<RotationOutcome> {
     const { oldId, replacement, oldExpiresAt, nowMs } = rotation;
     return this.#database.write((): RotationOutcome => {
@@ -311,7 +322,7 @@ export class SqliteKeyStore implements KeyStore {
       const old = this.#readKey(oldId);
       const added = this.#readKey(replacement.record.id);
       if (old === null || added === null) throw new Error("A rotated key vanished inside its transaction.");
-      if (eventsFor !== undefined) insertEvents(this.#database, eventsFor(old, added));
+      if (effectsFor !== undefined) writeEffects(this.#database, effectsFor(old, added));
       return { outcome: "rotated", old, replacement: added };
     });
   }
@@ -422,7 +433,7 @@ export class SqliteKeyStore implements KeyStore {
     });
   }
 
-  async raiseAlert(raise: AlertRaise, eventsFor?: EventsFor<AlertRecord>): Promise<RaisedAlert> {
+  async raiseAlert(raise: AlertRaise, effectsFor?: EffectsFor<AlertRecord>): Promise<RaisedAlert> {
     // One write transaction: SQLite has one writer, so the check and the insert cannot interleave with another.
     return this.#database.write((): RaisedAlert => {
       const repeated = this.#database
@@ -440,7 +451,7 @@ export class SqliteKeyStore implements KeyStore {
         )
         .get(...alertParams(raise)) as AlertRow;
       const alert = toAlert(row);
-      if (eventsFor !== undefined) insertEvents(this.#database, eventsFor(alert));
+      if (effectsFor !== undefined) writeEffects(this.#database, effectsFor(alert));
       return { alert, raised: true };
     });
   }
@@ -476,9 +487,14 @@ export class SqliteKeyStore implements KeyStore {
     return rows.map(toAlert);
   }
 
-  async acknowledgeAlert(id: string, by: string | null, nowMs: number): Promise<AlertRecord | null> {
+  async acknowledgeAlert(
+    id: string,
+    by: string | null,
+    nowMs: number,
+    effectsFor?: EffectsFor<AlertRecord>,
+  ): Promise<AlertRecord | null> {
     return this.#database.write((): AlertRecord | null => {
-      this.#database
+      const { changes } = this.#database
         .statement(
           "UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ? AND acknowledged_at IS NULL",
         )
@@ -486,21 +502,26 @@ export class SqliteKeyStore implements KeyStore {
       const row = this.#database.statement(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = ?`).get(id) as
         | AlertRow
         | undefined;
-      return row === undefined ? null : toAlert(row);
+      if (row === undefined) return null;
+      const alert = toAlert(row);
+      if (changes > 0 && effectsFor !== undefined) writeEffects(this.#database, effectsFor(alert));
+      return alert;
     });
   }
 
-  async setRateLimitOverride(override: RateLimitOverride): Promise<void> {
-    this.#database.run(
-      `INSERT INTO ratelimit_overrides (namespace, identifier, "limit", window_ms, created_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (namespace, identifier) DO UPDATE SET "limit" = excluded."limit", window_ms = excluded.window_ms`,
-      "run",
-      override.namespace,
-      override.identifier,
-      override.limit,
-      override.windowMs,
-      override.createdAt,
-    );
+  async setRateLimitOverride(
+    override: RateLimitOverride,
+    effects: readonly ChangeEffect[] = [],
+  ): Promise<void> {
+    this.#database.write(() => {
+      this.#database
+        .statement(
+          `INSERT INTO ratelimit_overrides (namespace, identifier, "limit", window_ms, created_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (namespace, identifier) DO UPDATE SET "limit" = excluded."limit", window_ms = excluded.window_ms`,
+        )
+        .run(override.namespace, override.identifier, override.limit, override.windowMs, override.createdAt);
+      writeEffects(this.#database, effects);
+    });
   }
 
   async findRateLimitOverride(namespace: string, identifier: string): Promise<RateLimitOverride | null> {
@@ -526,18 +547,25 @@ export class SqliteKeyStore implements KeyStore {
     return rows.map(toOverride);
   }
 
-  async deleteRateLimitOverride(namespace: string, identifier: string): Promise<boolean> {
-    const result = this.#database.run(
-      "DELETE FROM ratelimit_overrides WHERE namespace = ? AND identifier = ?",
-      "run",
-      namespace,
-      identifier,
-    ) as { changes: number };
-    return result.changes > 0;
+  async deleteRateLimitOverride(
+    namespace: string,
+    identifier: string,
+    effects: readonly ChangeEffect[] = [],
+  ): Promise<boolean> {
+    return this.#database.write(() => {
+      const { changes } = this.#database
+        .statement("DELETE FROM ratelimit_overrides WHERE namespace = ? AND identifier = ?")
+        .run(namespace, identifier);
+      if (changes > 0) writeEffects(this.#database, effects);
+      return changes > 0;
+    });
   }
 
-  async createToken(token: NewToken): Promise<void> {
-    translate(() => this.#insertToken(token));
+  async createToken(token: NewToken, effects: readonly ChangeEffect[] = []): Promise<void> {
+    this.#database.write(() => {
+      this.#insertToken(token);
+      writeEffects(this.#database, effects);
+    });
   }
 
   async findToken(id: string): Promise<TokenRecord | null> {
@@ -564,14 +592,23 @@ export class SqliteKeyStore implements KeyStore {
     return (rows as TokenRow[]).map(toToken);
   }
 
-  async revokeToken(id: string, nowMs: number): Promise<TokenRecord | null> {
-    this.#database.run(
-      "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-      "run",
-      nowMs,
-      id,
-    );
-    return this.findToken(id);
+  async revokeToken(
+    id: string,
+    nowMs: number,
+    effectsFor?: EffectsFor<TokenRecord>,
+  ): Promise<TokenRecord | null> {
+    return this.#database.write(() => {
+      const { changes } = this.#database
+        .statement("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        .run(nowMs, id);
+      const row = this.#database.statement(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id = ?`).get(id) as
+        | TokenRow
+        | undefined;
+      if (row === undefined) return null;
+      const token = toToken(row);
+      if (changes > 0 && effectsFor !== undefined) writeEffects(this.#database, effectsFor(token));
+      return token;
+    });
   }
 
   async recordTokenUsage(entries: readonly UsageEntry[]): Promise<void> {

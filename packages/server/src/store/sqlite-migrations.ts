@@ -220,4 +220,76 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX alerts_open_dedup ON alerts (dedup_key, last_seen_at) WHERE acknowledged_at IS NULL;
     `,
   },
+  {
+    version: 6,
+    name: "audit log",
+    sql: `
+      -- The tamper-evident audit log: each entry carries the SHA-256 of its canonical form, which covers the hash of
+      -- the entry before it (core/audit-chain.ts). seq is the storage order only; pruning never renumbers.
+      CREATE TABLE audit_entries (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        at INTEGER NOT NULL,
+        actor_type TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        actor_name TEXT,
+        action TEXT NOT NULL,
+        target_type TEXT,
+        target_id TEXT,
+        project_id TEXT,
+        source_ip TEXT,
+        user_agent TEXT,
+        request_id TEXT,
+        outcome TEXT NOT NULL,
+        diff TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        -- HMAC of hash under a key only Keyward holds (sealed by the KMS): an entry forged by someone who can
+        -- write to the database, with a correctly computed hash, still fails verification.
+        mac TEXT
+      ) STRICT;
+      -- The verifier asks whether a hash exists anywhere, to tell a moved entry from a forged one.
+      CREATE INDEX audit_entries_hash ON audit_entries (hash);
+      CREATE INDEX audit_entries_at ON audit_entries (at);
+      CREATE INDEX audit_entries_actor ON audit_entries (actor_id, seq);
+      CREATE INDEX audit_entries_target ON audit_entries (target_id, seq);
+      CREATE INDEX audit_entries_action ON audit_entries (action, seq);
+      CREATE INDEX audit_entries_project ON audit_entries (project_id, seq);
+
+      -- The end of the chain, one row: appends read and move it in the transaction of their change (on PostgreSQL
+      -- under a row lock, so appends from every node form one chain). It survives pruning every entry.
+      CREATE TABLE audit_head (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL
+      ) STRICT;
+      INSERT INTO audit_head (singleton, seq, hash) VALUES (1, 0, '${"0".repeat(64)}');
+
+      -- Signed checkpoints: "the chain up to seq ends in hash". kind 'pruning' marks where the stored chain starts
+      -- after older entries were deleted.
+      CREATE TABLE audit_checkpoints (
+        seq INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        key_id TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        kind TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 7,
+    name: "key source networks",
+    sql: `
+      -- The networks (/24 IPv4, /48 IPv6) each key was used from, for the new-source detector: one row per
+      -- (key, network), inserted once when first seen and never updated, so a known pair costs no write. No
+      -- foreign key: a batch of sightings must not pay a lookup per row.
+      CREATE TABLE key_source_networks (
+        key_id TEXT NOT NULL,
+        network TEXT NOT NULL,
+        first_seen_at INTEGER NOT NULL,
+        PRIMARY KEY (key_id, network)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describeAuditStoreConformance } from "./audit-store.conformance.js";
 import { describeKeyLifecycleStoreConformance } from "./key-lifecycle-store.conformance.js";
 import { openSqliteStores } from "./sqlite-stores.js";
 import { StoreFixtures, T0 } from "./store-fixtures.js";
@@ -26,6 +27,8 @@ describeKeyLifecycleStoreConformance("SQLite file", async () =>
 );
 describeWebhookStoreConformance("SQLite in memory", async () => openSqliteStores({ path: ":memory:" }));
 describeWebhookStoreConformance("SQLite file", async () => openSqliteStores({ path: tempDatabasePath() }));
+describeAuditStoreConformance("SQLite in memory", async () => openSqliteStores({ path: ":memory:" }));
+describeAuditStoreConformance("SQLite file", async () => openSqliteStores({ path: tempDatabasePath() }));
 
 describe("openSqliteStores() on one file, twice (two processes)", () => {
   const NOW = T0 + 3_600_000;

@@ -1,6 +1,8 @@
+import { SqliteAuditStore } from "./sqlite-audit-store.js";
 import { SqliteDatabase, type SqliteDatabaseOptions } from "./sqlite-database.js";
 import { SqliteKeyLifecycleStore } from "./sqlite-key-lifecycle-store.js";
 import { SqliteKeyStore } from "./sqlite-key-store.js";
+import { SqliteSourceNetworkStore } from "./sqlite-source-network-store.js";
 import { SqliteWebhookStore } from "./sqlite-webhook-store.js";
 import type { Stores } from "./stores.js";
 
@@ -10,6 +12,8 @@ export function openSqliteStores(options: SqliteDatabaseOptions): Stores {
   return {
     keys: new SqliteKeyStore(database),
     lifecycle: new SqliteKeyLifecycleStore(database),
+    audit: new SqliteAuditStore(database),
     webhooks: new SqliteWebhookStore(database),
+    sourceNetworks: new SqliteSourceNetworkStore(database),
   };
 }

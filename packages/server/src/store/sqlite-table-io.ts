@@ -4,6 +4,7 @@ import {
   type CanonicalRow,
   type CanonicalValue,
   type CopyTable,
+  onConflictClause,
   quoteIdentifier,
   toCanonical,
 } from "./store-copy-tables.js";
@@ -67,7 +68,7 @@ export class SqliteTableIo implements TableIo {
   async writeRows(table: CopyTable, rows: readonly CanonicalRow[]): Promise<void> {
     const names = table.columns.map((c) => quoteIdentifier(c.name));
     const insert = this.#statement(
-      `INSERT INTO ${quoteIdentifier(table.name)} (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`,
+      `INSERT INTO ${quoteIdentifier(table.name)} (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})${onConflictClause(table)}`,
     );
     this.#database.write(() => {
       for (const row of rows) insert.run(...row.map(toSqliteValue));

@@ -1,6 +1,6 @@
-import type { NewEvent } from "./records.js";
+import type { ChangeEffect, EffectsFor, NewEvent } from "./records.js";
+import { writeEffects } from "./sqlite-change-effects.js";
 import type { SqliteDatabase } from "./sqlite-database.js";
-import { insertEvents } from "./sqlite-event-outbox.js";
 import type {
   ClaimedDelivery,
   DeliveryAttempt,
@@ -57,21 +57,26 @@ export class SqliteWebhookStore implements WebhookStore {
     this.#database = database;
   }
 
-  async createWebhook(webhook: NewWebhook): Promise<void> {
+  async createWebhook(webhook: NewWebhook, effects: readonly ChangeEffect[] = []): Promise<void> {
     const r = webhook.record;
-    this.#database.run(
-      `INSERT INTO webhooks (${WEBHOOK_COLUMNS}, sealed_secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      "run",
-      r.id,
-      r.projectId,
-      r.url,
-      r.description,
-      JSON.stringify(r.events),
-      r.enabled ? 1 : 0,
-      r.createdAt,
-      r.updatedAt,
-      webhook.sealedSecret,
-    );
+    this.#database.write(() => {
+      this.#database
+        .statement(
+          `INSERT INTO webhooks (${WEBHOOK_COLUMNS}, sealed_secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          r.id,
+          r.projectId,
+          r.url,
+          r.description,
+          JSON.stringify(r.events),
+          r.enabled ? 1 : 0,
+          r.createdAt,
+          r.updatedAt,
+          webhook.sealedSecret,
+        );
+      writeEffects(this.#database, effects);
+    });
   }
 
   async findWebhook(id: string): Promise<WebhookRecord | null> {
@@ -97,7 +102,12 @@ export class SqliteWebhookStore implements WebhookStore {
     return (this.#database.run(sql, "all", ...params, query.limit) as WebhookRow[]).map(toWebhook);
   }
 
-  async updateWebhook(id: string, patch: WebhookPatch, nowMs: number): Promise<WebhookRecord | null> {
+  async updateWebhook(
+    id: string,
+    patch: WebhookPatch,
+    nowMs: number,
+    effectsFor?: EffectsFor<WebhookRecord>,
+  ): Promise<WebhookRecord | null> {
     const sets = ["updated_at = ?"];
     const params: unknown[] = [nowMs];
     if (patch.url !== undefined) {
@@ -124,19 +134,24 @@ export class SqliteWebhookStore implements WebhookStore {
       const row = this.#database.statement(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?`).get(id) as
         | WebhookRow
         | undefined;
-      return row === undefined ? null : toWebhook(row);
+      if (row === undefined) return null;
+      const updated = toWebhook(row);
+      if (effectsFor !== undefined) writeEffects(this.#database, effectsFor(updated));
+      return updated;
     });
   }
 
-  async deleteWebhook(id: string): Promise<boolean> {
+  async deleteWebhook(id: string, effects: readonly ChangeEffect[] = []): Promise<boolean> {
     // Deliveries and their attempts go with it (ON DELETE CASCADE); events stay for other webhooks.
-    return (
-      (this.#database.run("DELETE FROM webhooks WHERE id = ?", "run", id) as { changes: number }).changes > 0
-    );
+    return this.#database.write(() => {
+      const { changes } = this.#database.statement("DELETE FROM webhooks WHERE id = ?").run(id);
+      if (changes > 0) writeEffects(this.#database, effects);
+      return changes > 0;
+    });
   }
 
   async appendEvents(events: readonly NewEvent[]): Promise<void> {
-    this.#database.write(() => insertEvents(this.#database, events));
+    this.#database.write(() => writeEffects(this.#database, events));
   }
 
   async claimDeliveries(claim: DeliveryClaim): Promise<ClaimedDelivery[]> {
@@ -276,17 +291,22 @@ export class SqliteWebhookStore implements WebhookStore {
     return row === undefined ? null : this.#toDelivery(row);
   }
 
-  async retryDelivery(webhookId: string, eventId: string, nowMs: number): Promise<DeliveryRecord | null> {
-    this.#database.run(
-      `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, window_start = ?, lease_until = NULL,
-         delivered_at = NULL
-       WHERE webhook_id = ? AND event_id = ? AND status <> 'pending'`,
-      "run",
-      nowMs,
-      nowMs,
-      webhookId,
-      eventId,
-    );
+  async retryDelivery(
+    webhookId: string,
+    eventId: string,
+    nowMs: number,
+    effects: readonly ChangeEffect[] = [],
+  ): Promise<DeliveryRecord | null> {
+    this.#database.write(() => {
+      const { changes } = this.#database
+        .statement(
+          `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, window_start = ?, lease_until = NULL,
+             delivered_at = NULL
+           WHERE webhook_id = ? AND event_id = ? AND status <> 'pending'`,
+        )
+        .run(nowMs, nowMs, webhookId, eventId);
+      if (changes > 0) writeEffects(this.#database, effects);
+    });
     return this.findDelivery(webhookId, eventId);
   }
 

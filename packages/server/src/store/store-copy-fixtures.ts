@@ -103,6 +103,8 @@ export async function populateSqliteInstallation(dataDir: string): Promise<Popul
       [],
     );
     await recordDeliveryAttempts(instance.stores, nowMs);
+    // The changes above wrote the audit chain; a signed checkpoint fills audit_checkpoints too.
+    await instance.audit.checkpoint(ROOT);
     result = {
       dataDir,
       databasePath: join(dataDir, DATABASE_FILE),

@@ -18,6 +18,20 @@ export interface CopyTable {
   name: string;
   columns: readonly CopyColumn[];
   primaryKey: readonly string[];
+  /**
+   * Its rows are written by a migration (the audit chain's head): an empty store already has them, and the copy
+   * replaces them instead of inserting.
+   */
+  seededByMigration?: boolean;
+}
+
+/** `INSERT` for most tables; for a table seeded by a migration, an upsert on its primary key. */
+export function onConflictClause(table: CopyTable): string {
+  if (table.seededByMigration !== true) return "";
+  const updates = table.columns
+    .filter((c) => !table.primaryKey.includes(c.name))
+    .map((c) => `${quoteIdentifier(c.name)} = excluded.${quoteIdentifier(c.name)}`);
+  return ` ON CONFLICT (${table.primaryKey.map(quoteIdentifier).join(", ")}) DO UPDATE SET ${updates.join(", ")}`;
 }
 
 /**
@@ -34,7 +48,7 @@ function columns(spec: Record<string, CopyColumnType>): CopyColumn[] {
 }
 
 /**
- * Every table of the schema at migration v5 except `schema_migrations` (each store keeps its own), in
+ * Every table of the schema at its latest migration except `schema_migrations` (each store keeps its own), in
  * foreign-key order: a table comes after every table it references. `store-copy-tables.test.ts` checks this list
  * against both dialects' migrations, so a migration that adds a table or a column fails there until it is
  * listed here.
@@ -216,6 +230,53 @@ export const COPY_TABLES: readonly CopyTable[] = [
       acknowledged_by: "text",
     }),
     primaryKey: ["id"],
+  },
+  {
+    name: "audit_entries",
+    columns: columns({
+      seq: "integer",
+      id: "text",
+      at: "integer",
+      actor_type: "text",
+      actor_id: "text",
+      actor_name: "text",
+      action: "text",
+      target_type: "text",
+      target_id: "text",
+      project_id: "text",
+      source_ip: "text",
+      user_agent: "text",
+      request_id: "text",
+      outcome: "text",
+      diff: "text",
+      prev_hash: "text",
+      hash: "text",
+      mac: "text",
+    }),
+    primaryKey: ["seq"],
+  },
+  {
+    name: "audit_head",
+    columns: columns({ singleton: "integer", seq: "integer", hash: "text" }),
+    primaryKey: ["singleton"],
+    seededByMigration: true,
+  },
+  {
+    name: "audit_checkpoints",
+    columns: columns({
+      seq: "integer",
+      hash: "text",
+      at: "integer",
+      key_id: "text",
+      signature: "text",
+      kind: "text",
+    }),
+    primaryKey: ["seq"],
+  },
+  {
+    name: "key_source_networks",
+    columns: columns({ key_id: "text", network: "text", first_seen_at: "integer" }),
+    primaryKey: ["key_id", "network"],
   },
 ];
 

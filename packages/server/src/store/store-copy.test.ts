@@ -14,14 +14,18 @@ import { openInstance } from "../instance.js";
 import { openSecret, type SealedSecret } from "../kms/envelope.js";
 import { LocalKms } from "../kms/local-kms.js";
 import { webhookSecretContext } from "../services/webhook-service.js";
+import { PostgresAuditStore } from "./postgres-audit-store.js";
 import { PostgresDatabase } from "./postgres-database.js";
 import { PostgresKeyLifecycleStore } from "./postgres-key-lifecycle-store.js";
 import { PostgresKeyStore } from "./postgres-key-store.js";
 import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
+import { PostgresSourceNetworkStore } from "./postgres-source-network-store.js";
 import { PostgresWebhookStore } from "./postgres-webhook-store.js";
+import { SqliteAuditStore } from "./sqlite-audit-store.js";
 import { SqliteDatabase } from "./sqlite-database.js";
 import { SqliteKeyLifecycleStore } from "./sqlite-key-lifecycle-store.js";
 import { SqliteKeyStore } from "./sqlite-key-store.js";
+import { SqliteSourceNetworkStore } from "./sqlite-source-network-store.js";
 import { SqliteWebhookStore } from "./sqlite-webhook-store.js";
 import { copyStore, type StoreCopyProgress, type StoreCopyReport, verifyStoreCopy } from "./store-copy.js";
 import {
@@ -68,6 +72,8 @@ function sqliteStores(database: SqliteDatabase): Stores {
     keys: new SqliteKeyStore(database),
     lifecycle: new SqliteKeyLifecycleStore(database),
     webhooks: new SqliteWebhookStore(database),
+    sourceNetworks: new SqliteSourceNetworkStore(database),
+    audit: new SqliteAuditStore(database),
   };
 }
 
@@ -76,6 +82,8 @@ function postgresStores(database: PostgresDatabase): Stores {
     keys: new PostgresKeyStore(database),
     lifecycle: new PostgresKeyLifecycleStore(database),
     webhooks: new PostgresWebhookStore(database),
+    sourceNetworks: new PostgresSourceNetworkStore(database),
+    audit: new PostgresAuditStore(database),
   };
 }
 

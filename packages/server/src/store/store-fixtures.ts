@@ -3,7 +3,7 @@ import { digestKey } from "@keyward/core/digest-key.js";
 import { newId } from "@keyward/core/ids.js";
 import { generateKey, keyStart } from "@keyward/core/key-format.js";
 import type { KeyRecord } from "@keyward/core/key-record.js";
-import type { EventsFor, NewEvent, NewKey, NewToken, ProjectRecord, TokenRecord } from "./records.js";
+import type { NewEvent, NewKey, NewToken, ProjectRecord, TokenRecord } from "./records.js";
 import type { Stores } from "./stores.js";
 import type { NewWebhook, WebhookRecord } from "./webhook-store.js";
 
@@ -166,7 +166,7 @@ export class StoreFixtures {
   }
 
   /** Builds one event of each type about the record a change produced. */
-  keyEvents(...types: string[]): EventsFor<KeyRecord> {
+  keyEvents(...types: string[]): (record: KeyRecord) => NewEvent[] {
     return (record) => types.map((type) => this.makeEvent(record.projectId, type, { keyId: record.id }));
   }
 

@@ -1,13 +1,19 @@
+import type { AuditStore } from "./audit-store.js";
 import type { KeyLifecycleStore } from "./key-lifecycle-store.js";
 import type { KeyStore } from "./key-store.js";
+import type { SourceNetworkStore } from "./source-network-store.js";
 import type { WebhookStore } from "./webhook-store.js";
 
 /**
- * The stores of one backend, sharing one connection so that a change and its events commit together. The key
+ * The stores of one backend, sharing one connection so that a change, its events and its audit entries commit
+ * together. The key
  * store owns the connection: its `migrate`, `ping` and `close` serve all three.
  */
 export interface Stores {
   keys: KeyStore;
   lifecycle: KeyLifecycleStore;
+  audit: AuditStore;
   webhooks: WebhookStore;
+  /** The networks each key was used from (the new-source detector). */
+  sourceNetworks: SourceNetworkStore;
 }

@@ -1,4 +1,4 @@
-import type { NewEvent } from "./records.js";
+import type { ChangeEffect, EffectsFor, NewEvent } from "./records.js";
 
 /** A webhook endpoint as the API shows it: never its secret. Times are epoch milliseconds. */
 export interface WebhookRecord {
@@ -105,7 +105,7 @@ export interface DeliveryResult {
  * {@link WebhookStore.appendEvents}; workers lease them so that several processes never send one at once.
  */
 export interface WebhookStore {
-  createWebhook(webhook: NewWebhook): Promise<void>;
+  createWebhook(webhook: NewWebhook, effects?: readonly ChangeEffect[]): Promise<void>;
   findWebhook(id: string): Promise<WebhookRecord | null>;
   /** Webhooks in id order, optionally only of some projects. */
   listWebhooks(query: {
@@ -113,9 +113,14 @@ export interface WebhookStore {
     limit: number;
     after?: string;
   }): Promise<WebhookRecord[]>;
-  updateWebhook(id: string, patch: WebhookPatch, nowMs: number): Promise<WebhookRecord | null>;
-  /** Deletes the webhook and its deliveries; false when no webhook has that id. */
-  deleteWebhook(id: string): Promise<boolean>;
+  updateWebhook(
+    id: string,
+    patch: WebhookPatch,
+    nowMs: number,
+    effectsFor?: EffectsFor<WebhookRecord>,
+  ): Promise<WebhookRecord | null>;
+  /** Deletes the webhook and its deliveries; false (and no effects written) when no webhook has that id. */
+  deleteWebhook(id: string, effects?: readonly ChangeEffect[]): Promise<boolean>;
 
   /** Writes events that no other change carries (and fans them out to subscribed webhooks). */
   appendEvents(events: readonly NewEvent[]): Promise<void>;
@@ -136,7 +141,12 @@ export interface WebhookStore {
    * Makes a delivered or failed delivery pending again, due now, with a fresh retry window; a pending one stays
    * as it is. Null when there is no such delivery.
    */
-  retryDelivery(webhookId: string, eventId: string, nowMs: number): Promise<DeliveryRecord | null>;
+  retryDelivery(
+    webhookId: string,
+    eventId: string,
+    nowMs: number,
+    effects?: readonly ChangeEffect[],
+  ): Promise<DeliveryRecord | null>;
   /** Deletes events older than `beforeMs` whose deliveries are all finished; returns how many. */
   pruneEvents(beforeMs: number): Promise<number>;
   /**

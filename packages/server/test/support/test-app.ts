@@ -52,6 +52,7 @@ export async function createTestApp(
     ratelimits: instance.ratelimits,
     usage: instance.usage,
     alerts: instance.alerts,
+    audit: instance.audit,
     metrics: instance.metrics,
     readiness: () => instance.checkReadiness(),
     logger: pino({ level: "silent" }),

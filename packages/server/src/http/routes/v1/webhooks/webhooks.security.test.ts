@@ -239,6 +239,7 @@ describe("webhook secrets", () => {
       ratelimits: instance.ratelimits,
       usage: instance.usage,
       alerts: instance.alerts,
+      audit: instance.audit,
       metrics: instance.metrics,
       readiness: () => instance.checkReadiness(),
       logger: createLogger(config, { write: (line: string) => void lines.push(line) }),
