@@ -13,6 +13,7 @@ const BENCHMARKS = [
   { name: "verify-during-webhooks", script: "bench/verify-during-webhooks.mjs" },
   { name: "verify-with-limits", script: "bench/verify-with-limits.mjs" },
   { name: "verify-analytics", script: "bench/verify-analytics.mjs" },
+  { name: "verify-detectors", script: "bench/verify-detectors.mjs" },
   { name: "verify-postgres", script: "bench/verify-postgres.mjs" },
 ];
 

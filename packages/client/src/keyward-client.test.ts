@@ -756,3 +756,98 @@ describe("KeywardClient options", () => {
     expect(c.baseUrl).toBe("http://keyward.test");
   });
 });
+
+describe("KeywardClient audit", () => {
+  const entry = {
+    id: "aud_1",
+    seq: 7,
+    at: "2026-11-28T09:00:00.000Z",
+    actor: { type: "token", id: "tok_1", name: "ci" },
+    action: "key.revoked",
+    target: { type: "key", id: "key_1" },
+    projectId: "proj_1",
+    sourceIp: "203.0.113.7",
+    userAgent: "curl/8",
+    requestId: "req_1",
+    outcome: "success",
+    diff: { revokedReason: { from: null, to: "leaked" } },
+    prevHash: "a".repeat(64),
+    hash: "b".repeat(64),
+  };
+  const checkpoint = {
+    seq: 7,
+    hash: "b".repeat(64),
+    at: "2026-11-28T09:00:00.000Z",
+    keyId: "ed25519:0123456789abcdef",
+    signature: "c2ln",
+    kind: "on_demand" as const,
+  };
+  const exported = { publicKeys: [{ keyId: checkpoint.keyId, publicKey: "PEM" }], checkpoints: [checkpoint] };
+
+  it("listAuditEntries() sends every filter, instants as RFC 3339, and returns the page with its total", async () => {
+    const page = { items: [entry], nextCursor: "Nw", total: 1 };
+    const fake = fakeFetch(json(200, page), json(200, page));
+    const c = client(fake.fetch);
+    expect(await c.listAuditEntries()).toEqual(page);
+    await c.listAuditEntries({
+      actorId: "tok_1",
+      action: "key.revoked",
+      targetId: "key_1",
+      projectId: "proj_1",
+      from: new Date("2026-11-28T09:00:00.000Z"),
+      to: "2026-11-29T00:00:00Z",
+      order: "oldest",
+      limit: 1000,
+      cursor: "Nw",
+      count: true,
+    });
+    expect(routes(fake.calls)).toEqual([
+      "GET /v1/audit",
+      "GET /v1/audit?actorId=tok_1&action=key.revoked&targetId=key_1&projectId=proj_1" +
+        "&from=2026-11-28T09%3A00%3A00.000Z&to=2026-11-29T00%3A00%3A00Z&order=oldest&limit=1000&cursor=Nw&count=true",
+    ]);
+  });
+
+  it("verifyAuditLog() GETs the verdict, or POSTs the checkpoints kept elsewhere; a broken log is an answer", async () => {
+    const broken = {
+      ok: false,
+      entries: 2,
+      reason: "modified",
+      firstBadEntry: { id: "aud_2", seq: 2, action: "x", at: entry.at },
+      detail: "Entry 2 does not match its hash: it was edited.",
+      head: { seq: 7, hash: "b".repeat(64) },
+    };
+    const fake = fakeFetch(
+      json(200, broken),
+      json(200, { ok: true, entries: 7, checkpoints: 2, head: broken.head }),
+    );
+    const c = client(fake.fetch);
+    const verdict = await c.verifyAuditLog();
+    expect(verdict.ok).toBe(false);
+    if (!verdict.ok) expect(verdict.firstBadEntry?.seq).toBe(2);
+    expect((await c.verifyAuditLog({ checkpoints: exported, timeoutMs: 60_000 })).ok).toBe(true);
+    expect(routes(fake.calls)).toEqual(["GET /v1/audit/verify", "POST /v1/audit/verify"]);
+    expect(fake.calls[1]?.body).toEqual(exported);
+  });
+
+  it("verifyAuditLog() times out after its own timeoutMs, and names it", async () => {
+    const never = (_input: string | URL | Request, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener("abort", () => reject(init.signal?.reason));
+      });
+    const c = client(never as typeof fetch);
+    await expect(c.verifyAuditLog({ timeoutMs: 5 })).rejects.toMatchObject({
+      code: "TIMEOUT",
+      detail: expect.stringContaining("within 5 ms"),
+    });
+  });
+
+  it("exportAuditCheckpoints() GETs the file and createAuditCheckpoint() posts an empty body", async () => {
+    const fake = fakeFetch(json(200, exported), json(201, checkpoint));
+    const c = client(fake.fetch);
+    expect(await c.exportAuditCheckpoints()).toEqual(exported);
+    expect(await c.createAuditCheckpoint()).toEqual(checkpoint);
+    expect(routes(fake.calls)).toEqual(["GET /v1/audit/checkpoints", "POST /v1/audit/checkpoints"]);
+    expect(fake.calls[1]?.body).toEqual({});
+  });
+});

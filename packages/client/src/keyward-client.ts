@@ -3,6 +3,10 @@ import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
 import { KeywardApiError } from "./keyward-api-error.js";
 import type {
   Alert,
+  AuditCheckpoint,
+  AuditCheckpointExport,
+  AuditPage,
+  AuditVerification,
   CreatedKey,
   CreatedToken,
   CreatedWebhook,
@@ -15,6 +19,7 @@ import type {
   Key,
   KeyUsage,
   ListAlertsOptions,
+  ListAuditEntriesOptions,
   ListDeliveriesOptions,
   ListKeysOptions,
   ListWebhooksOptions,
@@ -38,6 +43,7 @@ import type {
   Usage,
   UsageOptions,
   UsageRangeOptions,
+  VerifyAuditLogOptions,
   VerifyKeyInput,
   VerifyKeyResult,
   Webhook,
@@ -277,6 +283,51 @@ export class KeywardClient {
     return this.#request("POST", `/v1/alerts/${pathId(id)}/ack`, { body: {} });
   }
 
+  /**
+   * Audit log entries, newest first (or oldest first), filtered by actor, action, target, project and time
+   * (`to` exclusive); `count: true` adds `total` (needs `audit:read`).
+   */
+  async listAuditEntries(options: ListAuditEntriesOptions = {}): Promise<AuditPage> {
+    const { actorId, action, targetId, projectId, order, limit, cursor, count } = options;
+    const iso = (value: Date | string | undefined) => (value instanceof Date ? value.toISOString() : value);
+    return this.#request("GET", "/v1/audit", {
+      query: {
+        actorId,
+        action,
+        targetId,
+        projectId,
+        from: iso(options.from),
+        to: iso(options.to),
+        order,
+        limit,
+        cursor,
+        count: count === undefined ? undefined : String(count),
+      },
+    });
+  }
+
+  /**
+   * Verifies the whole audit log and its stored checkpoints, and also `checkpoints` kept elsewhere when given
+   * (what {@link exportAuditCheckpoints} returned). A broken chain is an answer (`ok: false`), not an error
+   * (needs `audit:read` on every project). Reading a large log takes a while: `timeoutMs` overrides the client's.
+   */
+  async verifyAuditLog(options: VerifyAuditLogOptions = {}): Promise<AuditVerification> {
+    const timing = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
+    if (options.checkpoints === undefined) return this.#request("GET", "/v1/audit/verify", timing);
+    const { publicKeys, checkpoints } = options.checkpoints;
+    return this.#request("POST", "/v1/audit/verify", { body: { publicKeys, checkpoints }, ...timing });
+  }
+
+  /** Every signed audit checkpoint and the public keys that verify them, to keep elsewhere (needs `audit:read`). */
+  async exportAuditCheckpoints(): Promise<AuditCheckpointExport> {
+    return this.#request("GET", "/v1/audit/checkpoints");
+  }
+
+  /** Signs a checkpoint of the audit log as it ends now (needs `audit:write`). */
+  async createAuditCheckpoint(): Promise<AuditCheckpoint> {
+    return this.#request("POST", "/v1/audit/checkpoints", { body: {} });
+  }
+
   /** A key's verification outcomes by code, in zero-filled UTC buckets (needs `usage:read`). */
   async getKeyUsage(id: string, options: UsageRangeOptions = {}): Promise<KeyUsage> {
     return this.#request("GET", `/v1/keys/${pathId(id)}/usage`, { query: rangeQuery(options) });
@@ -301,7 +352,7 @@ export class KeywardClient {
   async #request<T>(
     method: Method,
     path: string,
-    options: { body?: unknown; query?: Query; noContent?: boolean } = {},
+    options: { body?: unknown; query?: Query; noContent?: boolean; timeoutMs?: number } = {},
   ): Promise<T> {
     const url = `${this.baseUrl}${path}${queryString(options.query)}`;
     const where = `${method} ${url}`;
@@ -309,7 +360,8 @@ export class KeywardClient {
       accept: "application/json, application/problem+json",
       authorization: `Bearer ${this.#token}`,
     };
-    const init: RequestInit = { method, headers, signal: AbortSignal.timeout(this.#timeoutMs) };
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const init: RequestInit = { method, headers, signal: AbortSignal.timeout(timeoutMs) };
     if (options.body !== undefined) {
       headers["content-type"] = "application/json";
       init.body = JSON.stringify(options.body);
@@ -326,7 +378,7 @@ export class KeywardClient {
       retryAfter = response.headers.get("retry-after");
       text = await response.text();
     } catch (error) {
-      throw this.#transportError(error, where);
+      throw this.#transportError(error, where, timeoutMs);
     }
 
     const body = parseJson(text);
@@ -351,13 +403,13 @@ export class KeywardClient {
     return body as T;
   }
 
-  #transportError(error: unknown, where: string): KeywardApiError {
+  #transportError(error: unknown, where: string, timeoutMs: number): KeywardApiError {
     const name = (error as { name?: unknown } | null)?.name;
     if (name === "TimeoutError") {
       return new KeywardApiError({
         status: 0,
         code: "TIMEOUT",
-        detail: `${where} got no answer within ${this.#timeoutMs} ms.`,
+        detail: `${where} got no answer within ${timeoutMs} ms.`,
         cause: error,
       });
     }

@@ -449,8 +449,12 @@ export interface Problem {
 
 export type { FieldError, KeyPolicySettings, QuotaAdjustment, VerificationCode };
 
-/** What an anomaly detector saw: a revoked or expired key used (`dead_key_used`), a canary key used (`canary`). */
-export type AlertType = "dead_key_used" | "canary";
+/**
+ * What an anomaly detector saw: a key far above its baseline rate (`spike`), a key with a history used from a new
+ * network (`new_source`), a source over the failed-verification limit (`brute_force`, no key), a revoked or
+ * expired key used (`dead_key_used`), a canary key used (`canary`).
+ */
+export type AlertType = "spike" | "new_source" | "brute_force" | "dead_key_used" | "canary";
 
 /** One storm of suspicious use: repeats within 10 quiet minutes are folded into one alert. Times are ISO 8601. */
 export interface Alert {
@@ -474,4 +478,108 @@ export interface ListAlertsOptions extends PageOptions {
   /** true: only acknowledged alerts; false: only open ones; absent: both. */
   acknowledged?: boolean;
   type?: AlertType;
+}
+
+/** Who did what an audit entry records: an admin token, a user, or Keyward itself (`system`). */
+export interface AuditActor {
+  type: "token" | "user" | "system";
+  id: string;
+  /** The actor's name at the time. */
+  name: string | null;
+}
+
+/** One entry of the tamper-evident audit log. `at` is ISO 8601 with milliseconds. */
+export interface AuditEntry {
+  id: string;
+  /** Position in the log: 1 for the first entry ever, one more per entry. */
+  seq: number;
+  at: string;
+  actor: AuditActor;
+  /** A dotted verb: `key.created`, `token.revoked`, `request.refused`, … */
+  action: string;
+  target: { type: string; id: string } | null;
+  projectId: string | null;
+  sourceIp: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  outcome: "success" | "failure";
+  /** What changed, redacted: `{field: {from, to}}` or, for a creation, `{field: value}`. */
+  diff: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+/** A page of audit entries; `total` counts every match when asked for with `count: true`. */
+export interface AuditPage extends Page<AuditEntry> {
+  total?: number;
+}
+
+/** Filters and paging of `GET /v1/audit`. */
+export interface ListAuditEntriesOptions {
+  actorId?: string;
+  action?: string;
+  targetId?: string;
+  projectId?: string;
+  /** Only entries at or after this instant. */
+  from?: Date | string;
+  /** Only entries before this instant (exclusive). */
+  to?: Date | string;
+  /** `newest` (default) pages back in time; `oldest` pages forward. */
+  order?: "newest" | "oldest";
+  /** Page size, 1-1000 (default 100). */
+  limit?: number;
+  /** `nextCursor` of the previous page, asked with the same order. */
+  cursor?: string;
+  /** Also count every entry matching the filters. */
+  count?: boolean;
+}
+
+/** How a verification found the chain broken. */
+export type AuditBreakReason = "modified" | "deleted" | "inserted" | "reordered" | "checkpoint_mismatch";
+
+/** The verdict of an audit log verification: an answer, whether the log is intact or not. */
+export type AuditVerification =
+  | { ok: true; entries: number; checkpoints: number; head: { seq: number; hash: string } }
+  | {
+      ok: false;
+      entries: number;
+      reason: AuditBreakReason;
+      /** The first entry found bad, or null when what is wrong is no entry (a checkpoint, a cut end). */
+      firstBadEntry: { id: string; seq: number; action: string; at: string } | null;
+      detail: string;
+      head: { seq: number; hash: string };
+    };
+
+/** A signed checkpoint: the chain up to `seq` ends in `hash`. `at` is ISO 8601 with milliseconds. */
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+  at: string;
+  keyId: string;
+  /** Base64 Ed25519 signature. */
+  signature: string;
+  kind: "periodic" | "on_demand" | "pruning";
+}
+
+/** The public half of a checkpoint signing key (SPKI PEM). */
+export interface AuditPublicKey {
+  keyId: string;
+  publicKey: string;
+}
+
+/** Every checkpoint and the keys that verify them: the file to keep outside Keyward. */
+export interface AuditCheckpointExport {
+  publicKeys: AuditPublicKey[];
+  checkpoints: AuditCheckpoint[];
+}
+
+/** Options of {@link KeywardClient.verifyAuditLog}. */
+export interface VerifyAuditLogOptions {
+  /** Checkpoints kept elsewhere (an earlier export; `kind` may be left out) to check the log against as well. */
+  checkpoints?: {
+    publicKeys: AuditPublicKey[];
+    checkpoints: Array<Omit<AuditCheckpoint, "kind"> & { kind?: AuditCheckpoint["kind"] }>;
+  };
+  /** How long the verification may take; defaults to the client's timeout. */
+  timeoutMs?: number;
 }

@@ -127,6 +127,8 @@ export interface BackgroundReporter {
   onAlert?(alert: AlertRecord): void;
   /** An alert could not be stored; it is lost. */
   onAlertError?(error: unknown): void;
+  /** A refused request could not be recorded in the audit log (the refusal itself stands). */
+  onAuditError?(error: unknown): void;
 }
 
 /** Options for {@link openInstance}: real dependencies by default, replaceable in tests. */
@@ -506,7 +508,11 @@ function createServices(input: {
     usage: new UsageService({ store, projects, clock }),
     analytics,
     alerts: new AlertService({ store, clock }),
-    audit: new AuditService({ log: auditLog, clock }),
+    audit: new AuditService({
+      log: auditLog,
+      clock,
+      ...(options.onAuditError === undefined ? {} : { onRecordError: options.onAuditError }),
+    }),
     anomalies,
     detectors,
     tokens: new TokenService({

@@ -61,6 +61,7 @@ export async function startServer(options: {
         "anomaly alert raised",
       ),
     onAlertError: (err) => logger.warn({ err }, "an anomaly alert could not be stored; it is lost"),
+    onAuditError: (err) => logger.error({ err }, "a refused request could not be written to the audit log"),
     onInvalidationGap: () =>
       logger.info("cache invalidation connection changed; this node dropped its caches"),
   });

@@ -1,3 +1,4 @@
+import { setImmediate } from "node:timers/promises";
 import {
   type AuditChainReport,
   AuditChainVerifier,
@@ -159,6 +160,9 @@ export class AuditLog {
       const last = page.at(-1);
       if (last === undefined || page.length < VERIFY_PAGE || !verifier.intact) break;
       after = last.seq;
+      // SQLite reads and hashing never wait on I/O: without a macrotask between pages, verifying a large log
+      // would hold the event loop (and every request of this node) for its whole duration.
+      await setImmediate();
     }
     const report = verifier.finish(checkpoints);
     if (report.ok && lastSeq < head.seq) {

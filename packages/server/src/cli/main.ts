@@ -3,6 +3,11 @@ import { Command } from "commander";
 import type { CommandContext } from "./command-context.js";
 import { registerAlertsAck } from "./commands/alerts-ack.js";
 import { registerAlertsList } from "./commands/alerts-list.js";
+import { registerAuditCheckpoint } from "./commands/audit-checkpoint.js";
+import { registerAuditCheckpoints } from "./commands/audit-checkpoints.js";
+import { registerAuditExport } from "./commands/audit-export.js";
+import { registerAuditList } from "./commands/audit-list.js";
+import { registerAuditVerify } from "./commands/audit-verify.js";
 import { registerInit } from "./commands/init.js";
 import { registerKeysCreate } from "./commands/keys-create.js";
 import { registerKeysList } from "./commands/keys-list.js";
@@ -45,7 +50,7 @@ Environment:
   KEYWARD_HOST, KEYWARD_PORT, KEYWARD_MASTER_KEY, KEYWARD_LOG_LEVEL: see docs/cli.md
   KEYWARD_DEBUG=1    print the stack of unexpected errors
 
-Exit codes: 0 success, 1 error (or keys verify: key not valid), 2 usage error,
+Exit codes: 0 success, 1 error (or keys verify: key not valid; audit verify: log not intact), 2 usage error,
   ${LIMITED_EXIT_CODE} ratelimit check: limited.`;
 
 /**
@@ -148,6 +153,15 @@ function buildProgram(ctx: CommandContext): Command {
     .description("list and acknowledge anomaly alerts (dead keys used, canary keys used)");
   registerAlertsList(alerts, ctx);
   registerAlertsAck(alerts, ctx);
+
+  const audit = program
+    .command("audit")
+    .description("read, export and verify the tamper-evident audit log and its signed checkpoints");
+  registerAuditList(audit, ctx);
+  registerAuditExport(audit, ctx);
+  registerAuditVerify(audit, ctx);
+  registerAuditCheckpoint(audit, ctx);
+  registerAuditCheckpoints(audit, ctx);
   return program;
 }
 

@@ -3,8 +3,8 @@ import { LIMITS } from "./schemas.js";
 
 const exampleTime = "2026-11-28T09:00:00.000Z";
 
-/** The alert types the detectors raise today (spike, new_source and brute_force detectors come later). */
-export const ALERT_TYPES_RAISED = ["dead_key_used", "canary"] as const;
+/** The alert types the detectors raise. */
+export const ALERT_TYPES_RAISED = ["spike", "new_source", "brute_force", "dead_key_used", "canary"] as const;
 
 /** An example alert, for the OpenAPI document. */
 export const ALERT_EXAMPLE = {

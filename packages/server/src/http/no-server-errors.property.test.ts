@@ -37,6 +37,9 @@ const TEMPLATES = [
   "/v1/webhooks/{id}/deliveries/{id}/retry",
   "/v1/tokens",
   "/v1/tokens/{id}/revoke",
+  "/v1/audit",
+  "/v1/audit/verify",
+  "/v1/audit/checkpoints",
 ];
 
 const DEEP_ARRAY = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;

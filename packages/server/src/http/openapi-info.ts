@@ -24,6 +24,7 @@ export function describeApi(): NonNullable<Extract<SwaggerOptions, { openapi?: u
       { name: "projects", description: "Projects group keys and give them their prefix." },
       { name: "tokens", description: "Admin tokens that call this API." },
       { name: "alerts", description: "Anomalies the detectors raised: dead keys used, canary keys used." },
+      { name: "audit", description: "The tamper-evident audit log: entries, verification, checkpoints." },
       { name: "usage", description: "Verification outcomes per key and project, by minute, hour or day." },
       { name: "health", description: "Liveness and readiness." },
       { name: "monitoring", description: "Prometheus metrics." },

@@ -4,6 +4,11 @@ import { registerMetrics } from "./routes/metrics.js";
 import { registerOpenApi } from "./routes/openapi.js";
 import { registerAcknowledgeAlert } from "./routes/v1/alerts/acknowledge.js";
 import { registerListAlerts } from "./routes/v1/alerts/list.js";
+import { registerCreateAuditCheckpoint } from "./routes/v1/audit/create-checkpoint.js";
+import { registerListAuditEntries } from "./routes/v1/audit/list.js";
+import { registerExportAuditCheckpoints } from "./routes/v1/audit/list-checkpoints.js";
+import { registerVerifyAuditLog } from "./routes/v1/audit/verify.js";
+import { registerVerifyAuditLogAgainst } from "./routes/v1/audit/verify-against.js";
 import { registerCreateKey } from "./routes/v1/keys/create.js";
 import { registerGetKey } from "./routes/v1/keys/get.js";
 import { registerListKeys } from "./routes/v1/keys/list.js";
@@ -70,4 +75,9 @@ export const ROUTES: ReadonlyArray<(app: KeywardApp, deps: AppDependencies) => v
   registerRetryDelivery,
   registerListAlerts,
   registerAcknowledgeAlert,
+  registerListAuditEntries,
+  registerVerifyAuditLog,
+  registerVerifyAuditLogAgainst,
+  registerExportAuditCheckpoints,
+  registerCreateAuditCheckpoint,
 ];

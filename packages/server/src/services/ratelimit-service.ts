@@ -148,8 +148,16 @@ export class RatelimitService {
     requirePermission(principal, "ratelimit:write");
     refuseProjectLimited(principal);
     const now = this.#options.clock.now();
+    // Read first so the entry says what was deleted; the store writes it only if the delete matched a row.
+    const existing = await this.#options.store.findRateLimitOverride(namespace, identifier);
     const deleted = await this.#options.store.deleteRateLimitOverride(namespace, identifier, [
-      overrideAudit(principal, "ratelimit_override.deleted", { namespace, identifier }, {}, now),
+      overrideAudit(
+        principal,
+        "ratelimit_override.deleted",
+        { namespace, identifier },
+        existing === null ? {} : recordDiff(existing, OVERRIDE_AUDIT_FIELDS),
+        now,
+      ),
     ]);
     await this.#changed(overrideCacheKey(namespace, identifier));
     if (!deleted) throw new KeywardError("NOT_FOUND", "This namespace has no override for that identifier.");

@@ -138,7 +138,15 @@ export class TokenService {
     assertCovers(principal, target);
     const now = this.#options.clock.now();
     const revoked = await this.#options.store.revokeToken(id, now, (token) => [
-      auditEntry(principal, { action: "token.revoked", ...tokenTarget(token) }, now),
+      auditEntry(
+        principal,
+        {
+          action: "token.revoked",
+          ...tokenTarget(token),
+          diff: { ...recordDiff(token, TOKEN_AUDIT_FIELDS), revokedAt: { from: null, to: token.revokedAt } },
+        },
+        now,
+      ),
     ]);
     this.#cache.deleteById(id);
     await this.#options.announceChanges?.([id]);

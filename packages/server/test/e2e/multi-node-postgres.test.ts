@@ -172,6 +172,39 @@ describe.skipIf(!ready)("three nodes on one PostgreSQL database and Redis (the b
       );
       expect(p99).toBeLessThanOrEqual(P99_LIMIT_MS);
     }, 120_000);
+
+    it("keeps one unbroken audit chain while all three nodes change keys at once", async () => {
+      if (cluster === undefined) throw new Error("no cluster");
+      const { nodes, token } = cluster;
+      // Counted per action: alerts raised by the previous test's verifications may still be landing.
+      const countOf = async (node: ServerProcess | undefined, action: string): Promise<number> => {
+        const page = await requestJson<{ total: number }>(
+          node?.url ?? "",
+          token,
+          "GET",
+          `/v1/audit?action=${action}&count=true&limit=1`,
+        );
+        return page.body.total;
+      };
+      const before = [await countOf(nodes[0], "key.created"), await countOf(nodes[0], "key.revoked")];
+      await Promise.all(
+        nodes.flatMap((node) =>
+          Array.from({ length: 20 }, async () => {
+            const created = await createKey(node, token);
+            const revoked = await requestJson(node.url, token, "POST", `/v1/keys/${created.id}/revoke`, {});
+            expect(revoked.status).toBe(200);
+          }),
+        ),
+      );
+      for (const node of nodes) {
+        const verdict = await requestJson(node.url, token, "GET", "/v1/audit/verify");
+        expect(verdict.status).toBe(200);
+        expect(verdict.body).toMatchObject({ ok: true });
+      }
+      const after = [await countOf(nodes[1], "key.created"), await countOf(nodes[1], "key.revoked")];
+      // 60 creations and 60 revocations, none lost or doubled by the concurrent appends.
+      expect(after.map((count, i) => count - (before[i] ?? 0))).toEqual([60, 60]);
+    }, 120_000);
   });
 
   describe("PostgreSQL cuts every connection mid-load", () => {

@@ -20,6 +20,8 @@ export interface CliRun {
 export interface CliTestServer {
   server: RunningServer;
   client: KeywardClient;
+  /** The server's data directory (its SQLite file is `keyward.db` in it), for tests that tamper with the store. */
+  dataDir: string;
   /** Runs `keyward <argv>` in process against the server; stdin is empty. */
   run(argv: string[]): Promise<CliRun>;
   close(): Promise<void>;
@@ -50,6 +52,7 @@ export async function startCliTestServer(name: string): Promise<CliTestServer> {
   const env = { KEYWARD_URL: server.url, KEYWARD_TOKEN: rootToken };
   return {
     server,
+    dataDir,
     client: new KeywardClient({ baseUrl: server.url, token: rootToken }),
     async run(argv) {
       const stdout = new PassThrough();

@@ -20,9 +20,17 @@ export function registerAlertsList(alerts: Command, ctx: CommandContext): void {
   const command = addHttpOptions(
     alerts
       .command("list")
-      .description("list anomaly alerts: dead keys used (revoked or expired), canary keys used")
+      .description("list anomaly alerts: spikes, new sources, brute force, dead keys used, canary keys used")
       .option("--project <id>", "only alerts of this project")
-      .addOption(new Option("--type <type>", "only alerts of this type").choices(["dead_key_used", "canary"]))
+      .addOption(
+        new Option("--type <type>", "only alerts of this type").choices([
+          "spike",
+          "new_source",
+          "brute_force",
+          "dead_key_used",
+          "canary",
+        ]),
+      )
       .option("--open", "only alerts not acknowledged yet")
       .option("--acknowledged", "only acknowledged alerts")
       .option("--limit <n>", "page size, 1 to 100 (default: 50)", integerParser(1, 100))

@@ -45,7 +45,7 @@ describe("keyward alerts", () => {
     const both = await run(["alerts", "list", "--open", "--acknowledged"]);
     expect(both.code).toBe(2);
     expect(both.stderr).toContain("exclude each other");
-    expect((await run(["alerts", "list", "--type", "spike"])).code).toBe(2);
+    expect((await run(["alerts", "list", "--type", "sparkle"])).code).toBe(2);
     const missing = await run(["alerts", "ack", "alr_0000000000000000000000"]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("No alert has this id.");

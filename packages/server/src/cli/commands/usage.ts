@@ -2,8 +2,8 @@ import type { UsageBucket, UsageGranularity, UsageGroup } from "@keyward/client/
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { clientFromEnv } from "../client-from-env.js";
 import type { CommandContext } from "../command-context.js";
-import { parseDuration } from "../duration.js";
 import { addHttpOptions, type HttpOptions } from "../http-options.js";
+import { INSTANT_HELP, parseInstant } from "../instant-option.js";
 import { integerParser } from "../integer-parser.js";
 import { type Column, Output } from "../output.js";
 import { sparkline } from "../sparkline.js";
@@ -16,8 +16,6 @@ interface UsageOptions extends HttpOptions {
   groupBy?: "key" | "code";
   limit?: number;
 }
-
-const INSTANT_HELP = "an RFC 3339 date-time, or how long ago (30m, 24h, 7d)";
 
 /**
  * `keyward usage [KEY_ID]`: verification outcomes by code, as a table with a sparkline of the totals per
@@ -120,12 +118,4 @@ function byCode(buckets: readonly UsageBucket[]): string {
     for (const [code, n] of Object.entries(b.codes)) totals.set(code, (totals.get(code) ?? 0) + n);
   const sorted = [...totals].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   return sorted.map(([code, n]) => `, ${code} ${n}`).join("");
-}
-
-/** An RFC 3339 date-time as given, or a duration ago (`24h`) as the instant it names. */
-function parseInstant(text: string): string {
-  const ago = parseDuration(text);
-  if (ago !== null) return new Date(Date.now() - ago).toISOString();
-  if (/^\d{4}-\d{2}-\d{2}T/.test(text) && !Number.isNaN(Date.parse(text))) return text;
-  throw new InvalidArgumentError(`Expected ${INSTANT_HELP}.`);
 }

@@ -18,7 +18,9 @@ export function registerListAlerts(app: KeywardApp, deps: AppDependencies): void
         description:
           "Needs `alerts:read`. Alerts of the projects the token can see, oldest first; follow `nextCursor` for " +
           "the next page. A `dead_key_used` alert means a revoked or expired key was presented; a `canary` alert " +
-          "that a canary key (honeytoken) was. One storm is one alert: repeats within 10 quiet minutes are folded in.",
+          "that a canary key (honeytoken) was; `spike` a key used far above its own baseline rate; `new_source` a " +
+          "key with a history used from a network never seen for it; `brute_force` a source over the failed " +
+          "verification limit. One storm is one alert: repeats within 10 quiet minutes are folded in.",
         querystring: Type.Object({ ...AlertFilters, ...PageQuery }, { additionalProperties: false }),
         response: { 200: pageOf(ref("Alert"), ALERT_EXAMPLE), ...problems() },
       },
