@@ -92,6 +92,39 @@ describe("audit permissions", () => {
   });
 });
 
+describe("refused requests", () => {
+  it("records a 403 as a failed admin action: who, which route, which permission was missing", async () => {
+    const minted = await mintToken(t, ["keys:read"], { name: "read only" });
+    const refused = await t.app.inject({
+      method: "POST",
+      url: "/v1/keys",
+      headers: {
+        authorization: `Bearer ${minted.token}`,
+        "content-type": "application/json",
+        "user-agent": "refused-client/2.0",
+      },
+      payload: JSON.stringify({ name: "not allowed" }),
+    });
+    expectProblem(refused, 403, "FORBIDDEN");
+    const { items } = (await t.request("GET", "/v1/audit?action=request.refused&limit=1")).json() as {
+      items: Record<string, unknown>[];
+    };
+    expect(items[0]).toMatchObject({
+      actor: { type: "token", id: minted.id, name: "read only" },
+      action: "request.refused",
+      target: { type: "route", id: "POST /v1/keys" },
+      outcome: "failure",
+      userAgent: "refused-client/2.0",
+      requestId: refused.headers["x-request-id"],
+      diff: { code: "FORBIDDEN", permission: "keys:create" },
+    });
+    // A caller with no valid token is not an actor: a 401 writes nothing (it would let anyone fill the log).
+    const before = (await t.request("GET", "/v1/audit?count=true&limit=1")).json().total;
+    await t.request("POST", "/v1/keys", {}, "kw_not_a_token");
+    expect((await t.request("GET", "/v1/audit?count=true&limit=1")).json().total).toBe(before);
+  });
+});
+
 describe("audit redaction", () => {
   it("never records a key, a key's start, a token, a webhook secret, a digest or a sealed value", async () => {
     const secrets: string[] = [t.rootToken];
