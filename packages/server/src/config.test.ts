@@ -8,6 +8,7 @@ describe("parseConfig()", () => {
     expect(parseConfig({})).toEqual({
       dataDir: "./.keyward",
       masterKey: null,
+      previousMasterKeys: [],
       host: "127.0.0.1",
       port: 8080,
       logLevel: "info",
@@ -150,6 +151,18 @@ describe("parseConfig()", () => {
       bodyLimitBytes: 2048,
     });
     expect(config.masterKey?.equals(masterKey)).toBe(true);
+  });
+
+  it("takes several master key versions from KEYWARD_MASTER_KEY, oldest first, the last current", () => {
+    const [old, current] = [randomBytes(32), randomBytes(32)];
+    const config = parseConfig({
+      KEYWARD_MASTER_KEY: `${old.toString("base64")}, ${current.toString("base64")}`,
+    });
+    expect(config.masterKey?.equals(current)).toBe(true);
+    expect(config.previousMasterKeys).toEqual([old]);
+    expect(() => parseConfig({ KEYWARD_MASTER_KEY: `${old.toString("base64")},nope` })).toThrow(
+      /KEYWARD_MASTER_KEY/,
+    );
   });
 
   it("parses a valid KEYWARD_MASTER_KEY to its 32 bytes", () => {

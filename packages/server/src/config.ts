@@ -7,8 +7,23 @@ export interface Config {
   readonly dataDir: string;
   /** The master key from `KEYWARD_MASTER_KEY` (32 bytes), or null to use `<dataDir>/master.key`. */
   readonly masterKey: Buffer | null;
+  /**
+   * Older master key versions from `KEYWARD_MASTER_KEY=old,new` that still unwrap data sealed before a rotation
+   * (empty with one key, or with the `master.key` keyring file, which holds its own versions).
+   */
+  readonly previousMasterKeys: readonly Buffer[];
   readonly host: string;
   readonly port: number;
+  /**
+   * The PEM certificate (chain) and private key files to serve HTTPS with (`KEYWARD_TLS_CERT`, `KEYWARD_TLS_KEY`),
+   * or null for plain HTTP. The files are read and checked when the server starts, and again on SIGHUP.
+   */
+  readonly tls: { readonly certPath: string; readonly keyPath: string } | null;
+  /**
+   * Allow plain HTTP on an address other than loopback (`KEYWARD_INSECURE_HTTP`, `serve --insecure-http`), for a
+   * node behind a TLS-terminating proxy; without TLS files it is refused there.
+   */
+  readonly insecureHttp: boolean;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Log one line per HTTP request (off by default: the verify hot path should not pay for it). */
   readonly logRequests: boolean;
@@ -132,20 +147,28 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     return fallback;
   }
 
-  function masterKey(): Buffer | null {
+  /** Every version in KEYWARD_MASTER_KEY (`old,new`: oldest first, the last current); empty when unset. */
+  function masterKeys(): Buffer[] {
     const raw = env.KEYWARD_MASTER_KEY;
-    if (raw === undefined || raw === "") return null;
-    const bytes = Buffer.from(raw, "base64");
-    // Round-trip check rejects strings that are not canonical base64 (Buffer.from ignores bad characters).
-    if (bytes.length !== 32 || bytes.toString("base64") !== raw.trim()) {
-      errors.push({
-        pointer: "/KEYWARD_MASTER_KEY",
-        detail: "KEYWARD_MASTER_KEY must be 32 bytes in base64.",
-      });
-      return null;
+    if (raw === undefined || raw === "") return [];
+    const keys: Buffer[] = [];
+    for (const part of raw.split(",")) {
+      const text = part.trim();
+      const bytes = Buffer.from(text, "base64");
+      // Round-trip check rejects strings that are not canonical base64 (Buffer.from ignores bad characters).
+      if (bytes.length !== 32 || bytes.toString("base64") !== text) {
+        errors.push({
+          pointer: "/KEYWARD_MASTER_KEY",
+          detail:
+            "KEYWARD_MASTER_KEY must be 32 bytes in base64 (or several, comma-separated, oldest first).",
+        });
+        return [];
+      }
+      keys.push(bytes);
     }
-    return bytes;
+    return keys;
   }
+  const masterKeyVersions = masterKeys();
 
   function oneOf<T extends string>(name: string, values: readonly T[], fallback: T): T {
     const raw = env[name];
@@ -221,6 +244,21 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     return Object.freeze({ host: match[1] ?? match[2] ?? "127.0.0.1", port });
   }
 
+  /** Both paths or neither: one alone is a mistake that would otherwise fall back to plain HTTP silently. */
+  function tlsFiles(): Config["tls"] {
+    const certPath = env.KEYWARD_TLS_CERT ?? "";
+    const keyPath = env.KEYWARD_TLS_KEY ?? "";
+    if (certPath === "" && keyPath === "") return null;
+    if (certPath === "" || keyPath === "") {
+      errors.push({
+        pointer: certPath === "" ? "/KEYWARD_TLS_CERT" : "/KEYWARD_TLS_KEY",
+        detail: "KEYWARD_TLS_CERT and KEYWARD_TLS_KEY must be set together (both PEM file paths), or neither.",
+      });
+      return null;
+    }
+    return Object.freeze({ certPath, keyPath });
+  }
+
   const host = env.KEYWARD_HOST || "127.0.0.1";
   const databaseUrl = secretUrl(
     "KEYWARD_DATABASE_URL",
@@ -230,9 +268,12 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
   const redisUrl = secretUrl("KEYWARD_REDIS_URL", ["redis:", "rediss:"], "redis:// or rediss://");
   const config: Config = {
     dataDir: env.KEYWARD_DATA_DIR || "./.keyward",
-    masterKey: masterKey(),
+    masterKey: masterKeyVersions.at(-1) ?? null,
+    previousMasterKeys: masterKeyVersions.slice(0, -1),
     host,
     port: integer("KEYWARD_PORT", 8080, 0, 65535),
+    tls: tlsFiles(),
+    insecureHttp: boolean("KEYWARD_INSECURE_HTTP", false),
     logLevel: oneOf("KEYWARD_LOG_LEVEL", LOG_LEVELS, "info"),
     logRequests: boolean("KEYWARD_LOG_REQUESTS", false),
     keyBytes: integer("KEYWARD_KEY_BYTES", DEFAULT_KEY_BYTES, MIN_KEY_BYTES, MAX_KEY_BYTES),

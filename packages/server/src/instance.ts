@@ -14,7 +14,7 @@ import { openInvalidationBus } from "./invalidation/open-invalidation-bus.js";
 import { openSecret, type SealedSecret, sealSecret } from "./kms/envelope.js";
 import type { Kms } from "./kms/kms.js";
 import { LocalKms } from "./kms/local-kms.js";
-import { loadOrCreateMasterKeyFile } from "./kms/master-key.js";
+import { loadOrCreateMasterKeyring, MASTER_KEY_FILE } from "./kms/master-key.js";
 import { openRateLimiter } from "./limits/open-rate-limiter.js";
 import type { LimiterOutageOutcome, RateLimiter } from "./limits/rate-limiter.js";
 import { instrumentLimiter } from "./monitor/instrumented-limiter.js";
@@ -155,7 +155,7 @@ export const WEBHOOK_USER_AGENT = "Keyward-Webhooks/1.0 (+https://www.standardwe
 export async function openInstance(options: OpenInstanceOptions): Promise<Instance> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
-  const kms = options.kms ?? new LocalKms(config.masterKey ?? loadOrCreateMasterKeyFile(config.dataDir));
+  const kms = options.kms ?? openLocalKms(config);
   const metrics = options.metrics ?? createMetrics();
   // Every store and limiter call is timed and its failures counted, without a line in the implementations.
   const stores = instrumentStores(options.stores ?? openConfiguredStores(config), metrics);
@@ -573,6 +573,7 @@ async function initializeOrUnseal(
       policies: {},
       ipAllowlist: null,
       timezone: "UTC",
+      recoverableKeys: false,
       createdAt: now,
     },
     rootToken: root.newToken,
@@ -594,4 +595,14 @@ async function unsealPepper(kms: Kms, sealed: string): Promise<Buffer> {
       { cause: error },
     );
   }
+}
+
+/**
+ * The LocalKms of this configuration: the versions of `KEYWARD_MASTER_KEY`, or the `master.key` keyring file of the
+ * data directory (made on first start), which `keyward kms rotate` adds versions to.
+ */
+export function openLocalKms(config: Config): LocalKms {
+  if (config.masterKey !== null) return new LocalKms([...config.previousMasterKeys, config.masterKey]);
+  const keys = loadOrCreateMasterKeyring(config.dataDir);
+  return new LocalKms(keys, { file: join(config.dataDir, MASTER_KEY_FILE) });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { expectKeywardError } from "../../test/support/expect-keyward-error.js";
-import { openSecret, type SealedSecret, sealSecret } from "./envelope.js";
+import { openSecret, rewrapSecret, type SealedSecret, sealSecret } from "./envelope.js";
 import type { Kms } from "./kms.js";
 
 /**
@@ -97,7 +97,7 @@ export function describeKmsConformance(name: string, create: () => Promise<Kms>)
     });
 
     describe("keyId", () => {
-      it("is a non-empty string that stays the same across calls", async () => {
+      it("is a non-empty string that stays the same across calls (until a new version is made)", async () => {
         const kms = await create();
         const before = kms.keyId;
         expect(typeof before).toBe("string");
@@ -119,6 +119,76 @@ export function describeKmsConformance(name: string, create: () => Promise<Kms>)
           expect(kms.keyId).not.toContain(dataKey.plaintext.toString(encoding));
           expect(kms.keyId).not.toContain(dataKey.plaintext.subarray(0, 8).toString(encoding));
         }
+      });
+    });
+
+    describe("master key versions", () => {
+      it("starts with one version, the current one, named by keyId", async () => {
+        const kms = await create();
+        expect(await kms.keyVersions()).toEqual([{ keyId: kms.keyId, current: true }]);
+        const dataKey = await kms.generateDataKey(context);
+        expect(dataKey.keyId).toBe(kms.keyId);
+      });
+
+      it("makes a new current version; data keys of the old one still unwrap by naming it", async () => {
+        const kms = await create();
+        const first = kms.keyId;
+        const old = await kms.generateDataKey(context);
+        const second = await kms.createKeyVersion();
+        expect(second).not.toBe(first);
+        expect(kms.keyId).toBe(second);
+        expect(await kms.keyVersions()).toEqual([
+          { keyId: first, current: false },
+          { keyId: second, current: true },
+        ]);
+        const fresh = await kms.generateDataKey(context);
+        expect(fresh.keyId).toBe(second);
+        expect((await kms.unwrapDataKey(old.wrapped, context, first)).equals(old.plaintext)).toBe(true);
+        expect((await kms.unwrapDataKey(fresh.wrapped, context, second)).equals(fresh.plaintext)).toBe(true);
+        // Each wrapped key opens only under the version that wrapped it.
+        await expectKeywardError(kms.unwrapDataKey(old.wrapped, context, second), "DECRYPTION_FAILED");
+        await expectKeywardError(kms.unwrapDataKey(old.wrapped, context), "DECRYPTION_FAILED");
+      });
+
+      it("rewraps a data key under the current version, for the same context only", async () => {
+        const kms = await create();
+        const first = kms.keyId;
+        const old = await kms.generateDataKey(context);
+        await kms.createKeyVersion();
+        const moved = await kms.rewrapDataKey(old.wrapped, context, first);
+        expect(moved.keyId).toBe(kms.keyId);
+        expect(moved.wrapped.equals(old.wrapped)).toBe(false);
+        expect((await kms.unwrapDataKey(moved.wrapped, context, moved.keyId)).equals(old.plaintext)).toBe(
+          true,
+        );
+        await expectKeywardError(kms.rewrapDataKey(old.wrapped, "another", first), "DECRYPTION_FAILED");
+        await expectKeywardError(
+          kms.rewrapDataKey(flipBit(old.wrapped, 3), context, first),
+          "DECRYPTION_FAILED",
+        );
+      });
+
+      it("rewrapSecret() moves a sealed secret to the current version and it still opens", async () => {
+        const kms = await create();
+        const secret = Buffer.from("upstream credential", "utf8");
+        const sealed = await sealSecret(kms, secret, context);
+        expect(await rewrapSecret(kms, sealed, context)).toBe(sealed);
+        await kms.createKeyVersion();
+        const moved = await rewrapSecret(kms, sealed, context);
+        expect(moved).toMatchObject({ v: 1, kid: kms.keyId, ct: sealed.ct });
+        expect((await openSecret(kms, moved, context)).equals(secret)).toBe(true);
+        expect((await openSecret(kms, sealed, context)).equals(secret)).toBe(true);
+      });
+
+      it("retires an old version for good, and refuses to retire the current one", async () => {
+        const kms = await create();
+        const first = kms.keyId;
+        const old = await kms.generateDataKey(context);
+        await kms.createKeyVersion();
+        await expectKeywardError(kms.retireKeyVersion(kms.keyId), "CONFLICT");
+        await kms.retireKeyVersion(first);
+        expect((await kms.keyVersions()).map((v) => v.keyId)).toEqual([kms.keyId]);
+        await expectKeywardError(kms.unwrapDataKey(old.wrapped, context, first), "DECRYPTION_FAILED");
       });
     });
 
