@@ -23,7 +23,9 @@ export function instrumentStores(stores: Stores, metrics: OperationMetrics & Web
     keys: instrumentCalls(stores.keys, report),
     lifecycle: instrumentCalls(stores.lifecycle, report),
     audit: instrumentCalls(stores.audit, report),
+    sealed: instrumentCalls(stores.sealed, report),
     sourceNetworks: instrumentCalls(stores.sourceNetworks, report),
+    secrets: instrumentCalls(stores.secrets, report),
     webhooks: instrumentCalls(stores.webhooks, {
       ...report,
       succeeded(operation, args) {

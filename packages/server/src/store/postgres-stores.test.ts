@@ -3,6 +3,7 @@ import { openTestPostgresStores } from "../../test/support/postgres-test-stores.
 import { newTestSchema, postgresAvailable } from "../../test/support/services.js";
 import { describeAuditStoreConformance } from "./audit-store.conformance.js";
 import { describeKeyLifecycleStoreConformance } from "./key-lifecycle-store.conformance.js";
+import { describeSealedValueStoreConformance } from "./sealed-value-store.conformance.js";
 import { StoreFixtures, T0 } from "./store-fixtures.js";
 import type { Stores } from "./stores.js";
 import { describeWebhookStoreConformance } from "./webhook-store.conformance.js";
@@ -13,6 +14,7 @@ const postgres = await postgresAvailable();
   describeKeyLifecycleStoreConformance("PostgreSQL", async () => openTestPostgresStores());
   describeWebhookStoreConformance("PostgreSQL", async () => openTestPostgresStores());
   describeAuditStoreConformance("PostgreSQL", async () => openTestPostgresStores());
+  describeSealedValueStoreConformance("PostgreSQL", async () => openTestPostgresStores());
 
   describe("two pools on one schema (two processes)", () => {
     const NOW = T0 + 3_600_000;

@@ -2,6 +2,8 @@ import { PostgresAuditStore } from "./postgres-audit-store.js";
 import { PostgresDatabase, type PostgresDatabaseOptions } from "./postgres-database.js";
 import { PostgresKeyLifecycleStore } from "./postgres-key-lifecycle-store.js";
 import { PostgresKeyStore } from "./postgres-key-store.js";
+import { PostgresSealedValueStore } from "./postgres-sealed-value-store.js";
+import { PostgresSecretStore } from "./postgres-secret-store.js";
 import { PostgresSourceNetworkStore } from "./postgres-source-network-store.js";
 import { PostgresWebhookStore } from "./postgres-webhook-store.js";
 import type { Stores } from "./stores.js";
@@ -13,7 +15,9 @@ export function openPostgresStores(options: PostgresDatabaseOptions): Stores {
     keys: new PostgresKeyStore(database),
     lifecycle: new PostgresKeyLifecycleStore(database),
     audit: new PostgresAuditStore(database),
+    sealed: new PostgresSealedValueStore(database),
     webhooks: new PostgresWebhookStore(database),
     sourceNetworks: new PostgresSourceNetworkStore(database),
+    secrets: new PostgresSecretStore(database),
   };
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { describeAuditStoreConformance } from "./audit-store.conformance.js";
 import { describeKeyLifecycleStoreConformance } from "./key-lifecycle-store.conformance.js";
+import { describeSealedValueStoreConformance } from "./sealed-value-store.conformance.js";
 import { openSqliteStores } from "./sqlite-stores.js";
 import { StoreFixtures, T0 } from "./store-fixtures.js";
 import type { Stores } from "./stores.js";
@@ -29,6 +30,9 @@ describeWebhookStoreConformance("SQLite in memory", async () => openSqliteStores
 describeWebhookStoreConformance("SQLite file", async () => openSqliteStores({ path: tempDatabasePath() }));
 describeAuditStoreConformance("SQLite in memory", async () => openSqliteStores({ path: ":memory:" }));
 describeAuditStoreConformance("SQLite file", async () => openSqliteStores({ path: tempDatabasePath() }));
+describeSealedValueStoreConformance("SQLite file", async () =>
+  openSqliteStores({ path: tempDatabasePath() }),
+);
 
 describe("openSqliteStores() on one file, twice (two processes)", () => {
   const NOW = T0 + 3_600_000;

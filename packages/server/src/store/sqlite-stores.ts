@@ -2,6 +2,8 @@ import { SqliteAuditStore } from "./sqlite-audit-store.js";
 import { SqliteDatabase, type SqliteDatabaseOptions } from "./sqlite-database.js";
 import { SqliteKeyLifecycleStore } from "./sqlite-key-lifecycle-store.js";
 import { SqliteKeyStore } from "./sqlite-key-store.js";
+import { SqliteSealedValueStore } from "./sqlite-sealed-value-store.js";
+import { SqliteSecretStore } from "./sqlite-secret-store.js";
 import { SqliteSourceNetworkStore } from "./sqlite-source-network-store.js";
 import { SqliteWebhookStore } from "./sqlite-webhook-store.js";
 import type { Stores } from "./stores.js";
@@ -13,7 +15,9 @@ export function openSqliteStores(options: SqliteDatabaseOptions): Stores {
     keys: new SqliteKeyStore(database),
     lifecycle: new SqliteKeyLifecycleStore(database),
     audit: new SqliteAuditStore(database),
+    sealed: new SqliteSealedValueStore(database),
     webhooks: new SqliteWebhookStore(database),
     sourceNetworks: new SqliteSourceNetworkStore(database),
+    secrets: new SqliteSecretStore(database),
   };
 }

@@ -19,12 +19,16 @@ import { PostgresDatabase } from "./postgres-database.js";
 import { PostgresKeyLifecycleStore } from "./postgres-key-lifecycle-store.js";
 import { PostgresKeyStore } from "./postgres-key-store.js";
 import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
+import { PostgresSealedValueStore } from "./postgres-sealed-value-store.js";
+import { PostgresSecretStore } from "./postgres-secret-store.js";
 import { PostgresSourceNetworkStore } from "./postgres-source-network-store.js";
 import { PostgresWebhookStore } from "./postgres-webhook-store.js";
 import { SqliteAuditStore } from "./sqlite-audit-store.js";
 import { SqliteDatabase } from "./sqlite-database.js";
 import { SqliteKeyLifecycleStore } from "./sqlite-key-lifecycle-store.js";
 import { SqliteKeyStore } from "./sqlite-key-store.js";
+import { SqliteSealedValueStore } from "./sqlite-sealed-value-store.js";
+import { SqliteSecretStore } from "./sqlite-secret-store.js";
 import { SqliteSourceNetworkStore } from "./sqlite-source-network-store.js";
 import { SqliteWebhookStore } from "./sqlite-webhook-store.js";
 import { copyStore, type StoreCopyProgress, type StoreCopyReport, verifyStoreCopy } from "./store-copy.js";
@@ -74,6 +78,7 @@ function sqliteStores(database: SqliteDatabase): Stores {
     webhooks: new SqliteWebhookStore(database),
     sourceNetworks: new SqliteSourceNetworkStore(database),
     audit: new SqliteAuditStore(database),
+    secrets: new SqliteSecretStore(database),
   };
 }
 
@@ -84,6 +89,7 @@ function postgresStores(database: PostgresDatabase): Stores {
     webhooks: new PostgresWebhookStore(database),
     sourceNetworks: new PostgresSourceNetworkStore(database),
     audit: new PostgresAuditStore(database),
+    secrets: new PostgresSecretStore(database),
   };
 }
 

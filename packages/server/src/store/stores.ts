@@ -1,6 +1,8 @@
 import type { AuditStore } from "./audit-store.js";
 import type { KeyLifecycleStore } from "./key-lifecycle-store.js";
 import type { KeyStore } from "./key-store.js";
+import type { SealedValueStore } from "./sealed-value-store.js";
+import type { SecretStore } from "./secret-store.js";
 import type { SourceNetworkStore } from "./source-network-store.js";
 import type { WebhookStore } from "./webhook-store.js";
 
@@ -13,7 +15,11 @@ export interface Stores {
   keys: KeyStore;
   lifecycle: KeyLifecycleStore;
   audit: AuditStore;
+  /** Every envelope-sealed value, for master key rotation. */
+  sealed: SealedValueStore;
   webhooks: WebhookStore;
   /** The networks each key was used from (the new-source detector). */
   sourceNetworks: SourceNetworkStore;
+  /** Vault secrets and the sealed copies of recoverable keys. */
+  secrets: SecretStore;
 }

@@ -1,0 +1,33 @@
+import { webhookSecretContext } from "../services/webhook-service.js";
+import { AUDIT_SIGNING_KEY_SETTING } from "../store/audit-store.js";
+import { PEPPER_SETTING } from "../store/key-store.js";
+import type { SealedColumn } from "../store/sealed-value-store.js";
+
+/** A column of sealed values and the context (additional data) each row's value was sealed for. */
+export interface SealedColumnSpec extends SealedColumn {
+  /** What `keyward kms status` calls it. */
+  name: string;
+  contextOf(id: string): string;
+}
+
+/**
+ * Every place Keyward keeps an envelope-sealed value. Master key rotation walks exactly these; a feature that
+ * seals something new adds its column here (a test fails while a sealed column of the schema is missing).
+ */
+export const SEALED_COLUMNS: readonly SealedColumnSpec[] = [
+  {
+    name: "instance secrets (pepper, audit signing key)",
+    table: "instance_settings",
+    idColumn: "name",
+    valueColumn: "value",
+    onlyIds: [PEPPER_SETTING, AUDIT_SIGNING_KEY_SETTING],
+    contextOf: (name) => name,
+  },
+  {
+    name: "webhook signing secrets",
+    table: "webhooks",
+    idColumn: "id",
+    valueColumn: "sealed_secret",
+    contextOf: webhookSecretContext,
+  },
+];
