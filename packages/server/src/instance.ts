@@ -597,6 +597,11 @@ async function unsealPepper(kms: Kms, sealed: string): Promise<Buffer> {
   }
 }
 
+/** The KMS this configuration names, for commands that work on sealed values without a server. */
+export async function openConfiguredKms(config: Config): Promise<Kms> {
+  return openLocalKms(config);
+}
+
 /**
  * The LocalKms of this configuration: the versions of `KEYWARD_MASTER_KEY`, or the `master.key` keyring file of the
  * data directory (made on first start), which `keyward kms rotate` adds versions to.

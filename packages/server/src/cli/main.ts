@@ -17,6 +17,7 @@ import { registerKeysRotate } from "./commands/keys-rotate.js";
 import { registerKeysShow } from "./commands/keys-show.js";
 import { registerKeysUpdate } from "./commands/keys-update.js";
 import { registerKeysVerify } from "./commands/keys-verify.js";
+import { registerKms } from "./commands/kms.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerProjectsCreate } from "./commands/projects-create.js";
 import { registerProjectsList } from "./commands/projects-list.js";
@@ -95,6 +96,7 @@ function buildProgram(ctx: CommandContext): Command {
 
   registerInit(program, ctx);
   registerMigrate(program, ctx);
+  registerKms(program, ctx);
   registerServe(program, ctx);
   registerStoreCopy(program, ctx);
   registerUsage(program, ctx);
