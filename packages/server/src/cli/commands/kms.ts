@@ -19,10 +19,16 @@ async function withRotation<T>(
   // Loaded here, not at the top: commands that only call the API start faster without the drivers.
   const { openConfiguredStores, openConfiguredKms } = await import("../../instance.js");
   const { MasterKeyRotation } = await import("../../kms/master-key-rotation.js");
+  const { closeKms } = await import("../../kms/open-kms.js");
   const stores = openConfiguredStores(config);
   try {
     await stores.keys.migrate();
-    return await work(new MasterKeyRotation({ store: stores.sealed, kms: await openConfiguredKms(config) }));
+    const kms = await openConfiguredKms(config);
+    try {
+      return await work(new MasterKeyRotation({ store: stores.sealed, kms }));
+    } finally {
+      closeKms(kms);
+    }
   } finally {
     await stores.keys.close();
   }
