@@ -851,3 +851,39 @@ describe("KeywardClient audit", () => {
     expect(fake.calls[1]?.body).toEqual({});
   });
 });
+
+describe("KeywardClient secrets", () => {
+  it("calls the vault routes, and reveals with an empty POST body", async () => {
+    const secret = { id: "sec_1", projectId: "proj_1", name: "STRIPE_API_KEY" };
+    const fake = fakeFetch(
+      json(201, secret),
+      json(200, { items: [secret], nextCursor: null }),
+      json(200, secret),
+      json(200, secret),
+      json(200, { ...secret, value: "sk_live_x" }),
+      new Response(null, { status: 204 }),
+      json(200, { id: "key_1", key: "kw_abc" }),
+    );
+    const c = client(fake.fetch);
+    await c.createSecret({ projectId: "proj_1", name: "STRIPE_API_KEY", value: "sk_live_x" });
+    await c.listSecrets({ projectId: "proj_1", limit: 10 });
+    await c.getSecret("sec_1");
+    await c.updateSecret("sec_1", { value: "sk_live_y" });
+    expect((await c.revealSecret("sec_1")).value).toBe("sk_live_x");
+    await c.deleteSecret("sec_1");
+    expect(await c.revealKey("key_1")).toEqual({ id: "key_1", key: "kw_abc" });
+    expect(fake.calls.map((call) => `${call.method} ${call.url.replace("http://keyward.test", "")}`)).toEqual(
+      [
+        "POST /v1/secrets",
+        "GET /v1/secrets?projectId=proj_1&limit=10",
+        "GET /v1/secrets/sec_1",
+        "PATCH /v1/secrets/sec_1",
+        "POST /v1/secrets/sec_1/reveal",
+        "DELETE /v1/secrets/sec_1",
+        "POST /v1/keys/key_1/reveal",
+      ],
+    );
+    expect(fake.calls[0]?.body).toEqual({ projectId: "proj_1", name: "STRIPE_API_KEY", value: "sk_live_x" });
+    expect(fake.calls.every((call) => !call.url.includes("sk_live"))).toBe(true);
+  });
+});

@@ -12,6 +12,7 @@ import type {
   CreatedWebhook,
   CreateKeyInput,
   CreateProjectInput,
+  CreateSecretInput,
   CreateTokenInput,
   CreateWebhookInput,
   Delivery,
@@ -22,6 +23,7 @@ import type {
   ListAuditEntriesOptions,
   ListDeliveriesOptions,
   ListKeysOptions,
+  ListSecretsOptions,
   ListWebhooksOptions,
   Page,
   PageOptions,
@@ -30,11 +32,14 @@ import type {
   RateLimitOverride,
   RatelimitInput,
   RatelimitResult,
+  RevealedKey,
+  RevealedSecret,
   RevokeKeyInput,
   RevokeKeysInput,
   RevokeKeysResult,
   RotatedKey,
   RotateKeyInput,
+  Secret,
   SetRateLimitOverrideInput,
   Token,
   UpdateKeyInput,
@@ -342,6 +347,48 @@ export class KeywardClient {
     return this.#request("GET", "/v1/usage", {
       query: { projectId, ...rangeQuery(options), groupBy, limit },
     });
+  }
+
+  /** Stores an upstream credential sealed; answers its metadata only (needs `secrets:write`). */
+  async createSecret(input: CreateSecretInput): Promise<Secret> {
+    return this.#request("POST", "/v1/secrets", { body: input });
+  }
+
+  /** Secrets' metadata in creation order, never values (needs `secrets:read`). */
+  async listSecrets(options: ListSecretsOptions = {}): Promise<Page<Secret>> {
+    const { projectId, limit, cursor } = options;
+    return this.#request("GET", "/v1/secrets", { query: { projectId, limit, cursor } });
+  }
+
+  /** One secret's metadata (needs `secrets:read`). */
+  async getSecret(id: string): Promise<Secret> {
+    return this.#request("GET", `/v1/secrets/${pathId(id)}`);
+  }
+
+  /** Replaces a secret's value (needs `secrets:write`). */
+  async updateSecret(id: string, input: { value: string }): Promise<Secret> {
+    return this.#request("PATCH", `/v1/secrets/${pathId(id)}`, { body: input });
+  }
+
+  /** Deletes a secret (needs `secrets:write`). */
+  async deleteSecret(id: string): Promise<void> {
+    await this.#request("DELETE", `/v1/secrets/${pathId(id)}`, { noContent: true });
+  }
+
+  /**
+   * A secret's value: audited and rate limited per token (10 a minute, with key reveals; past it a
+   * KeywardApiError with code TOO_MANY_REVEALS and `retryAfterSeconds`). Needs `secrets:reveal`.
+   */
+  async revealSecret(id: string): Promise<RevealedSecret> {
+    return this.#request("POST", `/v1/secrets/${pathId(id)}/reveal`, { body: {} });
+  }
+
+  /**
+   * The plaintext of a key issued while its project had `recoverableKeys` on; NOT_FOUND for any other key. Audited
+   * and rate limited like {@link revealSecret}. Needs `keys:reveal`.
+   */
+  async revealKey(id: string): Promise<RevealedKey> {
+    return this.#request("POST", `/v1/keys/${pathId(id)}/reveal`, { body: {} });
   }
 
   /** Liveness: resolves when the server answers `GET /healthz`. */

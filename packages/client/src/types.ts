@@ -28,6 +28,8 @@ export interface Project {
   ipAllowlist: string[] | null;
   /** IANA time zone in which daily and monthly quota refills happen, e.g. `Europe/Paris`. */
   timezone: string;
+  /** Whether Keyward keeps a sealed copy of each new key, readable with `keys:reveal` (off by default). */
+  recoverableKeys: boolean;
   /** ISO 8601 timestamp. */
   createdAt: string;
 }
@@ -47,6 +49,8 @@ export interface UpdateProjectInput {
   ipAllowlist?: string[] | null;
   /** An IANA time zone such as `Europe/Paris`. */
   timezone?: string;
+  /** Keep a sealed copy of each key issued from now on; false deletes the copies kept (docs/secrets.md). */
+  recoverableKeys?: boolean;
 }
 
 /** A named sliding-window limit of a key: at most `limit` units (request costs) per `windowMs`. */
@@ -582,4 +586,45 @@ export interface VerifyAuditLogOptions {
   };
   /** How long the verification may take; defaults to the client's timeout. */
   timeoutMs?: number;
+}
+
+/** A vault secret's metadata: never its value (see {@link RevealedSecret}). */
+export interface Secret {
+  id: string;
+  projectId: string;
+  /** Unique in its project. */
+  name: string;
+  /** ISO 8601 timestamp. */
+  createdAt: string;
+  /** When the value was last set; ISO 8601. */
+  updatedAt: string;
+  /** The admin token that stored it. */
+  createdBy: string | null;
+  lastRevealedAt: string | null;
+}
+
+/** A secret with its value, as a reveal returns it. */
+export interface RevealedSecret extends Secret {
+  value: string;
+}
+
+/** Body of `POST /v1/secrets`. */
+export interface CreateSecretInput {
+  /** Defaults to the instance's default project. */
+  projectId?: string;
+  /** Letters, digits and `_`, then also `-` and `.`; at most 128 characters. */
+  name: string;
+  /** 1 byte to 8 KiB of UTF-8. */
+  value: string;
+}
+
+/** Options of {@link KeywardClient.listSecrets}. */
+export interface ListSecretsOptions extends PageOptions {
+  projectId?: string;
+}
+
+/** A recoverable key's plaintext, as `POST /v1/keys/{id}/reveal` returns it. */
+export interface RevealedKey {
+  id: string;
+  key: string;
 }

@@ -14,6 +14,10 @@ export const ERROR_CATALOGUE = {
     status: 429,
     title: "Too many failed verifications from this source; wait before trying again.",
   },
+  TOO_MANY_REVEALS: {
+    status: 429,
+    title: "Too many secrets or keys were revealed with this token; wait before revealing more.",
+  },
   PAYLOAD_TOO_LARGE: { status: 413, title: "The request body is too large." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "The request body must be application/json." },
   HEADERS_TOO_LARGE: { status: 431, title: "The request headers are too large." },
@@ -24,11 +28,17 @@ export const ERROR_CATALOGUE = {
     status: 503,
     title: "The channel that tells other nodes about changes is unavailable.",
   },
+  KMS_UNAVAILABLE: { status: 503, title: "The key management service (HSM) is unavailable." },
   NOT_READY: { status: 503, title: "Keyward is not ready to serve requests." },
   CONFIG_INVALID: { status: 500, title: "The configuration is not valid." },
   MASTER_KEY_INVALID: { status: 500, title: "The master key is missing or malformed." },
   MASTER_KEY_INSECURE: { status: 500, title: "The master key file is readable by group or others." },
   MASTER_KEY_MISMATCH: { status: 500, title: "The master key cannot decrypt this data directory." },
+  TLS_CERTIFICATE_INVALID: {
+    status: 500,
+    title: "The TLS certificate or private key cannot be read or parsed.",
+  },
+  TLS_KEY_MISMATCH: { status: 500, title: "The TLS private key does not belong to the certificate." },
   DECRYPTION_FAILED: { status: 500, title: "Encrypted data could not be authenticated." },
 } as const satisfies Record<string, { status: number; title: string }>;
 

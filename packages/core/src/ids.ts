@@ -1,8 +1,11 @@
 import { randomBytes as nodeRandomBytes } from "node:crypto";
 import { encodeBase62Fixed, isBase62 } from "./base62.js";
 
-/** Every kind of prefixed id Keyward issues: keys, projects, admin tokens, requests, events, webhooks and alerts. */
-export const ID_KINDS = ["key", "proj", "tok", "req", "evt", "wh", "alr", "aud"] as const;
+/**
+ * Every kind of prefixed id Keyward issues: keys, projects, admin tokens, requests, events, webhooks, alerts, audit
+ * entries and vault secrets.
+ */
+export const ID_KINDS = ["key", "proj", "tok", "req", "evt", "wh", "alr", "aud", "sec"] as const;
 
 /** One kind of prefixed id. */
 export type IdKind = (typeof ID_KINDS)[number];

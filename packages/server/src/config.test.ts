@@ -9,8 +9,12 @@ describe("parseConfig()", () => {
       dataDir: "./.keyward",
       masterKey: null,
       previousMasterKeys: [],
+      kms: "local",
+      pkcs11: null,
       host: "127.0.0.1",
       port: 8080,
+      tls: null,
+      insecureHttp: false,
       logLevel: "info",
       logRequests: false,
       keyBytes: 32,
@@ -163,6 +167,98 @@ describe("parseConfig()", () => {
     expect(() => parseConfig({ KEYWARD_MASTER_KEY: `${old.toString("base64")},nope` })).toThrow(
       /KEYWARD_MASTER_KEY/,
     );
+  });
+
+  it("reads the PKCS#11 token settings of KEYWARD_KMS=pkcs11, by label or slot, with the PIN or a PIN file", () => {
+    const base = { KEYWARD_KMS: "pkcs11", KEYWARD_PKCS11_MODULE: "/usr/lib/softhsm/libsofthsm2.so" };
+    expect(
+      parseConfig({ ...base, KEYWARD_PKCS11_TOKEN_LABEL: "keyward", KEYWARD_PKCS11_PIN_FILE: "/run/pin" }),
+    ).toMatchObject({
+      kms: "pkcs11",
+      pkcs11: {
+        modulePath: "/usr/lib/softhsm/libsofthsm2.so",
+        tokenLabel: "keyward",
+        slot: null,
+        pin: null,
+        pinFile: "/run/pin",
+        keyLabel: "keyward-master",
+      },
+    });
+    expect(
+      parseConfig({
+        ...base,
+        KEYWARD_PKCS11_SLOT: "1437839329",
+        KEYWARD_PKCS11_PIN: "1234",
+        KEYWARD_PKCS11_KEY_LABEL: "prod-master",
+      }).pkcs11,
+    ).toMatchObject({
+      tokenLabel: null,
+      slot: 1437839329,
+      pin: "1234",
+      pinFile: null,
+      keyLabel: "prod-master",
+    });
+  });
+
+  it("refuses incomplete PKCS#11 settings, KEYWARD_MASTER_KEY beside them, and PKCS#11 settings without KEYWARD_KMS=pkcs11", async () => {
+    const incomplete = await expectKeywardError(
+      () =>
+        parseConfig({
+          KEYWARD_KMS: "pkcs11",
+          KEYWARD_PKCS11_TOKEN_LABEL: "a",
+          KEYWARD_PKCS11_SLOT: "1",
+          KEYWARD_MASTER_KEY: randomBytes(32).toString("base64"),
+        }),
+      "CONFIG_INVALID",
+    );
+    expect(incomplete.errors?.map((e) => e.pointer)).toEqual([
+      "/KEYWARD_PKCS11_MODULE",
+      "/KEYWARD_PKCS11_TOKEN_LABEL",
+      "/KEYWARD_PKCS11_PIN_FILE",
+      "/KEYWARD_MASTER_KEY",
+    ]);
+    const withoutKms = await expectKeywardError(
+      () => parseConfig({ KEYWARD_PKCS11_MODULE: "/x.so", KEYWARD_PKCS11_PIN: "1234" }),
+      "CONFIG_INVALID",
+    );
+    expect(withoutKms.errors?.map((e) => e.pointer)).toEqual([
+      "/KEYWARD_PKCS11_MODULE",
+      "/KEYWARD_PKCS11_PIN",
+    ]);
+    expect(withoutKms.message).not.toContain("1234");
+    await expectKeywardError(() => parseConfig({ KEYWARD_KMS: "vault" }), "CONFIG_INVALID");
+  });
+
+  it("takes KEYWARD_TLS_CERT and KEYWARD_TLS_KEY as a pair of paths, and KEYWARD_INSECURE_HTTP", () => {
+    const config = parseConfig({
+      KEYWARD_TLS_CERT: "/etc/keyward/cert.pem",
+      KEYWARD_TLS_KEY: "/etc/keyward/key.pem",
+      KEYWARD_INSECURE_HTTP: "true",
+    });
+    expect(config.tls).toEqual({ certPath: "/etc/keyward/cert.pem", keyPath: "/etc/keyward/key.pem" });
+    expect(Object.isFrozen(config.tls)).toBe(true);
+    expect(config.insecureHttp).toBe(true);
+    expect(parseConfig({ KEYWARD_TLS_CERT: "", KEYWARD_TLS_KEY: "" }).tls).toBeNull();
+  });
+
+  it.each([
+    [{ KEYWARD_TLS_CERT: "/etc/keyward/cert.pem" }, "/KEYWARD_TLS_KEY"],
+    [{ KEYWARD_TLS_KEY: "/etc/keyward/key.pem" }, "/KEYWARD_TLS_CERT"],
+  ])(
+    "refuses one TLS variable without the other (%o) with CONFIG_INVALID naming both",
+    async (env, pointer) => {
+      const error = await expectKeywardError(() => parseConfig(env), "CONFIG_INVALID");
+      expect(error.message).toContain("KEYWARD_TLS_CERT and KEYWARD_TLS_KEY must be set together");
+      expect(error.errors?.map((e) => e.pointer)).toEqual([pointer]);
+    },
+  );
+
+  it("refuses a KEYWARD_INSECURE_HTTP that is not a boolean", async () => {
+    const error = await expectKeywardError(
+      () => parseConfig({ KEYWARD_INSECURE_HTTP: "maybe" }),
+      "CONFIG_INVALID",
+    );
+    expect(error.errors?.map((e) => e.pointer)).toEqual(["/KEYWARD_INSECURE_HTTP"]);
   });
 
   it("parses a valid KEYWARD_MASTER_KEY to its 32 bytes", () => {

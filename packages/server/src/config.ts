@@ -12,6 +12,10 @@ export interface Config {
    * (empty with one key, or with the `master.key` keyring file, which holds its own versions).
    */
   readonly previousMasterKeys: readonly Buffer[];
+  /** Where the master key lives: `local` (`master.key` or `KEYWARD_MASTER_KEY`) or `pkcs11` (an HSM; docs/kms.md). */
+  readonly kms: "local" | "pkcs11";
+  /** The PKCS#11 token holding the master key when `kms` is `pkcs11`; null otherwise. */
+  readonly pkcs11: Pkcs11Config | null;
   readonly host: string;
   readonly port: number;
   /**
@@ -114,6 +118,22 @@ export interface Config {
   readonly newSourceMinHistoryMs: number;
 }
 
+/** The PKCS#11 token that holds the master key (`KEYWARD_KMS=pkcs11`); never from the command line. */
+export interface Pkcs11Config {
+  /** The HSM vendor's PKCS#11 module (`KEYWARD_PKCS11_MODULE`, a `.so` path). */
+  readonly modulePath: string;
+  /** The token by label (`KEYWARD_PKCS11_TOKEN_LABEL`), or null to pick it by `slot`. */
+  readonly tokenLabel: string | null;
+  /** The token by slot id (`KEYWARD_PKCS11_SLOT`), or null to pick it by `tokenLabel`. */
+  readonly slot: number | null;
+  /** The user PIN (`KEYWARD_PKCS11_PIN`), or null to read it from `pinFile`. */
+  readonly pin: string | null;
+  /** A file holding the user PIN, mode 0600 (`KEYWARD_PKCS11_PIN_FILE`), read when the KMS opens; or null. */
+  readonly pinFile: string | null;
+  /** CKA_LABEL of the master key's versions in the token (`KEYWARD_PKCS11_KEY_LABEL`). */
+  readonly keyLabel: string;
+}
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 const HOUR_MS = 3_600_000;
@@ -121,6 +141,15 @@ const DAY_MS = 24 * HOUR_MS;
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 const CACHE_INVALIDATION_CHOICES = ["auto", "postgres", "redis", "off"] as const;
+const KMS_CHOICES = ["local", "pkcs11"] as const;
+const PKCS11_VARIABLES = [
+  "KEYWARD_PKCS11_MODULE",
+  "KEYWARD_PKCS11_TOKEN_LABEL",
+  "KEYWARD_PKCS11_SLOT",
+  "KEYWARD_PKCS11_PIN",
+  "KEYWARD_PKCS11_PIN_FILE",
+  "KEYWARD_PKCS11_KEY_LABEL",
+] as const;
 
 /** Parses configuration from environment variables (and explicit overrides), reporting every problem at once. */
 export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
@@ -252,11 +281,69 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     if (certPath === "" || keyPath === "") {
       errors.push({
         pointer: certPath === "" ? "/KEYWARD_TLS_CERT" : "/KEYWARD_TLS_KEY",
-        detail: "KEYWARD_TLS_CERT and KEYWARD_TLS_KEY must be set together (both PEM file paths), or neither.",
+        detail:
+          "KEYWARD_TLS_CERT and KEYWARD_TLS_KEY must be set together (both PEM file paths), or neither.",
       });
       return null;
     }
     return Object.freeze({ certPath, keyPath });
+  }
+
+  /**
+   * The HSM settings when `kms` is `pkcs11`: a module, one of token label or slot, one of PIN or PIN file. Set
+   * without KEYWARD_KMS=pkcs11 they are refused rather than ignored, since ignoring them would put a master key on
+   * disk for someone who believes it is in an HSM.
+   */
+  function pkcs11(kms: Config["kms"]): Pkcs11Config | null {
+    const set = (name: (typeof PKCS11_VARIABLES)[number]): string | null => {
+      const raw = env[name];
+      return raw === undefined || raw === "" ? null : raw;
+    };
+    if (kms !== "pkcs11") {
+      for (const name of PKCS11_VARIABLES) {
+        if (set(name) !== null)
+          errors.push({ pointer: `/${name}`, detail: `${name} needs KEYWARD_KMS=pkcs11.` });
+      }
+      return null;
+    }
+    const modulePath = set("KEYWARD_PKCS11_MODULE");
+    if (modulePath === null) {
+      errors.push({
+        pointer: "/KEYWARD_PKCS11_MODULE",
+        detail: "KEYWARD_KMS=pkcs11 needs KEYWARD_PKCS11_MODULE, the path of the HSM's PKCS#11 module (.so).",
+      });
+    }
+    const tokenLabel = set("KEYWARD_PKCS11_TOKEN_LABEL");
+    const slot =
+      set("KEYWARD_PKCS11_SLOT") === null ? null : integer("KEYWARD_PKCS11_SLOT", 0, 0, 4_294_967_295);
+    if ((tokenLabel === null) === (slot === null)) {
+      errors.push({
+        pointer: "/KEYWARD_PKCS11_TOKEN_LABEL",
+        detail: "KEYWARD_KMS=pkcs11 needs exactly one of KEYWARD_PKCS11_TOKEN_LABEL and KEYWARD_PKCS11_SLOT.",
+      });
+    }
+    const pin = set("KEYWARD_PKCS11_PIN");
+    const pinFile = set("KEYWARD_PKCS11_PIN_FILE");
+    if ((pin === null) === (pinFile === null)) {
+      errors.push({
+        pointer: "/KEYWARD_PKCS11_PIN_FILE",
+        detail: "KEYWARD_KMS=pkcs11 needs exactly one of KEYWARD_PKCS11_PIN_FILE and KEYWARD_PKCS11_PIN.",
+      });
+    }
+    const keyLabel = set("KEYWARD_PKCS11_KEY_LABEL") ?? "keyward-master";
+    if (keyLabel.length > 64) {
+      errors.push({
+        pointer: "/KEYWARD_PKCS11_KEY_LABEL",
+        detail: "KEYWARD_PKCS11_KEY_LABEL must be at most 64 characters.",
+      });
+    }
+    if (masterKeyVersions.length > 0) {
+      errors.push({
+        pointer: "/KEYWARD_MASTER_KEY",
+        detail: "KEYWARD_MASTER_KEY cannot be used with KEYWARD_KMS=pkcs11: the master key lives in the HSM.",
+      });
+    }
+    return Object.freeze({ modulePath: modulePath ?? "", tokenLabel, slot, pin, pinFile, keyLabel });
   }
 
   const host = env.KEYWARD_HOST || "127.0.0.1";
@@ -266,10 +353,13 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     "postgres:// or postgresql://",
   );
   const redisUrl = secretUrl("KEYWARD_REDIS_URL", ["redis:", "rediss:"], "redis:// or rediss://");
+  const kms = oneOf("KEYWARD_KMS", KMS_CHOICES, "local");
   const config: Config = {
     dataDir: env.KEYWARD_DATA_DIR || "./.keyward",
     masterKey: masterKeyVersions.at(-1) ?? null,
     previousMasterKeys: masterKeyVersions.slice(0, -1),
+    kms,
+    pkcs11: pkcs11(kms),
     host,
     port: integer("KEYWARD_PORT", 8080, 0, 65535),
     tls: tlsFiles(),

@@ -13,8 +13,7 @@ import type { CachedKind, InvalidationBus, InvalidationListener } from "./invali
 import { openInvalidationBus } from "./invalidation/open-invalidation-bus.js";
 import { openSecret, type SealedSecret, sealSecret } from "./kms/envelope.js";
 import type { Kms } from "./kms/kms.js";
-import { LocalKms } from "./kms/local-kms.js";
-import { loadOrCreateMasterKeyring, MASTER_KEY_FILE } from "./kms/master-key.js";
+import { closeKms, openKms } from "./kms/open-kms.js";
 import { openRateLimiter } from "./limits/open-rate-limiter.js";
 import type { LimiterOutageOutcome, RateLimiter } from "./limits/rate-limiter.js";
 import { instrumentLimiter } from "./monitor/instrumented-limiter.js";
@@ -31,6 +30,7 @@ import { type LifecycleReport, LifecycleScheduler } from "./services/lifecycle-s
 import { NewSourceDetector } from "./services/new-source-detector.js";
 import { ProjectService } from "./services/project-service.js";
 import { RatelimitService } from "./services/ratelimit-service.js";
+import { SecretService } from "./services/secret-service.js";
 import { mintToken, TokenService } from "./services/token-service.js";
 import { TrafficDetectors } from "./services/traffic-detectors.js";
 import { UsageAnalytics } from "./services/usage-analytics.js";
@@ -66,6 +66,8 @@ export interface Instance {
   tokens: TokenService;
   projects: ProjectService;
   webhooks: WebhookService;
+  /** The secrets vault (`/v1/secrets`) and the reveal of recoverable keys (`POST /v1/keys/{id}/reveal`). */
+  secrets: SecretService;
   /** Applies key policies in the background; started by {@link Instance.startBackgroundJobs}. */
   scheduler: LifecycleScheduler;
   /** Sends webhooks from the outbox; started by {@link Instance.startBackgroundJobs}. */
@@ -155,7 +157,7 @@ export const WEBHOOK_USER_AGENT = "Keyward-Webhooks/1.0 (+https://www.standardwe
 export async function openInstance(options: OpenInstanceOptions): Promise<Instance> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
-  const kms = options.kms ?? openLocalKms(config);
+  const kms = options.kms ?? openKms(config);
   const metrics = options.metrics ?? createMetrics();
   // Every store and limiter call is timed and its failures counted, without a line in the implementations.
   const stores = instrumentStores(options.stores ?? openConfiguredStores(config), metrics);
@@ -246,12 +248,15 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
         await invalidations?.close();
         await limiter.close();
         await store.close();
+        // Only the Kms opened here: a caller's own Kms stays the caller's to close.
+        if (options.kms === undefined) closeKms(kms);
       },
     };
   } catch (error) {
     await invalidations?.close();
     await limiter.close();
     await store.close();
+    if (options.kms === undefined) closeKms(kms);
     throw error;
   }
 }
@@ -314,6 +319,7 @@ type Services = Pick<
   | "tokens"
   | "projects"
   | "webhooks"
+  | "secrets"
   | "scheduler"
   | "deliveries"
   | "ratelimits"
@@ -470,6 +476,7 @@ function createServices(input: {
     limits,
     bruteForce,
     pepper,
+    kms,
     clock,
     keyBytes: config.keyBytes,
     onEvents,
@@ -532,6 +539,15 @@ function createServices(input: {
       allowInsecureHttp: config.webhookAllowInsecureHttp,
       onEvents,
     }),
+    secrets: new SecretService({
+      store: stores.secrets,
+      keys: store,
+      projects,
+      kms,
+      limiter,
+      audit: stores.audit,
+      clock,
+    }),
     scheduler,
     deliveries,
     ratelimits: new RatelimitService({
@@ -589,6 +605,8 @@ async function unsealPepper(kms: Kms, sealed: string): Promise<Buffer> {
   try {
     return await openSecret(kms, JSON.parse(sealed) as SealedSecret, PEPPER_SETTING);
   } catch (error) {
+    // An HSM that cannot be reached says nothing about whether it holds the right key.
+    if (error instanceof KeywardError && error.code === "KMS_UNAVAILABLE") throw error;
     throw new KeywardError(
       "MASTER_KEY_MISMATCH",
       "The master key cannot decrypt this data directory's pepper; use the master key it was created with.",
@@ -599,15 +617,5 @@ async function unsealPepper(kms: Kms, sealed: string): Promise<Buffer> {
 
 /** The KMS this configuration names, for commands that work on sealed values without a server. */
 export async function openConfiguredKms(config: Config): Promise<Kms> {
-  return openLocalKms(config);
-}
-
-/**
- * The LocalKms of this configuration: the versions of `KEYWARD_MASTER_KEY`, or the `master.key` keyring file of the
- * data directory (made on first start), which `keyward kms rotate` adds versions to.
- */
-export function openLocalKms(config: Config): LocalKms {
-  if (config.masterKey !== null) return new LocalKms([...config.previousMasterKeys, config.masterKey]);
-  const keys = loadOrCreateMasterKeyring(config.dataDir);
-  return new LocalKms(keys, { file: join(config.dataDir, MASTER_KEY_FILE) });
+  return openKms(config);
 }

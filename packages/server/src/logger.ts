@@ -19,6 +19,10 @@ export const REDACTED_PATHS = [
   "masterKey",
   "pepper",
   "password",
+  // A vault secret's value (`POST /v1/secrets`, a reveal's answer): request and response bodies are not logged,
+  // but an object that carries one must not reach a line either.
+  "value",
+  "sealedValue",
   "*.key",
   "*.token",
   "*.secret",
@@ -29,6 +33,8 @@ export const REDACTED_PATHS = [
   "*.masterKey",
   "*.pepper",
   "*.password",
+  "*.value",
+  "*.sealedValue",
 ];
 
 /**

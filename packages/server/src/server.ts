@@ -1,9 +1,17 @@
+import type { Server as HttpsServer } from "node:https";
 import { KeywardError } from "@keyward/core/keyward-error.js";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
+import { apiSecureContext } from "./http/api-server.js";
 import { createApp, type KeywardApp } from "./http/app.js";
 import { type Instance, openInstance } from "./instance.js";
 import { type MetricsListener, startMetricsListener } from "./monitor/metrics-listener.js";
+import { checkListenTransport } from "./tls/listen-transport.js";
+import {
+  describeCertificateValidity,
+  readTlsCredentials,
+  type TlsCredentials,
+} from "./tls/tls-credentials.js";
 
 /** A running Keyward server: the instance, the app and its address. */
 export interface RunningServer {
@@ -14,6 +22,12 @@ export interface RunningServer {
   metricsUrl: string | null;
   /** Keeps serving, but `/readyz` answers 503 NOT_READY from now on, so load balancers take the node out. */
   beginDrain(): void;
+  /**
+   * Re-reads `KEYWARD_TLS_CERT` and `KEYWARD_TLS_KEY` (on SIGHUP): new handshakes get the new certificate, open
+   * connections keep theirs. Resolves false, logged, when there is no TLS or the files fail their checks; the
+   * certificate in use then stays.
+   */
+  reloadTls(): Promise<boolean>;
   /** Stops listening, drains the requests in flight, flushes batched counters and closes the pools. */
   close(): Promise<void>;
 }
@@ -25,6 +39,17 @@ export async function startServer(options: {
   printRootToken: (token: string) => void;
 }): Promise<RunningServer> {
   const { config, logger } = options;
+  // Checked before the data directory is touched, so a refused start leaves nothing behind.
+  const transport = checkListenTransport(config);
+  const credentials = config.tls === null ? null : await readTlsCredentials(config.tls);
+  if (credentials !== null) logCertificate(logger, credentials, "serving HTTPS with this certificate");
+  if (transport === "insecure-http") {
+    logger.warn(
+      { host: config.host },
+      "serving plain HTTP on a non-loopback address (--insecure-http): tokens and keys cross the network " +
+        "unencrypted unless a TLS-terminating proxy is the only client that can reach this port",
+    );
+  }
   let draining = false;
   let limiterWarnedAt = Number.NEGATIVE_INFINITY;
   const instance = await openInstance({
@@ -75,6 +100,7 @@ export async function startServer(options: {
     usage: instance.usage,
     alerts: instance.alerts,
     audit: instance.audit,
+    secrets: instance.secrets,
     metrics: instance.metrics,
     readiness: async () => {
       if (draining) throw new KeywardError("NOT_READY", "This node is shutting down.", { retryable: true });
@@ -83,6 +109,7 @@ export async function startServer(options: {
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     logRequests: config.logRequests,
+    tls: credentials,
   });
   let metricsListener: MetricsListener | null = null;
   try {
@@ -108,6 +135,25 @@ export async function startServer(options: {
       beginDrain() {
         draining = true;
       },
+      async reloadTls() {
+        if (config.tls === null) {
+          logger.warn("no TLS certificate to reload: KEYWARD_TLS_CERT and KEYWARD_TLS_KEY are not set");
+          return false;
+        }
+        try {
+          const fresh = await readTlsCredentials(config.tls);
+          // Replaces the context new handshakes use; established TLS sessions keep the one they negotiated.
+          (app.server as unknown as HttpsServer).setSecureContext(apiSecureContext(fresh));
+          logCertificate(logger, fresh, "reloaded the TLS certificate; new connections use it");
+          return true;
+        } catch (err) {
+          logger.error(
+            { err },
+            "reloading the TLS certificate failed; the previous certificate stays in use",
+          );
+          return false;
+        }
+      },
       async close() {
         await metricsListener?.close();
         await app.close();
@@ -120,4 +166,17 @@ export async function startServer(options: {
     await instance.close();
     throw error;
   }
+}
+
+/** Logs which certificate is in use (public facts only, never the key) and warns when it is (nearly) expired. */
+function logCertificate(logger: Logger, credentials: TlsCredentials, message: string): void {
+  const details = {
+    fingerprint256: credentials.fingerprint256,
+    subject: credentials.subject,
+    subjectAltName: credentials.subjectAltName,
+    notAfter: new Date(credentials.notAfterMs).toISOString(),
+  };
+  logger.info(details, message);
+  const warning = describeCertificateValidity(credentials, Date.now());
+  if (warning !== null) logger.warn(details, warning);
 }

@@ -38,6 +38,7 @@ export const PROJECT_AUDIT_FIELDS = [
   "policies",
   "ipAllowlist",
   "timezone",
+  "recoverableKeys",
 ] as const satisfies readonly (keyof ProjectRecord)[];
 
 export const WEBHOOK_AUDIT_FIELDS = [

@@ -12,6 +12,7 @@ import { registerInit } from "./commands/init.js";
 import { registerKeysCreate } from "./commands/keys-create.js";
 import { registerKeysList } from "./commands/keys-list.js";
 import { registerKeysQuota } from "./commands/keys-quota.js";
+import { registerKeysReveal } from "./commands/keys-reveal.js";
 import { registerKeysRevoke } from "./commands/keys-revoke.js";
 import { registerKeysRotate } from "./commands/keys-rotate.js";
 import { registerKeysShow } from "./commands/keys-show.js";
@@ -27,6 +28,12 @@ import { LIMITED_EXIT_CODE, registerRatelimitCheck } from "./commands/ratelimit-
 import { registerRatelimitOverridesDelete } from "./commands/ratelimit-overrides-delete.js";
 import { registerRatelimitOverridesList } from "./commands/ratelimit-overrides-list.js";
 import { registerRatelimitOverridesSet } from "./commands/ratelimit-overrides-set.js";
+import { registerSecretsCreate } from "./commands/secrets-create.js";
+import { registerSecretsDelete } from "./commands/secrets-delete.js";
+import { registerSecretsList } from "./commands/secrets-list.js";
+import { registerSecretsReveal } from "./commands/secrets-reveal.js";
+import { registerSecretsShow } from "./commands/secrets-show.js";
+import { registerSecretsUpdate } from "./commands/secrets-update.js";
 import { registerServe } from "./commands/serve.js";
 import { registerStoreCopy } from "./commands/store-copy.js";
 import { registerTokensCreate } from "./commands/tokens-create.js";
@@ -49,6 +56,7 @@ Environment:
   KEYWARD_URL        server URL for the HTTP commands (default: http://127.0.0.1:8080)
   KEYWARD_DATA_DIR   data directory of init and serve (default: ./.keyward)
   KEYWARD_HOST, KEYWARD_PORT, KEYWARD_MASTER_KEY, KEYWARD_LOG_LEVEL: see docs/cli.md
+  KEYWARD_TLS_CERT, KEYWARD_TLS_KEY  PEM files for serve to use HTTPS (see docs/https.md)
   KEYWARD_DEBUG=1    print the stack of unexpected errors
 
 Exit codes: 0 success, 1 error (or keys verify: key not valid; audit verify: log not intact), 2 usage error,
@@ -120,6 +128,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerKeysRotate(keys, ctx);
   registerKeysRevoke(keys, ctx);
   registerKeysVerify(keys, ctx);
+  registerKeysReveal(keys, ctx);
 
   const ratelimit = program
     .command("ratelimit")
@@ -149,6 +158,16 @@ function buildProgram(ctx: CommandContext): Command {
   registerWebhooksDelete(webhooks, ctx);
   registerWebhooksDeliveries(webhooks, ctx);
   registerWebhooksRetry(webhooks, ctx);
+
+  const secrets = program
+    .command("secrets")
+    .description("keep upstream credentials in the vault: values go in on stdin and out only by reveal");
+  registerSecretsCreate(secrets, ctx);
+  registerSecretsList(secrets, ctx);
+  registerSecretsShow(secrets, ctx);
+  registerSecretsUpdate(secrets, ctx);
+  registerSecretsDelete(secrets, ctx);
+  registerSecretsReveal(secrets, ctx);
 
   const alerts = program
     .command("alerts")

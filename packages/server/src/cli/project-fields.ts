@@ -18,5 +18,6 @@ export function projectFields(project: Project): Field[] {
     ["expiry notice", policies.expiryNotice ?? `${formatDuration(DEFAULT_EXPIRY_NOTICE)} (default)`],
     ["ip allowlist", showIpAllowlist(project.ipAllowlist, "(any address)")],
     ["time zone", project.timezone],
+    ["recoverable keys", project.recoverableKeys ? "yes (a sealed copy of each new key is kept)" : "no"],
   ];
 }

@@ -10,6 +10,8 @@ export interface ReadSecretOptions {
   what: string;
   /** A command line that pipes it in, shown when standard input is empty. */
   example: string;
+  /** Most bytes to read (default 1024, for keys and webhook secrets; vault secrets take up to 8 KiB). */
+  maxBytes?: number;
 }
 
 /**
@@ -18,15 +20,16 @@ export interface ReadSecretOptions {
  */
 export async function readSecretFromStdin(io: CliIo, options: ReadSecretOptions): Promise<string> {
   if (io.stdin.isTTY === true) io.stderr.write(`Paste the ${options.what}, then press Enter and Ctrl-D:\n`);
+  const maxBytes = options.maxBytes ?? MAX_INPUT_BYTES;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of io.stdin) {
     const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.from(chunk);
     size += bytes.length;
-    if (size > MAX_INPUT_BYTES) {
+    if (size > maxBytes) {
       throw new KeywardError(
         "VALIDATION_ERROR",
-        `Standard input is longer than ${MAX_INPUT_BYTES} bytes; no ${options.what} is.`,
+        `Standard input is longer than ${maxBytes} bytes; no ${options.what} is.`,
       );
     }
     chunks.push(bytes);

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import swagger from "@fastify/swagger";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, {
@@ -14,10 +14,12 @@ import type { AuditService } from "../services/audit-service.js";
 import type { KeyService } from "../services/key-service.js";
 import type { ProjectService } from "../services/project-service.js";
 import type { RatelimitService } from "../services/ratelimit-service.js";
+import type { SecretService } from "../services/secret-service.js";
 import type { TokenService } from "../services/token-service.js";
 import type { UsageService } from "../services/usage-service.js";
 import type { WebhookService } from "../services/webhook-service.js";
 import { AlertSchema } from "./alert-schemas.js";
+import { type ApiTls, createApiServer } from "./api-server.js";
 import { AUDIT_SCHEMAS } from "./audit-schemas.js";
 import { createAuthHook } from "./auth.js";
 import { describeApi } from "./openapi-info.js";
@@ -31,6 +33,7 @@ import {
 import { createRequestIdGenerator } from "./request-id.js";
 import { ROUTES } from "./routes.js";
 import { KeySchema, ProblemSchema, ProjectSchema, TokenSchema } from "./schemas.js";
+import { SECRET_SCHEMAS } from "./secret-schemas.js";
 import { createValidatorCompiler } from "./validator.js";
 import { createVerifyFastPath } from "./verify-fast-path.js";
 import { WEBHOOK_SCHEMAS } from "./webhook-schemas.js";
@@ -49,6 +52,8 @@ export interface AppDependencies {
   alerts: AlertService;
   /** The audit log (`/v1/audit`: list, verify, checkpoints). */
   audit: AuditService;
+  /** The secrets vault (`/v1/secrets`) and recoverable keys' reveal (`POST /v1/keys/{id}/reveal`). */
+  secrets: SecretService;
   /** Prometheus metrics (`GET /metrics`). */
   metrics: Metrics;
   /** What `/readyz` checks (the store, its schema, the rate limiter). */
@@ -56,6 +61,8 @@ export interface AppDependencies {
   logger: FastifyBaseLogger;
   bodyLimitBytes: number;
   logRequests: boolean;
+  /** Serve HTTPS (with HSTS) with this certificate and key; absent or null serves plain HTTP. */
+  tls?: ApiTls | null;
 }
 
 /** The Fastify instance with Keyward's type provider. */
@@ -84,15 +91,21 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
         nextRequestId,
         isClosing: () => closing,
       });
+  const tls = deps.tls ?? null;
   const app = Fastify({
-    ...(fastPath === null
-      ? {}
-      : {
-          serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
-            createServer((req, res) => {
-              if (!fastPath(req, res)) handler(req, res);
-            }),
-        }),
+    // The server comes from the factory; Fastify reads this option only for the scheme of the URL it reports.
+    https: tls === null ? null : {},
+    // Typed as the server Fastify's https overload expects; an http.Server has the same request API.
+    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
+      createApiServer({
+        tls,
+        handle:
+          fastPath === null
+            ? handler
+            : (req, res) => {
+                if (!fastPath(req, res)) handler(req, res);
+              },
+      }) as import("node:https").Server,
     loggerInstance: deps.logger,
     logController: new LogController({
       disableRequestLogging: !deps.logRequests,
@@ -156,6 +169,7 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
   app.addSchema(ProblemSchema);
   for (const schema of WEBHOOK_SCHEMAS) app.addSchema(schema);
   for (const schema of AUDIT_SCHEMAS) app.addSchema(schema);
+  for (const schema of SECRET_SCHEMAS) app.addSchema(schema);
 
   await app.register(swagger, {
     openapi: describeApi(),

@@ -28,6 +28,7 @@ const TEMPLATES = [
   "/v1/keys/{id}/revoke",
   "/v1/keys/{id}/rotate",
   "/v1/keys/{id}/quota",
+  "/v1/keys/{id}/reveal",
   "/v1/keys/revoke",
   "/v1/ratelimit",
   "/v1/ratelimit/overrides",
@@ -40,6 +41,9 @@ const TEMPLATES = [
   "/v1/audit",
   "/v1/audit/verify",
   "/v1/audit/checkpoints",
+  "/v1/secrets",
+  "/v1/secrets/{id}",
+  "/v1/secrets/{id}/reveal",
 ];
 
 const DEEP_ARRAY = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
@@ -400,6 +404,8 @@ function nearValidBodyArb(): fc.Arbitrary<string> {
     "set",
     "increment",
     "decrement",
+    "value",
+    "recoverableKeys",
   ] as const;
   return fc
     .record(

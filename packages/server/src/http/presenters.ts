@@ -69,6 +69,7 @@ export function presentProject(project: ProjectRecord) {
     policies,
     ipAllowlist: project.ipAllowlist,
     timezone: project.timezone,
+    recoverableKeys: project.recoverableKeys,
     createdAt: iso(project.createdAt),
   };
 }

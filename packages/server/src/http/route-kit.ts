@@ -15,7 +15,9 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   413: "The body is too large (PAYLOAD_TOO_LARGE).",
   415: "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
   422: "The request breaks a policy of the project (POLICY_VIOLATION).",
-  429: "Too many failed verifications from this source (TOO_MANY_FAILED_VERIFICATIONS); see Retry-After.",
+  429:
+    "Too many failed verifications from this source (TOO_MANY_FAILED_VERIFICATIONS), or too many reveals by " +
+    "this token (TOO_MANY_REVEALS); see Retry-After.",
   500: "An unexpected failure (INTERNAL_ERROR); the requestId names it in the log.",
   503:
     "The store or the rate limiter is unavailable, or the server is stopping (STORE_UNAVAILABLE, " +

@@ -13,6 +13,7 @@ import { registerCreateKey } from "./routes/v1/keys/create.js";
 import { registerGetKey } from "./routes/v1/keys/get.js";
 import { registerListKeys } from "./routes/v1/keys/list.js";
 import { registerAdjustQuota } from "./routes/v1/keys/quota.js";
+import { registerRevealKey } from "./routes/v1/keys/reveal.js";
 import { registerRevokeKey } from "./routes/v1/keys/revoke.js";
 import { registerRevokeKeys } from "./routes/v1/keys/revoke-many.js";
 import { registerRotateKey } from "./routes/v1/keys/rotate.js";
@@ -27,6 +28,12 @@ import { registerDeleteOverride } from "./routes/v1/ratelimit/delete-override.js
 import { registerRatelimit } from "./routes/v1/ratelimit/limit.js";
 import { registerListOverrides } from "./routes/v1/ratelimit/list-overrides.js";
 import { registerSetOverride } from "./routes/v1/ratelimit/set-override.js";
+import { registerCreateSecret } from "./routes/v1/secrets/create.js";
+import { registerDeleteSecret } from "./routes/v1/secrets/delete.js";
+import { registerGetSecret } from "./routes/v1/secrets/get.js";
+import { registerListSecrets } from "./routes/v1/secrets/list.js";
+import { registerRevealSecret } from "./routes/v1/secrets/reveal.js";
+import { registerUpdateSecret } from "./routes/v1/secrets/update.js";
 import { registerCreateToken } from "./routes/v1/tokens/create.js";
 import { registerListTokens } from "./routes/v1/tokens/list.js";
 import { registerRevokeToken } from "./routes/v1/tokens/revoke.js";
@@ -80,4 +87,11 @@ export const ROUTES: ReadonlyArray<(app: KeywardApp, deps: AppDependencies) => v
   registerVerifyAuditLogAgainst,
   registerExportAuditCheckpoints,
   registerCreateAuditCheckpoint,
+  registerCreateSecret,
+  registerListSecrets,
+  registerGetSecret,
+  registerUpdateSecret,
+  registerDeleteSecret,
+  registerRevealSecret,
+  registerRevealKey,
 ];

@@ -211,6 +211,7 @@ export const PROJECT_EXAMPLE = {
   policies: { maxLifetime: "P1Y", rotationPeriod: "P90D" },
   ipAllowlist: ["203.0.113.0/24", "2001:db8::/32"],
   timezone: "Europe/Paris",
+  recoverableKeys: false,
   createdAt: exampleTime,
 };
 
@@ -319,6 +320,11 @@ export const ProjectSchema = Type.Object(
         "Default IP allowlist of the project's keys (a key's own list replaces it), or null for none.",
     }),
     timezone: Type.String({ description: "IANA time zone in which quotas refill, UTC by default." }),
+    recoverableKeys: Type.Boolean({
+      description:
+        "Whether Keyward keeps a sealed copy of each new key, readable with keys:reveal (off by default; see " +
+        "docs/secrets.md for the trade-off).",
+    }),
     createdAt: timestamp("When the project was created."),
   },
   { $id: "Project", examples: [PROJECT_EXAMPLE] },

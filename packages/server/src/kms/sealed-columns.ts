@@ -1,3 +1,4 @@
+import { keyCopyContext, secretValueContext } from "../services/seal-contexts.js";
 import { webhookSecretContext } from "../services/webhook-service.js";
 import { AUDIT_SIGNING_KEY_SETTING } from "../store/audit-store.js";
 import { PEPPER_SETTING } from "../store/key-store.js";
@@ -29,5 +30,19 @@ export const SEALED_COLUMNS: readonly SealedColumnSpec[] = [
     idColumn: "id",
     valueColumn: "sealed_secret",
     contextOf: webhookSecretContext,
+  },
+  {
+    name: "vault secrets",
+    table: "secrets",
+    idColumn: "id",
+    valueColumn: "sealed_value",
+    contextOf: secretValueContext,
+  },
+  {
+    name: "recoverable key copies",
+    table: "key_recoveries",
+    idColumn: "key_id",
+    valueColumn: "sealed_key",
+    contextOf: keyCopyContext,
   },
 ];

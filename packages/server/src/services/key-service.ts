@@ -21,11 +21,13 @@ import { decideVerification, type VerificationCode } from "@keyward/core/verific
 import { auditEntry, changeDiff, recordDiff, toCanonical } from "../audit/audit-entry.js";
 import { KEY_AUDIT_FIELDS } from "../audit/audited-fields.js";
 import { keyEvent } from "../events/key-events.js";
+import { sealSecret } from "../kms/envelope.js";
+import type { Kms } from "../kms/kms.js";
 import type { QuotaAdjustment } from "../limits/rate-limiter.js";
 import type { VerifyCacheMetrics } from "../monitor/metrics.js";
 import type { AuditStore } from "../store/audit-store.js";
 import type { KeyStore } from "../store/key-store.js";
-import type { KeyPatch } from "../store/records.js";
+import type { KeyPatch, ProjectRecord } from "../store/records.js";
 import type { AnomalyAlerts } from "./anomaly-alerts.js";
 import type { BruteForceGuard } from "./brute-force-guard.js";
 import type { Clock } from "./clock.js";
@@ -35,6 +37,7 @@ import { KeyLimits, type LimitOutcome, type LimitRequest, type RateLimitState } 
 import { listPage, type Page } from "./page.js";
 import { canAccessProject, type Principal, requirePermission } from "./principal.js";
 import type { ProjectService, ProjectSettings } from "./project-service.js";
+import { keyCopyContext } from "./seal-contexts.js";
 import type { TrafficDetectors } from "./traffic-detectors.js";
 import type { UsageAnalytics } from "./usage-analytics.js";
 import { UsageBatcher } from "./usage-batcher.js";
@@ -116,6 +119,8 @@ export interface KeyServiceOptions {
   /** Throttles sources that fail verification too often; none in tests that do not need it. */
   bruteForce?: BruteForceGuard;
   pepper: Buffer;
+  /** Seals the copies of new keys of projects with `recoverableKeys` on. */
+  kms?: Kms;
   clock: Clock;
   keyBytes: number;
   cacheMaxEntries: number;
@@ -195,9 +200,10 @@ export class KeyService {
       },
     });
     if (input.quota != null) record.quota = newQuota(record.id, input.quota, settings.timezone, now);
-    await this.#options.store.createKey({ record, digest: digestKey(key, this.#options.pepper) }, [
+    const copy = await this.#sealedCopy(project, record.id, key);
+    await this.#options.store.createKey({ record, digest: digestKey(key, this.#options.pepper), ...copy }, [
       keyEvent("key.created", record, now),
-      keyAudit(principal, "key.created", record, recordDiff(record, KEY_AUDIT_FIELDS), now),
+      keyAudit(principal, "key.created", record, createdDiff(record, copy), now),
     ]);
     this.#options.onEvents?.();
     return { key, record: this.#view(record, policies, now) };
@@ -413,10 +419,11 @@ export class KeyService {
       },
     });
     const graceEndsAt = now + grace * 1000;
+    const copy = await this.#sealedCopy(project, record.id, key);
     const result = await this.#options.store.rotateKey(
       {
         oldId: old.id,
-        replacement: { record, digest: digestKey(key, this.#options.pepper) },
+        replacement: { record, digest: digestKey(key, this.#options.pepper), ...copy },
         oldExpiresAt: graceEndsAt,
         nowMs: now,
       },
@@ -434,7 +441,7 @@ export class KeyService {
           { replacedBy: replacement.id, graceEndsAt: previous.expiresAt ?? graceEndsAt },
           now,
         ),
-        keyAudit(principal, "key.created", replacement, recordDiff(replacement, KEY_AUDIT_FIELDS), now),
+        keyAudit(principal, "key.created", replacement, createdDiff(replacement, copy), now),
       ],
     );
     await this.#changed([old.id]);
@@ -545,6 +552,24 @@ export class KeyService {
       this.#allowlists.set(key, compiled);
     }
     return compiled;
+  }
+
+  /**
+   * For a project with recoverable keys, the key sealed by the KMS (bound to its id) for the store to keep with
+   * it in the key's own transaction; nothing otherwise. `project` is read fresh, so the setting applies at once.
+   */
+  async #sealedCopy(project: ProjectRecord, keyId: string, key: string): Promise<{ sealedCopy?: string }> {
+    if (!project.recoverableKeys) return {};
+    const kms = this.#options.kms;
+    if (kms === undefined) {
+      throw new KeywardError("INTERNAL_ERROR", "Recoverable keys need a KMS, and this KeyService has none.");
+    }
+    const plaintext = Buffer.from(key, "utf8");
+    try {
+      return { sealedCopy: JSON.stringify(await sealSecret(kms, plaintext, keyCopyContext(keyId))) };
+    } finally {
+      plaintext.fill(0);
+    }
   }
 
   /** Quota balances waiting to be written back to the store. */
@@ -707,6 +732,12 @@ function iso(ms: number): string {
 
 function dedupe(values: readonly string[]): string[] {
   return [...new Set(values)];
+}
+
+/** The audit diff of a new key: its audited fields, and whether Keyward kept a copy it can reveal. */
+function createdDiff(key: KeyRecord, copy: { sealedCopy?: string }): AuditEntryContent["diff"] {
+  const diff = recordDiff(key, KEY_AUDIT_FIELDS);
+  return copy.sealedCopy === undefined ? diff : { ...diff, recoverable: true };
 }
 
 /** The audit entry of a change to one key. */

@@ -37,6 +37,8 @@ export interface UpdateProjectInput {
   ipAllowlist?: string[] | null;
   /** IANA time zone of quota refills. */
   timezone?: string;
+  /** Keep a sealed copy of each new key for `keys:reveal`; turning it off deletes the copies kept. */
+  recoverableKeys?: boolean;
 }
 
 /** What verification needs of a project, parsed once and cached. */
@@ -79,6 +81,7 @@ export class ProjectService {
       policies: {},
       ipAllowlist: null,
       timezone: "UTC",
+      recoverableKeys: false,
       createdAt: now,
     };
     await this.#options.store.createProject(project, [
@@ -126,6 +129,7 @@ export class ProjectService {
           ? {}
           : { ipAllowlist: input.ipAllowlist === null ? null : normalizeIpAllowlist(input.ipAllowlist) }),
         ...(input.timezone === undefined ? {} : { timezone: input.timezone }),
+        ...(input.recoverableKeys === undefined ? {} : { recoverableKeys: input.recoverableKeys }),
       },
       (project) => [
         auditEntry(

@@ -90,7 +90,8 @@ export const SELECT_KEYS = `SELECT ${KEY_COLUMN_LIST.map((c) => `k.${c}`).join("
   FROM keys k LEFT JOIN key_usage u ON u.key_id = k.id LEFT JOIN key_quotas q ON q.key_id = k.id`;
 const TOKEN_COLUMNS =
   "id, digest, start, name, permissions, project_ids, created_by, created_at, revoked_at, last_used_at";
-const PROJECT_COLUMNS = "id, name, key_prefix, policies, ip_allowlist, timezone, created_at";
+const PROJECT_COLUMNS =
+  "id, name, key_prefix, policies, ip_allowlist, timezone, created_at, recoverable_keys";
 const OVERRIDE_COLUMNS = `namespace, identifier, "limit", window_ms, created_at`;
 
 /**
@@ -201,6 +202,7 @@ export class PostgresKeyStore implements KeyStore {
       column("ip_allowlist", patch.ipAllowlist === null ? null : JSON.stringify(patch.ipAllowlist));
     }
     if (patch.timezone !== undefined) column("timezone", patch.timezone);
+    if (patch.recoverableKeys !== undefined) column("recoverable_keys", patch.recoverableKeys);
     if (sets.length === 0) return this.findProject(id);
     // One statement: the change and the record it returns are one atomic step; its effects join its transaction.
     return this.#database.transaction(async (tx) => {
@@ -210,6 +212,13 @@ export class PostgresKeyStore implements KeyStore {
       );
       if (rows[0] === undefined) return null;
       const updated = toProject(rows[0]);
+      // Turning recovery off takes back what it kept: no copy outlives the setting that allowed it.
+      if (patch.recoverableKeys === false) {
+        await tx.query(
+          "DELETE FROM key_recoveries WHERE key_id IN (SELECT id FROM keys WHERE project_id = $1)",
+          [id],
+        );
+      }
       if (effectsFor !== undefined) await writeEffects(tx, effectsFor(updated));
       return updated;
     });
@@ -725,10 +734,17 @@ async function insertKey(tx: Queryable, key: NewKey): Promise<void> {
       r.lastUsedAt,
     ]);
   }
+  if (key.sealedCopy !== undefined) {
+    await tx.query("INSERT INTO key_recoveries (key_id, sealed_key, created_at) VALUES ($1, $2, $3)", [
+      r.id,
+      key.sealedCopy,
+      r.createdAt,
+    ]);
+  }
 }
 
 async function insertProject(db: Queryable, project: ProjectRecord): Promise<void> {
-  await db.query(`INSERT INTO projects (${PROJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+  await db.query(`INSERT INTO projects (${PROJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
     project.id,
     project.name,
     project.keyPrefix,
@@ -736,6 +752,7 @@ async function insertProject(db: Queryable, project: ProjectRecord): Promise<voi
     project.ipAllowlist === null ? null : JSON.stringify(project.ipAllowlist),
     project.timezone,
     project.createdAt,
+    project.recoverableKeys,
   ]);
 }
 

@@ -278,4 +278,31 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: "secrets vault and recoverable keys",
+    sql: `
+      -- See the SQLite migration v8: sealed upstream credentials, and sealed copies of the keys of projects that
+      -- keep them.
+      CREATE TABLE secrets (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        project_id TEXT COLLATE "C" NOT NULL REFERENCES projects(id),
+        name TEXT COLLATE "C" NOT NULL,
+        sealed_value TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        created_by TEXT COLLATE "C",
+        last_revealed_at BIGINT,
+        UNIQUE (project_id, name)
+      );
+
+      ALTER TABLE projects ADD COLUMN recoverable_keys BOOLEAN NOT NULL DEFAULT FALSE;
+      CREATE TABLE key_recoveries (
+        key_id TEXT COLLATE "C" PRIMARY KEY REFERENCES keys(id),
+        sealed_key TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        last_revealed_at BIGINT
+      );
+    `,
+  },
 ];

@@ -13,6 +13,8 @@ export interface ProjectRecord {
   ipAllowlist: string[] | null;
   /** IANA time zone in which quota refills happen ("UTC" by default). */
   timezone: string;
+  /** Whether new keys of the project keep a sealed copy an admin with `keys:reveal` can read back (off by default). */
+  recoverableKeys: boolean;
   createdAt: number;
 }
 
@@ -22,6 +24,8 @@ export interface ProjectPatch {
   policies?: KeyPolicySettings;
   ipAllowlist?: string[] | null;
   timezone?: string;
+  /** Turning it off also deletes the copies already kept, in the same transaction. */
+  recoverableKeys?: boolean;
 }
 
 /**
@@ -72,8 +76,11 @@ export interface WithDigest<T> {
   digest: Buffer;
 }
 
-/** A new key to insert: its record and the HMAC digest of the plaintext (the plaintext itself is never stored). */
-export type NewKey = WithDigest<KeyRecord>;
+/**
+ * A new key to insert: its record and the HMAC digest of the plaintext (the plaintext itself is never stored), and
+ * for a project with recoverable keys the plaintext sealed by the KMS (serialized JSON, context `key:<id>`).
+ */
+export type NewKey = WithDigest<KeyRecord> & { sealedCopy?: string };
 
 /** A new token to insert. */
 export type NewToken = WithDigest<TokenRecord>;

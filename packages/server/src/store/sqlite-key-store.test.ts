@@ -72,6 +72,7 @@ describe("SqliteKeyStore on a file", () => {
       policies: {},
       ipAllowlist: null,
       timezone: "UTC",
+      recoverableKeys: false,
       createdAt: T0,
     };
     await a.createProject(project);

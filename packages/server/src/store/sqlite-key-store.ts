@@ -168,6 +168,19 @@ export class SqliteKeyStore implements KeyStore {
       if (patch.timezone !== undefined) {
         this.#database.statement("UPDATE projects SET timezone = ? WHERE id = ?").run(patch.timezone, id);
       }
+      if (patch.recoverableKeys !== undefined) {
+        this.#database
+          .statement("UPDATE projects SET recoverable_keys = ? WHERE id = ?")
+          .run(patch.recoverableKeys ? 1 : 0, id);
+        // Turning recovery off takes back what it kept: no copy outlives the setting that allowed it.
+        if (!patch.recoverableKeys) {
+          this.#database
+            .statement(
+              "DELETE FROM key_recoveries WHERE key_id IN (SELECT id FROM keys WHERE project_id = ?)",
+            )
+            .run(id);
+        }
+      }
       const updated = this.#database.statement("SELECT * FROM projects WHERE id = ?").get(id) as
         | ProjectRow
         | undefined;
@@ -674,12 +687,17 @@ export class SqliteKeyStore implements KeyStore {
         .statement("INSERT INTO key_usage (key_id, last_used_at, verification_count) VALUES (?, ?, 0)")
         .run(r.id, r.lastUsedAt);
     }
+    if (key.sealedCopy !== undefined) {
+      this.#database
+        .statement("INSERT INTO key_recoveries (key_id, sealed_key, created_at) VALUES (?, ?, ?)")
+        .run(r.id, key.sealedCopy, r.createdAt);
+    }
   }
 
   #insertProject(project: ProjectRecord): void {
     this.#database
       .statement(
-        "INSERT INTO projects (id, name, key_prefix, policies, ip_allowlist, timezone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO projects (id, name, key_prefix, policies, ip_allowlist, timezone, recoverable_keys, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       )
       .run(
         project.id,
@@ -688,6 +706,7 @@ export class SqliteKeyStore implements KeyStore {
         JSON.stringify(project.policies),
         project.ipAllowlist === null ? null : JSON.stringify(project.ipAllowlist),
         project.timezone,
+        project.recoverableKeys ? 1 : 0,
         project.createdAt,
       );
   }

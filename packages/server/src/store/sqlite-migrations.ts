@@ -292,4 +292,32 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 8,
+    name: "secrets vault and recoverable keys",
+    sql: `
+      -- Upstream credentials Keyward must read back: only ever stored sealed (envelope encryption, the AES-GCM
+      -- additional data naming the secret's id, so a value copied onto another row fails to decrypt).
+      CREATE TABLE secrets (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL REFERENCES projects(id),
+        name TEXT NOT NULL,
+        sealed_value TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        created_by TEXT,
+        last_revealed_at INTEGER,
+        UNIQUE (project_id, name)
+      ) STRICT;
+
+      -- Off by default: a project that turns it on keeps a sealed copy of each key it issues from then on.
+      ALTER TABLE projects ADD COLUMN recoverable_keys INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE key_recoveries (
+        key_id TEXT PRIMARY KEY REFERENCES keys(id),
+        sealed_key TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_revealed_at INTEGER
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];

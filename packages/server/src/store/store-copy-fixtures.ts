@@ -28,6 +28,8 @@ export interface PopulatedInstallation {
   /** An admin token limited to the project, with `keys:read`. */
   token: string;
   webhook: { id: string; secret: string };
+  /** A vault secret of the project, revealed once. */
+  secret: { id: string; value: string };
   /** The fixture clock's time when it finished; a copy verified then is still within every grace window. */
   nowMs: number;
 }
@@ -54,6 +56,8 @@ export async function populateSqliteInstallation(dataDir: string): Promise<Popul
       policies: { rotationPeriod: "P90D" },
       ipAllowlist: ["10.0.0.0/8", "2001:db8::/32"],
       timezone: "Europe/Paris",
+      // Every key of the project keeps a sealed copy: key_recoveries has rows to copy.
+      recoverableKeys: true,
     });
     const webhook = await instance.webhooks.createWebhook(ROOT, {
       projectId: project.id,
@@ -102,6 +106,13 @@ export async function populateSqliteInstallation(dataDir: string): Promise<Popul
       { keyId: limited.record.id, kind: "key.expiring", subjectAt: expiresAt, sentAt: nowMs },
       [],
     );
+    const secret = await instance.secrets.createSecret(ROOT, {
+      projectId: project.id,
+      name: "UPSTREAM_API_KEY",
+      value: "upstream ☕ sk_live_0123456789",
+    });
+    await instance.secrets.revealSecret(ROOT, secret.id);
+    await instance.secrets.revealKey(ROOT, limited.record.id);
     await recordDeliveryAttempts(instance.stores, nowMs);
     // The changes above wrote the audit chain; a signed checkpoint fills audit_checkpoints too.
     await instance.audit.checkpoint(ROOT);
@@ -120,6 +131,7 @@ export async function populateSqliteInstallation(dataDir: string): Promise<Popul
       revokedKey: { key: revoked.key, id: revoked.record.id },
       token: token.token,
       webhook: { id: webhook.record.id, secret: webhook.secret },
+      secret: { id: secret.id, value: "upstream ☕ sk_live_0123456789" },
     };
   } finally {
     // Writes the batched usage and quota balances.

@@ -69,6 +69,7 @@ export const COPY_TABLES: readonly CopyTable[] = [
       policies: "text",
       ip_allowlist: "text",
       timezone: "text",
+      recoverable_keys: "boolean",
     }),
     primaryKey: ["id"],
   },
@@ -277,6 +278,30 @@ export const COPY_TABLES: readonly CopyTable[] = [
     name: "key_source_networks",
     columns: columns({ key_id: "text", network: "text", first_seen_at: "integer" }),
     primaryKey: ["key_id", "network"],
+  },
+  {
+    name: "secrets",
+    columns: columns({
+      id: "text",
+      project_id: "text",
+      name: "text",
+      sealed_value: "text",
+      created_at: "integer",
+      updated_at: "integer",
+      created_by: "text",
+      last_revealed_at: "integer",
+    }),
+    primaryKey: ["id"],
+  },
+  {
+    name: "key_recoveries",
+    columns: columns({
+      key_id: "text",
+      sealed_key: "text",
+      created_at: "integer",
+      last_revealed_at: "integer",
+    }),
+    primaryKey: ["key_id"],
   },
 ];
 

@@ -79,6 +79,7 @@ function sqliteStores(database: SqliteDatabase): Stores {
     sourceNetworks: new SqliteSourceNetworkStore(database),
     audit: new SqliteAuditStore(database),
     secrets: new SqliteSecretStore(database),
+    sealed: new SqliteSealedValueStore(database),
   };
 }
 
@@ -90,6 +91,7 @@ function postgresStores(database: PostgresDatabase): Stores {
     sourceNetworks: new PostgresSourceNetworkStore(database),
     audit: new PostgresAuditStore(database),
     secrets: new PostgresSecretStore(database),
+    sealed: new PostgresSealedValueStore(database),
   };
 }
 
@@ -305,6 +307,11 @@ describe.skipIf(!postgresUp)("copyStore() between SQLite and PostgreSQL", () => 
         webhookSecretContext(fixture.webhook.id),
       );
       expect(secret.toString("utf8")).toBe(fixture.webhook.secret);
+      // Vault secrets and recoverable keys are bound to their ids, which the copy keeps: they open there too.
+      expect((await instance.secrets.revealSecret(ROOT, fixture.secret.id)).value).toBe(fixture.secret.value);
+      expect((await instance.secrets.revealKey(ROOT, fixture.rotatedKey.id)).key).toBe(
+        fixture.rotatedKey.key,
+      );
       nowMs += 7_200_000;
       expect(
         await instance.keys.verifyKey(ROOT, { key: fixture.rotatedKey.previousKey, ip: "10.9.9.9" }),

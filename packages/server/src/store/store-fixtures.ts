@@ -46,6 +46,7 @@ export class StoreFixtures {
       policies: {},
       ipAllowlist: null,
       timezone: "UTC",
+      recoverableKeys: false,
       createdAt: now,
       ...overrides,
     };

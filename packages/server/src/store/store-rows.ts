@@ -57,6 +57,8 @@ export interface ProjectRow {
   policies: string;
   ip_allowlist: string | null;
   timezone: string;
+  /** 0/1 in SQLite, a boolean in PostgreSQL. */
+  recoverable_keys: number | boolean;
   created_at: number;
 }
 
@@ -89,6 +91,7 @@ export function toProject(row: ProjectRow): ProjectRecord {
     policies: JSON.parse(row.policies) as KeyPolicySettings,
     ipAllowlist: row.ip_allowlist === null ? null : (JSON.parse(row.ip_allowlist) as string[]),
     timezone: row.timezone,
+    recoverableKeys: row.recoverable_keys === true || row.recoverable_keys === 1,
     createdAt: row.created_at,
   };
 }

@@ -22,8 +22,8 @@ export interface CliTestServer {
   client: KeywardClient;
   /** The server's data directory (its SQLite file is `keyward.db` in it), for tests that tamper with the store. */
   dataDir: string;
-  /** Runs `keyward <argv>` in process against the server; stdin is empty. */
-  run(argv: string[]): Promise<CliRun>;
+  /** Runs `keyward <argv>` in process against the server; `stdin` is what gets piped in (nothing by default). */
+  run(argv: string[], stdin?: string): Promise<CliRun>;
   close(): Promise<void>;
 }
 
@@ -54,10 +54,11 @@ export async function startCliTestServer(name: string): Promise<CliTestServer> {
     server,
     dataDir,
     client: new KeywardClient({ baseUrl: server.url, token: rootToken }),
-    async run(argv) {
+    async run(argv, stdin) {
       const stdout = new PassThrough();
       const stderr = new PassThrough();
-      const code = await runCli(argv, { env, stdout, stderr, stdin: Readable.from([]) });
+      const input = Readable.from(stdin === undefined ? [] : [stdin]);
+      const code = await runCli(argv, { env, stdout, stderr, stdin: input });
       return { code, stdout: await readAll(stdout), stderr: await readAll(stderr) };
     },
     async close() {

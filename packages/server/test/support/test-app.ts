@@ -53,6 +53,7 @@ export async function createTestApp(
     usage: instance.usage,
     alerts: instance.alerts,
     audit: instance.audit,
+    secrets: instance.secrets,
     metrics: instance.metrics,
     readiness: () => instance.checkReadiness(),
     logger: pino({ level: "silent" }),

@@ -1,12 +1,16 @@
 import { join } from "node:path";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { parseConfig } from "../../config.js";
 import { MASTER_KEY_FILE } from "../../kms/master-key.js";
+import { collectOption } from "../collect-option.js";
 import type { CommandContext } from "../command-context.js";
 import { Output } from "../output.js";
+import { printSelfSigned, selfSignedJson } from "../self-signed-output.js";
 
 interface InitOptions {
   dataDir?: string;
+  selfSigned?: boolean;
+  hostname?: string[];
   json?: boolean;
 }
 
@@ -16,6 +20,15 @@ export function registerInit(program: Command, ctx: CommandContext): void {
     .command("init")
     .description("create the data directory and print the root admin token (shown once)")
     .option("--data-dir <dir>", "data directory (default: $KEYWARD_DATA_DIR, else ./.keyward)")
+    .option(
+      "--self-signed",
+      "also write a development TLS certificate and key to <data-dir>/tls/ (localhost, 127.0.0.1, ::1; 90 days)",
+    )
+    .addOption(
+      new Option("--hostname <name>", "another DNS name or IP address for the certificate; repeatable")
+        .argParser(collectOption)
+        .implies({ selfSigned: true }),
+    )
     .option("--json", 'print {"rootToken":"..."}, or {"rootToken":null,"alreadyInitialized":true}')
     .action(async (options: InitOptions) => {
       const config = parseConfig(
@@ -24,14 +37,28 @@ export function registerInit(program: Command, ctx: CommandContext): void {
       );
       // Loaded here, not at the top: commands that only call the API start faster without SQLite.
       const { openInstance } = await import("../../instance.js");
+      // Before the store: a bad --hostname must fail before a root token exists that would never be printed.
+      // Loaded only when asked for: the X.509 library is the heaviest import of any command.
+      const tls =
+        options.selfSigned === true
+          ? await (await import("../../tls/write-self-signed-files.js")).writeSelfSignedFiles({
+              dataDir: config.dataDir,
+              hostnames: options.hostname ?? [],
+              nowMs: Date.now(),
+            })
+          : null;
       const instance = await openInstance({ config });
       try {
         const out = new Output(ctx.io);
         const { rootToken } = instance;
         if (options.json === true) {
-          out.json(rootToken === null ? { rootToken: null, alreadyInitialized: true } : { rootToken });
+          out.json({
+            ...(rootToken === null ? { rootToken: null, alreadyInitialized: true } : { rootToken }),
+            ...(tls === null ? {} : { tls: selfSignedJson(tls) }),
+          });
           return;
         }
+        if (tls !== null) printSelfSigned(out, tls);
         if (rootToken === null) {
           out.line(
             `Keyward is already initialized in ${config.dataDir}. Its root token was shown when it was created ` +

@@ -20,6 +20,7 @@ interface ProjectsUpdateOptions extends HttpOptions {
   /** False for --no-ip-allowlist (commander defaults a lone --no- option to true). */
   ipAllowlist?: boolean;
   timezone?: string;
+  recoverableKeys?: boolean;
 }
 
 const POLICY_HELP = "an ISO 8601 duration such as";
@@ -58,7 +59,12 @@ export function registerProjectsUpdate(projects: Command, ctx: CommandContext): 
       collectOption,
     )
     .option("--no-ip-allowlist", "remove the project's IP allowlist (any address)")
-    .option("--timezone <zone>", "IANA time zone of daily and monthly quota refills, e.g. Europe/Paris");
+    .option("--timezone <zone>", "IANA time zone of daily and monthly quota refills, e.g. Europe/Paris")
+    .option(
+      "--recoverable-keys",
+      "keep a sealed copy of each key issued from now on, readable with keys:reveal (see docs/secrets.md)",
+    )
+    .option("--no-recoverable-keys", "keep no copies, and delete the copies kept so far");
   addHttpOptions(command).action(async (id: string, options: ProjectsUpdateOptions) => {
     const policies: NonNullable<UpdateProjectInput["policies"]> = {
       ...(options.maxLifetime === undefined ? {} : { maxLifetime: options.maxLifetime.value }),
@@ -77,11 +83,12 @@ export function registerProjectsUpdate(projects: Command, ctx: CommandContext): 
       ...(options.ip === undefined ? {} : { ipAllowlist: options.ip }),
       ...(options.ipAllowlist === false ? { ipAllowlist: null } : {}),
       ...(options.timezone === undefined ? {} : { timezone: options.timezone }),
+      ...(options.recoverableKeys === undefined ? {} : { recoverableKeys: options.recoverableKeys }),
     };
     if (Object.keys(patch).length === 0) {
       command.error(
         "nothing to update; pass --name, --max-lifetime, --rotation-period, --inactivity-revocation, " +
-          "--expiry-notice, --ip, --no-ip-allowlist or --timezone",
+          "--expiry-notice, --ip, --no-ip-allowlist, --timezone or --[no-]recoverable-keys",
       );
     }
     const project = await clientFromEnv(ctx.io, options.url).updateProject(id, patch);

@@ -9,6 +9,7 @@ interface ServeOptions {
   port?: number;
   host?: string;
   dataDir?: string;
+  insecureHttp?: boolean;
   json?: boolean;
 }
 
@@ -24,6 +25,11 @@ export function registerServe(program: Command, ctx: CommandContext): void {
     )
     .option("--host <host>", "address to listen on (default: $KEYWARD_HOST, else 127.0.0.1)")
     .option("--data-dir <dir>", "data directory (default: $KEYWARD_DATA_DIR, else ./.keyward)")
+    .option(
+      "--insecure-http",
+      "allow plain HTTP on a non-loopback --host, behind a TLS-terminating proxy; warns at every start " +
+        "(default: $KEYWARD_INSECURE_HTTP; serve HTTPS with $KEYWARD_TLS_CERT and $KEYWARD_TLS_KEY instead)",
+    )
     .option("--json", 'print {"rootToken":"..."} (when created) and {"url":"..."} as JSON lines on stdout')
     .action(async (options: ServeOptions) => {
       const { io } = ctx;
@@ -47,9 +53,13 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         },
       });
       const stopping = waitForShutdown(io.signal);
+      // SIGHUP reloads the certificate (a listener also replaces Node's default of exiting on SIGHUP).
+      const onHangup = () => void server.reloadTls();
+      if (config.tls !== null) process.on("SIGHUP", onHangup);
       if (options.json === true) out.json({ url: server.url });
       else io.stderr.write(`Keyward is listening on ${server.url} (Ctrl-C to stop).\n`);
       const reason = await stopping;
+      process.off("SIGHUP", onHangup);
       if (reason === "SIGTERM" && config.shutdownDelayMs > 0) {
         // Orchestrators send SIGTERM and then stop routing: keep serving (readyz 503) until they have.
         logger.info(
@@ -64,19 +74,31 @@ export function registerServe(program: Command, ctx: CommandContext): void {
     });
 }
 
+/** The settings `serve`'s flags replace. */
+interface ServeOverrides {
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  insecureHttp?: boolean;
+}
+
 /** Flags win over the environment; a flag also hides the variable it replaces, so a bad one cannot fail the run. */
 function flagsOverEnv(
   env: CliIo["env"],
   options: ServeOptions,
-): { env: CliIo["env"]; overrides: { port?: number; host?: string; dataDir?: string } } {
+): { env: CliIo["env"]; overrides: ServeOverrides } {
   const merged: Record<string, string | undefined> = { ...env };
-  const overrides: { port?: number; host?: string; dataDir?: string } = {};
+  const overrides: ServeOverrides = {};
   if (options.port !== undefined) {
     merged.KEYWARD_PORT = undefined;
     overrides.port = options.port;
   }
   if (options.host !== undefined) overrides.host = options.host;
   if (options.dataDir !== undefined) overrides.dataDir = options.dataDir;
+  if (options.insecureHttp === true) {
+    merged.KEYWARD_INSECURE_HTTP = undefined;
+    overrides.insecureHttp = true;
+  }
   return { env: merged, overrides };
 }
 

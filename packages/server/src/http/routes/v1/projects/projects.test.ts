@@ -21,6 +21,7 @@ describe("POST /v1/projects", () => {
       policies: {},
       ipAllowlist: null,
       timezone: "UTC",
+      recoverableKeys: false,
       createdAt: new Date(t.clock.now()).toISOString(),
     });
   });

@@ -23,7 +23,8 @@ export function registerUpdateProject(app: KeywardApp, deps: AppDependencies): v
           "leaves it. Every policy given is checked before anything changes. A new `maxLifetime` applies to " +
           "keys created or changed from now on; existing keys keep their expiry. `ipAllowlist` is the default " +
           "allowlist of keys without their own (null removes it); `timezone` (an IANA zone such as Europe/Paris) " +
-          "is where quotas refill at midnight.",
+          "is where quotas refill at midnight. `recoverableKeys` keeps a sealed copy of each key issued from now " +
+          "on, readable with `keys:reveal`; turning it off deletes the copies kept (see docs/secrets.md).",
         params: IdParams,
         body: Type.Object(
           {
@@ -49,6 +50,11 @@ export function registerUpdateProject(app: KeywardApp, deps: AppDependencies): v
                 description: "IANA time zone of quota refills, such as UTC or America/New_York.",
               }),
             ),
+            recoverableKeys: Type.Optional(
+              Type.Boolean({
+                description: "Keep a sealed copy of each new key for POST /v1/keys/{id}/reveal.",
+              }),
+            ),
           },
           {
             additionalProperties: false,
@@ -57,6 +63,7 @@ export function registerUpdateProject(app: KeywardApp, deps: AppDependencies): v
               { policies: { maxLifetime: "P1Y", rotationPeriod: "P90D", expiryNotice: "P14D" } },
               { policies: { inactivityRevocation: "P180D", rotationPeriod: null } },
               { name: "billing-api-v2" },
+              { recoverableKeys: true },
             ],
           },
         ),

@@ -240,6 +240,7 @@ describe("webhook secrets", () => {
       usage: instance.usage,
       alerts: instance.alerts,
       audit: instance.audit,
+      secrets: instance.secrets,
       metrics: instance.metrics,
       readiness: () => instance.checkReadiness(),
       logger: createLogger(config, { write: (line: string) => void lines.push(line) }),
