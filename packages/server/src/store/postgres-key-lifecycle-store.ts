@@ -111,6 +111,8 @@ export class PostgresKeyLifecycleStore implements KeyLifecycleStore {
         [nowMs, reason, id, unusedSinceMs],
       );
       if (rowCount === 0) return null;
+      // A revoked key has no use left for its recoverable copy, only risk: the copy goes with the revocation.
+      await tx.query("DELETE FROM key_recoveries WHERE key_id = $1", [id]);
       const { rows } = await tx.query<KeyRow>(`${SELECT_KEYS} WHERE k.id = $1`, [id]);
       const row = rows[0];
       if (row === undefined) return null;

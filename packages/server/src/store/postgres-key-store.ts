@@ -313,6 +313,8 @@ export class PostgresKeyStore implements KeyStore {
          WHERE id = $1 AND revoked_at IS NULL`,
         [id, nowMs, reason],
       );
+      // A revoked key has no use left for its recoverable copy, only risk: the copy goes with the revocation.
+      if (rowCount > 0) await tx.query("DELETE FROM key_recoveries WHERE key_id = $1", [id]);
       const record = await readKey(tx, id);
       if (rowCount > 0 && record !== null && effectsFor !== undefined) {
         await writeEffects(tx, effectsFor(record));
@@ -342,6 +344,7 @@ export class PostgresKeyStore implements KeyStore {
     return this.#database.transaction(async (tx): Promise<KeyRecord[]> => {
       const { rows: changed } = await tx.query<{ id: string }>(sql, params);
       if (changed.length === 0) return [];
+      await tx.query("DELETE FROM key_recoveries WHERE key_id = ANY($1::text[])", [changed.map((r) => r.id)]);
       const { rows } = await tx.query<KeyRow>(`${SELECT_KEYS} WHERE k.id = ANY($1::text[]) ORDER BY k.id`, [
         changed.map((r) => r.id),
       ]);

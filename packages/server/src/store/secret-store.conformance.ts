@@ -179,6 +179,33 @@ export function describeSecretStoreConformance(name: string, open: () => Promise
       expect(await auditSeq()).toBe(1);
     });
 
+    it("deletes a key's copy when the key is revoked, alone or in bulk, and keeps the others", async () => {
+      const [one, bulk, kept] = [
+        fx.makeKey(project.id),
+        fx.makeKey(project.id, { ownerId: "cust_bulk" }),
+        fx.makeKey(project.id),
+      ];
+      for (const key of [one, bulk, kept]) {
+        await stores.keys.createKey({
+          record: key.record,
+          digest: key.digest,
+          sealedCopy: `copy of ${key.record.id}`,
+        });
+      }
+      await stores.keys.revokeKey(one.record.id, "leaked", fx.nextTime());
+      const revoked = await stores.keys.revokeKeys({
+        projectIds: [project.id],
+        ownerId: "cust_bulk",
+        reason: null,
+        nowMs: fx.nextTime(),
+        limit: 10,
+      });
+      expect(revoked.map((k) => k.id)).toEqual([bulk.record.id]);
+      expect(await store.readKeyCopy(one.record.id)).toBeNull();
+      expect(await store.readKeyCopy(bulk.record.id)).toBeNull();
+      expect(await store.readKeyCopy(kept.record.id)).toBe(`copy of ${kept.record.id}`);
+    });
+
     it("stores a project's recoverableKeys, and turning it off deletes the copies of that project's keys only", async () => {
       const other = await fx.createProject({ recoverableKeys: true });
       expect((await stores.keys.findProject(other.id))?.recoverableKeys).toBe(true);

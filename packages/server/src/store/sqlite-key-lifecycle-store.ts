@@ -117,6 +117,8 @@ export class SqliteKeyLifecycleStore implements KeyLifecycleStore {
         )
         .run(nowMs, reason, nowMs, id, unusedSinceMs).changes;
       if (changed === 0) return null;
+      // A revoked key has no use left for its recoverable copy, only risk: the copy goes with the revocation.
+      this.#database.statement("DELETE FROM key_recoveries WHERE key_id = ?").run(id);
       const row = this.#database.statement(`${SELECT_KEYS} WHERE k.id = ?`).get(id) as KeyRow | undefined;
       if (row === undefined) return null;
       const record = toKey(row);

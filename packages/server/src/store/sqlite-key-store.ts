@@ -274,6 +274,8 @@ export class SqliteKeyStore implements KeyStore {
           "UPDATE keys SET revoked_at = ?, revoked_reason = ?, updated_at = ? WHERE id = ? AND revoked_at IS NULL",
         )
         .run(nowMs, reason, nowMs, id).changes;
+      // A revoked key has no use left for its recoverable copy, only risk: the copy goes with the revocation.
+      if (changed > 0) this.#database.statement("DELETE FROM key_recoveries WHERE key_id = ?").run(id);
       const record = this.#readKey(id);
       if (changed > 0 && record !== null && effectsFor !== undefined) {
         writeEffects(this.#database, effectsFor(record));
@@ -302,7 +304,9 @@ export class SqliteKeyStore implements KeyStore {
         id: string;
       }[];
       const revoked: KeyRecord[] = [];
+      const forgetCopy = this.#database.statement("DELETE FROM key_recoveries WHERE key_id = ?");
       for (const { id } of ids) {
+        forgetCopy.run(id);
         const record = this.#readKey(id);
         if (record === null) continue;
         revoked.push(record);
