@@ -50,6 +50,7 @@ describe("parseConfig()", () => {
       usageMinuteRetentionMs: 48 * 3_600_000,
       usageHourRetentionMs: 90 * 86_400_000,
       auditCheckpointEvery: 1_000,
+      revealLimitPerMinute: 10,
       auditRetentionMs: null,
       anomalyDetectionEnabled: true,
       spikeFactor: 5,

@@ -98,6 +98,8 @@ export interface Config {
   readonly usageHourRetentionMs: number;
   /** A signed audit checkpoint at every multiple of this many entries (`KEYWARD_AUDIT_CHECKPOINT_EVERY`). */
   readonly auditCheckpointEvery: number;
+  /** Secrets and recoverable keys one token may reveal per minute (`KEYWARD_REVEAL_LIMIT_PER_MINUTE`). */
+  readonly revealLimitPerMinute: number;
   /**
    * Audit entries older than this are pruned behind a signed checkpoint (`KEYWARD_AUDIT_RETENTION_DAYS`); null,
    * the default, keeps them for good.
@@ -399,6 +401,7 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     usageMinuteRetentionMs: HOUR_MS * integer("KEYWARD_USAGE_MINUTE_RETENTION_HOURS", 48, 1, 8_760),
     usageHourRetentionMs: DAY_MS * integer("KEYWARD_USAGE_HOUR_RETENTION_DAYS", 90, 1, 3_650),
     auditCheckpointEvery: integer("KEYWARD_AUDIT_CHECKPOINT_EVERY", 1_000, 1, 10_000_000),
+    revealLimitPerMinute: integer("KEYWARD_REVEAL_LIMIT_PER_MINUTE", 10, 1, 10_000),
     auditRetentionMs: nullIfZero(DAY_MS * integer("KEYWARD_AUDIT_RETENTION_DAYS", 0, 0, 36_500)),
     anomalyDetectionEnabled: boolean("KEYWARD_ANOMALY_DETECTION_ENABLED", true),
     spikeFactor: integer("KEYWARD_SPIKE_FACTOR", 5, 2, 1_000),

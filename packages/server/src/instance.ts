@@ -547,6 +547,7 @@ function createServices(input: {
       limiter,
       audit: stores.audit,
       clock,
+      revealLimit: { limit: config.revealLimitPerMinute, windowMs: 60_000 },
     }),
     scheduler,
     deliveries,
