@@ -127,16 +127,19 @@ describe("MasterKeyRotation", () => {
     const racing: SealedValueStore = {
       readSealedValues: (c, a, l) => stores.sealed.readSealedValues(c, a, l),
       countSealedValues: (c) => stores.sealed.countSealedValues(c),
-      async replaceSealedValue(column, id, expected, next) {
-        if (!raced && id === first.id) {
+      async replaceSealedValues(column, replacements) {
+        const target = replacements.find((r) => r.id === first.id);
+        if (!raced && target !== undefined) {
           raced = true;
           const [oldest] = loadOrCreateMasterKeyring(keyringDir);
           const server = new LocalKms(oldest ?? Buffer.alloc(0));
-          const resealed = await sealSecret(server, replacement, webhookSecretContext(id));
-          secrets.set(id, replacement);
-          await stores.sealed.replaceSealedValue(column, id, expected, JSON.stringify(resealed));
+          const resealed = await sealSecret(server, replacement, webhookSecretContext(first.id));
+          secrets.set(first.id, replacement);
+          await stores.sealed.replaceSealedValues(column, [
+            { id: first.id, expected: target.expected, next: JSON.stringify(resealed) },
+          ]);
         }
-        return stores.sealed.replaceSealedValue(column, id, expected, next);
+        return stores.sealed.replaceSealedValues(column, replacements);
       },
     };
     const rotation = new MasterKeyRotation({ store: racing, kms });

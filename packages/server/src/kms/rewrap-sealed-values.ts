@@ -1,5 +1,5 @@
 import { KeywardError } from "@keyward/core/keyward-error.js";
-import type { SealedValueStore } from "../store/sealed-value-store.js";
+import type { SealedReplacement, SealedValueStore } from "../store/sealed-value-store.js";
 import { rewrapSecret, type SealedSecret } from "./envelope.js";
 import type { Kms } from "./kms.js";
 import type { SealedColumnSpec } from "./sealed-columns.js";
@@ -58,6 +58,7 @@ export async function rewrapSealedValues(options: {
     for (const column of columns) {
       for (let after: string | null = null; ; ) {
         const rows = await store.readSealedValues(column, after, PAGE);
+        const replacements: SealedReplacement[] = [];
         for (const row of rows) {
           const sealed = parseSealed(row.value, `${column.table} ${row.id}`);
           if (pass === 0) report.visited += 1;
@@ -66,12 +67,12 @@ export async function rewrapSealedValues(options: {
             continue;
           }
           const moved = await rewrapSecret(kms, sealed, column.contextOf(row.id));
-          if (await store.replaceSealedValue(column, row.id, row.value, JSON.stringify(moved))) {
-            report.rewrapped += 1;
-          } else {
-            lost += 1;
-          }
+          replacements.push({ id: row.id, expected: row.value, next: JSON.stringify(moved) });
         }
+        // One transaction per page; a value a server changed since it was read is not replaced (lost).
+        const replaced = await store.replaceSealedValues(column, replacements);
+        report.rewrapped += replaced;
+        lost += replacements.length - replaced;
         if (pass === 0) options.onProgress?.({ total, visited: report.visited });
         const last = rows.at(-1);
         if (last === undefined || rows.length < PAGE) break;

@@ -1,6 +1,6 @@
 import type { PostgresDatabase } from "./postgres-database.js";
 import { sealedValueSql } from "./sealed-value-sql.js";
-import type { SealedColumn, SealedRow, SealedValueStore } from "./sealed-value-store.js";
+import type { SealedColumn, SealedReplacement, SealedRow, SealedValueStore } from "./sealed-value-store.js";
 
 /** Sealed values in the PostgreSQL database the other stores share. */
 export class PostgresSealedValueStore implements SealedValueStore {
@@ -22,14 +22,19 @@ export class PostgresSealedValueStore implements SealedValueStore {
     return Number(rows[0]?.n ?? 0);
   }
 
-  async replaceSealedValue(
+  async replaceSealedValues(
     column: SealedColumn,
-    id: string,
-    expected: string,
-    next: string,
-  ): Promise<boolean> {
+    replacements: readonly SealedReplacement[],
+  ): Promise<number> {
+    if (replacements.length === 0) return 0;
     const sql = sealedValueSql(column, "postgres");
-    const { rowCount } = await this.#database.query(sql.replace, sql.replaceParams(id, expected, next));
-    return rowCount > 0;
+    // One transaction per batch: one commit instead of one per value.
+    return this.#database.transaction(async (tx) => {
+      let replaced = 0;
+      for (const r of replacements) {
+        replaced += (await tx.query(sql.replace, sql.replaceParams(r.id, r.expected, r.next))).rowCount;
+      }
+      return replaced;
+    });
   }
 }

@@ -54,17 +54,21 @@ export function describeSealedValueStoreConformance(name: string, open: () => Pr
       expect(await stores.sealed.countSealedValues(pepperOnly)).toBe(0);
     });
 
-    it("replaces a value only while it is still the one read", async () => {
+    it("replaces values only while they are still the ones read, in one batch", async () => {
       const webhook = await fx.createWebhook(project.id);
       const [row] = await stores.sealed.readSealedValues(WEBHOOK_SECRETS, null, 1);
       if (row === undefined) throw new Error("no row");
       expect(
-        await stores.sealed.replaceSealedValue(WEBHOOK_SECRETS, row.id, row.value, '{"v":1,"next":1}'),
-      ).toBe(true);
+        await stores.sealed.replaceSealedValues(WEBHOOK_SECRETS, [
+          { id: row.id, expected: row.value, next: '{"v":1,"next":1}' },
+        ]),
+      ).toBe(1);
       // A second writer holding the old value loses: the first replacement stands.
       expect(
-        await stores.sealed.replaceSealedValue(WEBHOOK_SECRETS, row.id, row.value, '{"v":1,"late":1}'),
-      ).toBe(false);
+        await stores.sealed.replaceSealedValues(WEBHOOK_SECRETS, [
+          { id: row.id, expected: row.value, next: '{"v":1,"late":1}' },
+        ]),
+      ).toBe(0);
       const [after] = await stores.sealed.readSealedValues(WEBHOOK_SECRETS, null, 1);
       expect(after).toEqual({ id: webhook.record.id, value: '{"v":1,"next":1}' });
     });

@@ -10,6 +10,13 @@ export interface SealedColumn {
   onlyIds?: readonly string[];
 }
 
+/** A compare-and-swap of one row's sealed value. */
+export interface SealedReplacement {
+  id: string;
+  expected: string;
+  next: string;
+}
+
 /** One sealed value and the id of its row. */
 export interface SealedRow {
   id: string;
@@ -25,6 +32,9 @@ export interface SealedValueStore {
   /** Sealed values of `column` with an id after `afterId` (all when null), in id order, at most `limit`. */
   readSealedValues(column: SealedColumn, afterId: string | null, limit: number): Promise<SealedRow[]>;
   countSealedValues(column: SealedColumn): Promise<number>;
-  /** Replaces the value of row `id` only if it still is `expected`; true when it did. */
-  replaceSealedValue(column: SealedColumn, id: string, expected: string, next: string): Promise<boolean>;
+  /**
+   * Replaces each row's value with `next` only if it still is `expected`, all in one transaction; returns how
+   * many it replaced (a row whose value changed meanwhile is left as it is).
+   */
+  replaceSealedValues(column: SealedColumn, replacements: readonly SealedReplacement[]): Promise<number>;
 }

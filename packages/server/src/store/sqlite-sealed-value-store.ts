@@ -1,5 +1,5 @@
 import { sealedValueSql } from "./sealed-value-sql.js";
-import type { SealedColumn, SealedRow, SealedValueStore } from "./sealed-value-store.js";
+import type { SealedColumn, SealedReplacement, SealedRow, SealedValueStore } from "./sealed-value-store.js";
 import type { SqliteDatabase } from "./sqlite-database.js";
 
 /** Sealed values in the SQLite database the other stores share. */
@@ -20,16 +20,19 @@ export class SqliteSealedValueStore implements SealedValueStore {
     return Number((this.#database.run(sql.count, "get", ...sql.countParams()) as { n: number }).n);
   }
 
-  async replaceSealedValue(
+  async replaceSealedValues(
     column: SealedColumn,
-    id: string,
-    expected: string,
-    next: string,
-  ): Promise<boolean> {
+    replacements: readonly SealedReplacement[],
+  ): Promise<number> {
+    if (replacements.length === 0) return 0;
     const sql = sealedValueSql(column, "sqlite");
-    const result = this.#database.run(sql.replace, "run", ...sql.replaceParams(id, expected, next)) as {
-      changes: number;
-    };
-    return result.changes > 0;
+    const replace = this.#database.statement(sql.replace);
+    // One write transaction per batch: one lock and one commit instead of one per value.
+    return this.#database.write(() => {
+      let replaced = 0;
+      for (const r of replacements)
+        replaced += replace.run(...sql.replaceParams(r.id, r.expected, r.next)).changes;
+      return replaced;
+    });
   }
 }
