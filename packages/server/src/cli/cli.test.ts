@@ -6,6 +6,7 @@ import { KeywardClient } from "@keyward/client/keyward-client.js";
 import type { Delivery, Page } from "@keyward/client/types.js";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readAll } from "../../test/support/cli-server.js";
 import { startWebhookReceiver } from "../../test/support/webhook-receiver.js";
 import { parseConfig } from "../config.js";
 import { createLogger } from "../logger.js";
@@ -18,13 +19,6 @@ interface Run {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-async function readAll(stream: PassThrough): Promise<string> {
-  stream.end();
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Runs the CLI in-process with captured output; `stdin` is what gets piped in. */

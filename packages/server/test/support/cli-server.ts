@@ -27,7 +27,8 @@ export interface CliTestServer {
   close(): Promise<void>;
 }
 
-async function readAll(stream: PassThrough): Promise<string> {
+/** Ends a captured output stream and returns everything written to it, decoded as UTF-8 once (never mid-character). */
+export async function readAll(stream: PassThrough): Promise<string> {
   stream.end();
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));

@@ -4,16 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
+import { readAll } from "../../../test/support/cli-server.js";
 import { parseConfig } from "../../config.js";
 import { openInstance } from "../../instance.js";
 import { runCli } from "../main.js";
-
-async function readAll(stream: PassThrough): Promise<string> {
-  stream.end();
-  let text = "";
-  for await (const chunk of stream) text += String(chunk);
-  return text;
-}
 
 async function kms(args: string[], env: Record<string, string>) {
   const stdout = new PassThrough();

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
+import { readAll } from "../../../test/support/cli-server.js";
 import {
   dropTestSchema,
   newTestSchema,
@@ -12,13 +13,6 @@ import {
 import { POSTGRES_MIGRATIONS } from "../../store/postgres-migrations.js";
 import { SQLITE_MIGRATIONS } from "../../store/sqlite-migrations.js";
 import { runCli } from "../main.js";
-
-async function readAll(stream: PassThrough): Promise<string> {
-  stream.end();
-  let text = "";
-  for await (const chunk of stream) text += String(chunk);
-  return text;
-}
 
 async function migrate(env: Record<string, string>, json = true): Promise<{ code: number; stdout: string }> {
   const stdout = new PassThrough();

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
+import { readAll } from "../../../test/support/cli-server.js";
 import {
   dropTestSchema,
   newTestSchema,
@@ -41,13 +42,6 @@ function postgresUrl(): { url: string; masked: string; schema: string } {
   const masked = new URL(url.href);
   masked.password = "***";
   return { url: url.href, masked: masked.href, schema };
-}
-
-async function readAll(stream: PassThrough): Promise<string> {
-  stream.end();
-  let text = "";
-  for await (const chunk of stream) text += String(chunk);
-  return text;
 }
 
 async function storeCopy(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
