@@ -101,6 +101,11 @@ export interface Config {
   /** Secrets and recoverable keys one token may reveal per minute (`KEYWARD_REVEAL_LIMIT_PER_MINUTE`). */
   readonly revealLimitPerMinute: number;
   /**
+   * How often a server reloads the pepper versions (`KEYWARD_PEPPER_REFRESH_SECONDS`): a rotated pepper
+   * activates only after every server has had time to load it (`keyward kms pepper-rotate`).
+   */
+  readonly pepperRefreshIntervalMs: number;
+  /**
    * Audit entries older than this are pruned behind a signed checkpoint (`KEYWARD_AUDIT_RETENTION_DAYS`); null,
    * the default, keeps them for good.
    */
@@ -402,6 +407,7 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     usageHourRetentionMs: DAY_MS * integer("KEYWARD_USAGE_HOUR_RETENTION_DAYS", 90, 1, 3_650),
     auditCheckpointEvery: integer("KEYWARD_AUDIT_CHECKPOINT_EVERY", 1_000, 1, 10_000_000),
     revealLimitPerMinute: integer("KEYWARD_REVEAL_LIMIT_PER_MINUTE", 10, 1, 10_000),
+    pepperRefreshIntervalMs: 1_000 * integer("KEYWARD_PEPPER_REFRESH_SECONDS", 10, 1, 3_600),
     auditRetentionMs: nullIfZero(DAY_MS * integer("KEYWARD_AUDIT_RETENTION_DAYS", 0, 0, 36_500)),
     anomalyDetectionEnabled: boolean("KEYWARD_ANOMALY_DETECTION_ENABLED", true),
     spikeFactor: integer("KEYWARD_SPIKE_FACTOR", 5, 2, 1_000),

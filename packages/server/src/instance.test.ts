@@ -11,7 +11,7 @@ import { DATABASE_FILE, type Instance, openInstance } from "./instance.js";
 import { openSecret, type SealedSecret } from "./kms/envelope.js";
 import { MASTER_KEY_FILE } from "./kms/master-key.js";
 import type { Principal } from "./services/principal.js";
-import { PEPPER_SETTING } from "./store/key-store.js";
+import { FIRST_PEPPER_NAME } from "./store/pepper-store.js";
 
 describe("openInstance()", () => {
   let root: string;
@@ -117,13 +117,13 @@ describe("openInstance()", () => {
     const token = instance.rootToken as string;
     const { key, record } = await instance.keys.createKey(await rootPrincipal(instance, token), {});
 
-    const stored = await instance.store.readInstanceSetting(PEPPER_SETTING);
+    const [stored] = (await instance.stores.peppers.listPeppers()).map((p) => p.sealedPepper);
     const sealed = JSON.parse(stored as string) as SealedSecret;
     expect(Object.keys(sealed).sort()).toEqual(["ct", "dek", "kid", "v"]);
     expect(sealed).toMatchObject({ v: 1, kid: instance.kms.keyId });
 
     // The pepper, recovered through the KMS, is what the key's stored digest was made with...
-    const pepper = await openSecret(instance.kms, sealed, PEPPER_SETTING);
+    const pepper = await openSecret(instance.kms, sealed, FIRST_PEPPER_NAME);
     expect(pepper).toHaveLength(32);
     expect((await instance.store.findKeyByDigest(digestKey(key, pepper)))?.record.id).toBe(record.id);
     // ...and no other pepper finds the key.

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { digestKey } from "@keyward/core/digest-key.js";
 import { newId } from "@keyward/core/ids.js";
 import { DEFAULT_KEY_PREFIX } from "@keyward/core/key-format.js";
 import { parseKeyPolicies } from "@keyward/core/key-policies.js";
@@ -11,9 +12,10 @@ import type { Config } from "./config.js";
 import { newEvent } from "./events/new-event.js";
 import type { CachedKind, InvalidationBus, InvalidationListener } from "./invalidation/invalidation-bus.js";
 import { openInvalidationBus } from "./invalidation/open-invalidation-bus.js";
-import { openSecret, type SealedSecret, sealSecret } from "./kms/envelope.js";
+import { sealSecret } from "./kms/envelope.js";
 import type { Kms } from "./kms/kms.js";
 import { closeKms, openKms } from "./kms/open-kms.js";
+import { PepperRing } from "./kms/pepper-ring.js";
 import { openRateLimiter } from "./limits/open-rate-limiter.js";
 import type { LimiterOutageOutcome, RateLimiter } from "./limits/rate-limiter.js";
 import { instrumentLimiter } from "./monitor/instrumented-limiter.js";
@@ -37,7 +39,8 @@ import { UsageAnalytics } from "./services/usage-analytics.js";
 import { UsageService } from "./services/usage-service.js";
 import { WebhookService } from "./services/webhook-service.js";
 import type { AlertRecord } from "./store/alert-records.js";
-import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./store/key-store.js";
+import { DEFAULT_PROJECT_SETTING, type KeyStore } from "./store/key-store.js";
+import { FIRST_PEPPER_NAME } from "./store/pepper-store.js";
 import { POSTGRES_MIGRATIONS } from "./store/postgres-migrations.js";
 import { openPostgresStores } from "./store/postgres-stores.js";
 import { SQLITE_MIGRATIONS } from "./store/sqlite-migrations.js";
@@ -85,6 +88,8 @@ export interface Instance {
   metrics: Metrics;
   /** Tells the other nodes which cached records this one changed, and this one what they changed; null alone. */
   invalidations: InvalidationBus | null;
+  /** The live versions of the digest pepper, reloaded every `KEYWARD_PEPPER_REFRESH_SECONDS`. */
+  peppers: PepperRing;
   /** The root token's plaintext when this call initialized the store; null otherwise. Show it once. */
   rootToken: string | null;
   /** Starts the scheduler and the webhook worker, as far as the configuration enables them. */
@@ -131,6 +136,8 @@ export interface BackgroundReporter {
   onAlertError?(error: unknown): void;
   /** A refused request could not be recorded in the audit log (the refusal itself stands). */
   onAuditError?(error: unknown): void;
+  /** The pepper versions could not be reloaded; this node keeps the versions it has and tries again later. */
+  onPepperRefreshError?(error: unknown): void;
 }
 
 /** Options for {@link openInstance}: real dependencies by default, replaceable in tests. */
@@ -168,7 +175,7 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
     options.invalidations === undefined ? openInvalidationBus(config) : options.invalidations;
   try {
     await store.migrate();
-    const { pepper, rootToken } = await initializeOrUnseal(store, kms, clock);
+    const { peppers, rootToken } = await initializeOrUnseal(stores, kms, clock);
     // Before any service can change anything: every audit entry from here on is sealed.
     const auditSigner = await AuditSigner.open({ store: stores.audit, kms, nowMs: clock.now() });
     stores.audit.useEntryMac((hash) => auditSigner.sealOf(hash));
@@ -190,7 +197,7 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
       kms,
       limiter,
       metrics,
-      pepper,
+      peppers,
       clock,
       config,
       options,
@@ -198,6 +205,12 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
     });
     await invalidations?.listen(cacheListener(services, metrics, options));
     services.keys.usage.start(config.usageFlushIntervalMs);
+    services.keys.lookup.redigests.start(config.usageFlushIntervalMs);
+    services.tokens.lookup.redigests.start(config.usageFlushIntervalMs);
+    const pepperRefresh = setInterval(() => {
+      peppers.refresh().catch((error: unknown) => options.onPepperRefreshError?.(error));
+    }, config.pepperRefreshIntervalMs);
+    pepperRefresh.unref();
     services.keys.quotaBalances.start(config.usageFlushIntervalMs);
     services.tokens.usage.start(config.usageFlushIntervalMs);
     services.analytics?.start(config.usageFlushIntervalMs);
@@ -210,6 +223,7 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
       clock,
       metrics,
       invalidations,
+      peppers,
       rootToken,
       ...services,
       async checkReadiness() {
@@ -236,9 +250,12 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
         if (config.webhookDeliveryEnabled) services.deliveries.start();
       },
       async close() {
+        clearInterval(pepperRefresh);
         await services.scheduler.stop();
         await services.deliveries.stop();
         await services.keys.usage.stop();
+        await services.keys.lookup.redigests.stop();
+        await services.tokens.lookup.redigests.stop();
         await services.keys.quotaBalances.stop();
         // Before the alerts' flush: the last new-source pairs written may raise alerts.
         await services.detectors?.stop();
@@ -333,14 +350,14 @@ function createServices(input: {
   kms: Kms;
   limiter: RateLimiter;
   metrics: Metrics;
-  pepper: Buffer;
+  peppers: PepperRing;
   clock: Clock;
   config: Config;
   options: OpenInstanceOptions;
   /** Tells the other nodes about a change to records of one kind. */
   announce: (kind: CachedKind) => (ids: readonly string[]) => Promise<void>;
 }): Services {
-  const { stores, auditSigner, kms, limiter, metrics, pepper, clock, config, options, announce } = input;
+  const { stores, auditSigner, kms, limiter, metrics, peppers, clock, config, options, announce } = input;
   // Every limiter outage is counted and reported to the log: never silent.
   const reportOutage =
     (source: LimiterOutageSource) =>
@@ -475,7 +492,9 @@ function createServices(input: {
     projects,
     limits,
     bruteForce,
-    pepper,
+    peppers,
+    redigest: (swaps) => stores.peppers.redigestKeys(swaps),
+    onRedigested: (count) => metrics.pepperRedigests("key", count),
     kms,
     clock,
     keyBytes: config.keyBytes,
@@ -525,7 +544,9 @@ function createServices(input: {
     tokens: new TokenService({
       store,
       projects,
-      pepper,
+      peppers,
+      redigest: (swaps) => stores.peppers.redigestTokens(swaps),
+      onRedigested: (count) => metrics.pepperRedigests("token", count),
       clock,
       announceChanges: announce("token"),
       ...cache,
@@ -564,25 +585,27 @@ function createServices(input: {
 }
 
 /**
- * Reads and unseals the pepper of an initialized store, or initializes an empty one (pepper, default project,
- * root token) in one transaction. When two processes initialize at once, the loser uses the winner's pepper and
- * prints no root token.
+ * Loads and unseals the pepper versions of an initialized store, or initializes an empty one (first pepper,
+ * default project, root token) in one transaction. When two processes initialize at once, the loser uses the
+ * winner's pepper and prints no root token. Throws MASTER_KEY_MISMATCH when the KMS cannot open the pepper.
  */
 async function initializeOrUnseal(
-  store: KeyStore,
+  stores: Stores,
   kms: Kms,
   clock: Clock,
-): Promise<{ pepper: Buffer; rootToken: string | null }> {
-  const sealed = await store.readInstanceSetting(PEPPER_SETTING);
-  if (sealed !== null) return { pepper: await unsealPepper(kms, sealed), rootToken: null };
+): Promise<{ peppers: PepperRing; rootToken: string | null }> {
+  const source = { store: stores.peppers, kms, clock };
+  if ((await stores.peppers.listPeppers()).length > 0) {
+    return { peppers: await PepperRing.open(source), rootToken: null };
+  }
   const pepper = randomBytes(32);
   const now = clock.now();
   const root = mintToken(
     { name: "root", permissions: ["*"], projectIds: null, createdBy: null },
-    { pepper, nowMs: now },
+    { digestOf: (token) => ({ digest: digestKey(token, pepper), pepperVersion: 1 }), nowMs: now },
   );
-  const won = await store.bootstrap({
-    sealedPepper: JSON.stringify(await sealSecret(kms, pepper, PEPPER_SETTING)),
+  const won = await stores.keys.bootstrap({
+    sealedPepper: JSON.stringify(await sealSecret(kms, pepper, FIRST_PEPPER_NAME)),
     defaultProject: {
       id: newId("proj", { now }),
       name: "default",
@@ -595,25 +618,13 @@ async function initializeOrUnseal(
     },
     rootToken: root.newToken,
   });
-  if (won) return { pepper, rootToken: root.token };
-  const winners = await store.readInstanceSetting(PEPPER_SETTING);
-  if (winners === null)
-    throw new KeywardError("STORE_UNAVAILABLE", "The store lost its pepper during bootstrap.");
-  return { pepper: await unsealPepper(kms, winners), rootToken: null };
-}
-
-async function unsealPepper(kms: Kms, sealed: string): Promise<Buffer> {
-  try {
-    return await openSecret(kms, JSON.parse(sealed) as SealedSecret, PEPPER_SETTING);
-  } catch (error) {
-    // An HSM that cannot be reached says nothing about whether it holds the right key.
-    if (error instanceof KeywardError && error.code === "KMS_UNAVAILABLE") throw error;
-    throw new KeywardError(
-      "MASTER_KEY_MISMATCH",
-      "The master key cannot decrypt this data directory's pepper; use the master key it was created with.",
-      { cause: error },
-    );
+  if (won) {
+    return {
+      peppers: new PepperRing([{ version: 1, pepper, activatesAt: now }], clock, source),
+      rootToken: root.token,
+    };
   }
+  return { peppers: await PepperRing.open(source), rootToken: null };
 }
 
 /** The KMS this configuration names, for commands that work on sealed values without a server. */

@@ -1,7 +1,6 @@
 import { keyCopyContext, secretValueContext } from "../services/seal-contexts.js";
 import { webhookSecretContext } from "../services/webhook-service.js";
 import { AUDIT_SIGNING_KEY_SETTING } from "../store/audit-store.js";
-import { PEPPER_SETTING } from "../store/key-store.js";
 import type { SealedColumn } from "../store/sealed-value-store.js";
 
 /** A column of sealed values and the context (additional data) each row's value was sealed for. */
@@ -17,11 +16,19 @@ export interface SealedColumnSpec extends SealedColumn {
  */
 export const SEALED_COLUMNS: readonly SealedColumnSpec[] = [
   {
-    name: "instance secrets (pepper, audit signing key)",
+    name: "digest pepper versions",
+    table: "peppers",
+    idColumn: "name",
+    valueColumn: "sealed_pepper",
+    // The name is the seal context: `pepper`, `pepper.v2`, ...
+    contextOf: (name) => name,
+  },
+  {
+    name: "audit signing key",
     table: "instance_settings",
     idColumn: "name",
     valueColumn: "value",
-    onlyIds: [PEPPER_SETTING, AUDIT_SIGNING_KEY_SETTING],
+    onlyIds: [AUDIT_SIGNING_KEY_SETTING],
     contextOf: (name) => name,
   },
   {

@@ -26,6 +26,7 @@ export function instrumentStores(stores: Stores, metrics: OperationMetrics & Web
     sealed: instrumentCalls(stores.sealed, report),
     sourceNetworks: instrumentCalls(stores.sourceNetworks, report),
     secrets: instrumentCalls(stores.secrets, report),
+    peppers: instrumentCalls(stores.peppers, report),
     webhooks: instrumentCalls(stores.webhooks, {
       ...report,
       succeeded(operation, args) {

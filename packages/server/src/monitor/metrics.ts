@@ -15,6 +15,11 @@ export interface LimiterMetrics {
 /** What happened to an invalidation: this node sent one, heard one, or could not send one. */
 export type InvalidationOutcome = "sent" | "received" | "failed";
 
+/** The part of {@link Metrics} pepper rotation reports to: digests swapped to the current pepper version. */
+export interface PepperMetrics {
+  pepperRedigests(kind: "key" | "token", count: number): void;
+}
+
 /** The part of {@link Metrics} the cache invalidation reports to. */
 export interface InvalidationMetrics {
   invalidation(outcome: InvalidationOutcome, kind: CachedKind): void;
@@ -77,6 +82,7 @@ export interface AlertMetrics {
 export interface Metrics
   extends LimiterMetrics,
     InvalidationMetrics,
+    PepperMetrics,
     VerifyMetrics,
     VerifyCacheMetrics,
     OperationMetrics,
@@ -202,6 +208,13 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
   for (const type of ALERT_TYPES) alerts.inc({ type }, 0);
+  const redigests = new Counter({
+    name: `${METRIC_PREFIX}pepper_redigests_total`,
+    help: "Keys and tokens re-digested under the current pepper version after a pepper rotation, by kind.",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+  for (const kind of ["key", "token"] as const) redigests.inc({ kind }, 0);
   return {
     registry,
     contentType: registry.contentType,
@@ -226,6 +239,9 @@ export function createMetrics(): Metrics {
     },
     invalidationGap() {
       gaps.inc();
+    },
+    pepperRedigests(kind, count) {
+      redigests.inc({ kind }, count);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../test/support/manual-clock.js";
+import { PepperRing } from "../kms/pepper-ring.js";
 import { MemoryRateLimiter } from "../limits/memory-rate-limiter.js";
 import type { AlertType } from "../monitor/metrics.js";
 import type { AlertRecord } from "../store/alert-records.js";
@@ -64,7 +65,8 @@ async function setUp(options: { failRaise?: boolean } = {}): Promise<void> {
       rateLimitsFailOpen: true,
       quotaFailOpen: false,
     }),
-    pepper: randomBytes(32),
+    peppers: PepperRing.of(randomBytes(32), clock),
+    redigest: async () => 0,
     clock,
     keyBytes: 32,
     cacheMaxEntries: 100,

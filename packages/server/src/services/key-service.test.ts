@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectKeywardError } from "../../test/support/expect-keyward-error.js";
 import { ManualClock } from "../../test/support/manual-clock.js";
 import { createTestApp, type TestApp } from "../../test/support/test-app.js";
+import { PepperRing } from "../kms/pepper-ring.js";
 import { MemoryRateLimiter } from "../limits/memory-rate-limiter.js";
 import type { KeyStore } from "../store/key-store.js";
 import { SqliteKeyStore } from "../store/sqlite-key-store.js";
@@ -55,7 +56,8 @@ describe("KeyService.verifyKey()", () => {
         rateLimitsFailOpen: true,
         quotaFailOpen: false,
       }),
-      pepper: randomBytes(32),
+      peppers: PepperRing.of(randomBytes(32), clock),
+      redigest: async () => 0,
       clock,
       keyBytes: 32,
       cacheMaxEntries: 100,

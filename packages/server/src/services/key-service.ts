@@ -1,5 +1,4 @@
 import type { AuditEntryContent } from "@keyward/core/audit-chain.js";
-import { digestKey, digestsEqual } from "@keyward/core/digest-key.js";
 import { newId } from "@keyward/core/ids.js";
 import {
   compileIpAllowlist,
@@ -23,10 +22,12 @@ import { KEY_AUDIT_FIELDS } from "../audit/audited-fields.js";
 import { keyEvent } from "../events/key-events.js";
 import { sealSecret } from "../kms/envelope.js";
 import type { Kms } from "../kms/kms.js";
+import type { PepperRing } from "../kms/pepper-ring.js";
 import type { QuotaAdjustment } from "../limits/rate-limiter.js";
 import type { VerifyCacheMetrics } from "../monitor/metrics.js";
 import type { AuditStore } from "../store/audit-store.js";
 import type { KeyStore } from "../store/key-store.js";
+import type { Redigest } from "../store/pepper-store.js";
 import type { KeyPatch, ProjectRecord } from "../store/records.js";
 import type { AnomalyAlerts } from "./anomaly-alerts.js";
 import type { BruteForceGuard } from "./brute-force-guard.js";
@@ -35,6 +36,7 @@ import { DigestCache } from "./digest-cache.js";
 import { checkKeyFields, throwIfInvalid } from "./key-input-rules.js";
 import { KeyLimits, type LimitOutcome, type LimitRequest, type RateLimitState } from "./key-limits.js";
 import { listPage, type Page } from "./page.js";
+import { PepperedLookup } from "./peppered-lookup.js";
 import { canAccessProject, type Principal, requirePermission } from "./principal.js";
 import type { ProjectService, ProjectSettings } from "./project-service.js";
 import { keyCopyContext } from "./seal-contexts.js";
@@ -118,7 +120,10 @@ export interface KeyServiceOptions {
   limits: KeyLimits;
   /** Throttles sources that fail verification too often; none in tests that do not need it. */
   bruteForce?: BruteForceGuard;
-  pepper: Buffer;
+  /** The digest pepper's live versions: keys are found under any, digested anew under the current one. */
+  peppers: PepperRing;
+  /** Writes keys re-digested under the current pepper (`PepperStore.redigestKeys`). */
+  redigest(swaps: Redigest[]): Promise<number>;
   /** Seals the copies of new keys of projects with `recoverableKeys` on. */
   kms?: Kms;
   clock: Clock;
@@ -127,6 +132,8 @@ export interface KeyServiceOptions {
   cacheTtlMs: number;
   randomBytes?: (size: number) => Buffer;
   onUsageWriteError?(error: unknown): void;
+  /** Keys re-digested with the current pepper, once written (`keyward_pepper_redigests_total`). */
+  onRedigested?(count: number): void;
   /** Counts every verification outcome per key, code and minute for the usage API; none when analytics are off. */
   analytics?: UsageAnalytics;
   /** Called after a change wrote events, so the webhook worker can deliver them without waiting for its poll. */
@@ -146,6 +153,8 @@ export class KeyService {
   readonly usage: UsageBatcher;
   readonly #options: KeyServiceOptions;
   readonly #cache: DigestCache<KeyRecord>;
+  /** Finds keys by digest under every live pepper, and re-digests old ones; its batcher runs with `usage`. */
+  readonly lookup: PepperedLookup<KeyRecord>;
   /** Compiled allowlists of cached records; a changed key is a new record object, so nothing goes stale. */
   readonly #allowlists = new WeakMap<KeyRecord, IpAllowlist>();
 
@@ -159,6 +168,19 @@ export class KeyService {
     this.usage = new UsageBatcher({
       write: (entries) => options.store.recordKeyUsage(entries),
       ...(options.onUsageWriteError === undefined ? {} : { onError: options.onUsageWriteError }),
+    });
+    const { store, cacheMetrics } = options;
+    this.lookup = new PepperedLookup({
+      peppers: options.peppers,
+      cache: this.#cache,
+      findOne: (digest) => store.findKeyByDigest(digest),
+      findAny: (digests) => store.findKeyByAnyDigest(digests),
+      redigest: (swaps) => options.redigest(swaps),
+      ...(cacheMetrics === undefined
+        ? {}
+        : { onCacheLookup: (outcome) => cacheMetrics.verifyCacheLookup(outcome) }),
+      ...(options.onRedigested === undefined ? {} : { onRedigested: options.onRedigested }),
+      ...(options.onUsageWriteError === undefined ? {} : { onRedigestError: options.onUsageWriteError }),
     });
   }
 
@@ -201,7 +223,7 @@ export class KeyService {
     });
     if (input.quota != null) record.quota = newQuota(record.id, input.quota, settings.timezone, now);
     const copy = await this.#sealedCopy(project, record.id, key);
-    await this.#options.store.createKey({ record, digest: digestKey(key, this.#options.pepper), ...copy }, [
+    await this.#options.store.createKey({ record, ...this.lookup.digestNew(key), ...copy }, [
       keyEvent("key.created", record, now),
       keyAudit(principal, "key.created", record, createdDiff(record, copy), now),
     ]);
@@ -423,7 +445,7 @@ export class KeyService {
     const result = await this.#options.store.rotateKey(
       {
         oldId: old.id,
-        replacement: { record, digest: digestKey(key, this.#options.pepper), ...copy },
+        replacement: { record, ...this.lookup.digestNew(key), ...copy },
         oldExpiresAt: graceEndsAt,
         nowMs: now,
       },
@@ -472,7 +494,7 @@ export class KeyService {
     const source = input.ip ?? input.sourceIp;
     const guard = this.#options.bruteForce;
     guard?.assertAllowed(source, now);
-    const found = parseKey(input.key) === null ? null : await this.#lookup(input.key);
+    const found = parseKey(input.key) === null ? null : await this.lookup.find(input.key);
     if (found?.canary === true) {
       // A honeytoken in use: someone has it who should not. The caller learns nothing (the answer is the one an
       // unknown key gets, brute-force counting included); the alert tells the owner.
@@ -644,19 +666,6 @@ export class KeyService {
       await this.#options.projects.policiesFor(key.projectId),
       this.#options.clock.now(),
     );
-  }
-
-  async #lookup(key: string): Promise<KeyRecord | null> {
-    const digest = digestKey(key, this.#options.pepper);
-    const cached = this.#cache.get(digest);
-    this.#options.cacheMetrics?.verifyCacheLookup(cached === undefined ? "miss" : "hit");
-    if (cached !== undefined) return cached;
-    const generation = this.#cache.generation;
-    const stored = await this.#options.store.findKeyByDigest(digest);
-    // The index found it by equality; compare again in constant time so no timing depends on the stored bytes.
-    if (stored === null || !digestsEqual(stored.digest, digest)) return null;
-    this.#cache.set(digest, stored.record, generation);
-    return stored.record;
   }
 
   async #findVisible(principal: Principal, id: string): Promise<KeyRecord> {

@@ -315,7 +315,12 @@ describe("SecretService: recoverable keys", () => {
     const victim = await instance.stores.keys.findKey(other.record.id);
     if (victim === null) throw new Error("the key vanished");
     const moved = { ...victim, id: `${victim.id.slice(0, -1)}Z` };
-    await instance.stores.keys.createKey({ record: moved, digest: randomBytes(32), sealedCopy: copy });
+    await instance.stores.keys.createKey({
+      record: moved,
+      digest: randomBytes(32),
+      pepperVersion: 1,
+      sealedCopy: copy,
+    });
     await expectKeywardError(instance.secrets.revealKey(root, moved.id), "DECRYPTION_FAILED");
   });
 });

@@ -1,16 +1,18 @@
-import { digestKey, digestsEqual } from "@keyward/core/digest-key.js";
 import { newId } from "@keyward/core/ids.js";
 import { generateKey, keyStart, parseKey } from "@keyward/core/key-format.js";
 import { KeywardError } from "@keyward/core/keyward-error.js";
 import { coversPermissions, isKnownPermission } from "@keyward/core/permissions.js";
 import { auditEntry, recordDiff } from "../audit/audit-entry.js";
 import { TOKEN_AUDIT_FIELDS } from "../audit/audited-fields.js";
+import type { PepperRing } from "../kms/pepper-ring.js";
 import type { KeyStore } from "../store/key-store.js";
+import type { Redigest } from "../store/pepper-store.js";
 import type { NewToken, TokenRecord } from "../store/records.js";
 import type { Clock } from "./clock.js";
 import { DigestCache } from "./digest-cache.js";
 import { throwIfInvalid } from "./key-input-rules.js";
 import { filteredFetch, listPage, type Page } from "./page.js";
+import { PepperedLookup } from "./peppered-lookup.js";
 import type { Principal } from "./principal.js";
 import { requirePermission } from "./principal.js";
 import type { ProjectService } from "./project-service.js";
@@ -23,7 +25,12 @@ export const TOKEN_PREFIX = "kwr";
 export interface TokenServiceOptions {
   store: KeyStore;
   projects: ProjectService;
-  pepper: Buffer;
+  /** The digest pepper's live versions: tokens are found under any, digested anew under the current one. */
+  peppers: PepperRing;
+  /** Writes tokens re-digested under the current pepper (`PepperStore.redigestTokens`). */
+  redigest(swaps: Redigest[]): Promise<number>;
+  /** Tokens re-digested with the current pepper, once written. */
+  onRedigested?(count: number): void;
   clock: Clock;
   cacheMaxEntries: number;
   cacheTtlMs: number;
@@ -44,6 +51,8 @@ export class TokenService {
   readonly usage: UsageBatcher;
   readonly #options: TokenServiceOptions;
   readonly #cache: DigestCache<TokenRecord>;
+  /** Finds tokens by digest under every live pepper, and re-digests old ones; its batcher runs with `usage`. */
+  readonly lookup: PepperedLookup<TokenRecord>;
 
   constructor(options: TokenServiceOptions) {
     this.#options = options;
@@ -56,22 +65,24 @@ export class TokenService {
       write: (entries) => options.store.recordTokenUsage(entries),
       ...(options.onUsageWriteError === undefined ? {} : { onError: options.onUsageWriteError }),
     });
+    const { store } = options;
+    this.lookup = new PepperedLookup({
+      peppers: options.peppers,
+      cache: this.#cache,
+      findOne: (digest) => store.findTokenByDigest(digest),
+      findAny: (digests) => store.findTokenByAnyDigest(digests),
+      redigest: (swaps) => options.redigest(swaps),
+      ...(options.onRedigested === undefined ? {} : { onRedigested: options.onRedigested }),
+      ...(options.onUsageWriteError === undefined ? {} : { onRedigestError: options.onUsageWriteError }),
+    });
   }
 
   /** The principal behind a bearer token, or null when the token is malformed, unknown or revoked. */
   async authenticate(token: string): Promise<Principal | null> {
     const parsed = parseKey(token);
     if (parsed === null || parsed.prefix !== TOKEN_PREFIX) return null;
-    const digest = digestKey(token, this.#options.pepper);
-    let record = this.#cache.get(digest);
-    if (record === undefined) {
-      const generation = this.#cache.generation;
-      const stored = await this.#options.store.findTokenByDigest(digest);
-      if (stored === null || !digestsEqual(stored.digest, digest)) return null;
-      record = stored.record;
-      this.#cache.set(digest, record, generation);
-    }
-    if (record.revokedAt !== null) return null;
+    const record = await this.lookup.find(token);
+    if (record === null || record.revokedAt !== null) return null;
     this.usage.record(record.id, this.#options.clock.now());
     return {
       tokenId: record.id,
@@ -166,7 +177,7 @@ export class TokenService {
 
   async #mint(input: TokenGrant, by: Principal): Promise<{ token: string; record: TokenRecord }> {
     const now = this.#options.clock.now();
-    const minted = mintToken(input, { pepper: this.#options.pepper, nowMs: now });
+    const minted = mintToken(input, { digestOf: (token) => this.lookup.digestNew(token), nowMs: now });
     const record = minted.newToken.record;
     await this.#options.store.createToken(minted.newToken, [
       auditEntry(
@@ -190,7 +201,7 @@ export interface TokenGrant {
 /** Generates a token and the record to store for it; the plaintext is returned once and never stored. */
 export function mintToken(
   grant: TokenGrant,
-  context: { pepper: Buffer; nowMs: number },
+  context: { digestOf(token: string): { digest: Buffer; pepperVersion: number }; nowMs: number },
 ): { token: string; newToken: NewToken } {
   const token = generateKey({ prefix: TOKEN_PREFIX });
   const record: TokenRecord = {
@@ -201,7 +212,7 @@ export function mintToken(
     revokedAt: null,
     lastUsedAt: null,
   };
-  return { token, newToken: { record, digest: digestKey(token, context.pepper) } };
+  return { token, newToken: { record, ...context.digestOf(token) } };
 }
 
 /** Throws FORBIDDEN unless the principal holds every permission and reaches every project of `target`. */

@@ -6,7 +6,8 @@ import type { KeyRecord } from "@keyward/core/key-record.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectKeywardError } from "../../test/support/expect-keyward-error.js";
 import { describeAlertsConformance } from "./alerts.conformance.js";
-import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./key-store.js";
+import { DEFAULT_PROJECT_SETTING, type KeyStore } from "./key-store.js";
+import type { PepperStore } from "./pepper-store.js";
 import type {
   BootstrapSeed,
   KeyRotation,
@@ -47,11 +48,15 @@ const DAY_MS = 86_400_000;
 export function describeKeyStoreConformance(name: string, open: () => Promise<Stores>): void {
   describe(`KeyStore conformance: ${name}`, () => {
     let store: KeyStore;
+    let peppers: PepperStore;
     let fx: StoreFixtures;
+    /** The sealed first pepper, as bootstrap stored it; null before. */
+    const firstPepper = async () => (await peppers.listPeppers())[0]?.sealedPepper ?? null;
 
     beforeEach(async () => {
       const stores = await open();
       store = stores.keys;
+      peppers = stores.peppers;
       await store.migrate();
       fx = new StoreFixtures(stores);
     });
@@ -114,7 +119,7 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<St
       it("writes the sealed pepper, the default project, its setting and the root token, and returns true", async () => {
         const seed = makeSeed();
         expect(await store.bootstrap(seed)).toBe(true);
-        expect(await store.readInstanceSetting(PEPPER_SETTING)).toBe(seed.sealedPepper);
+        expect(await firstPepper()).toBe(seed.sealedPepper);
         expect(await store.readInstanceSetting(DEFAULT_PROJECT_SETTING)).toBe(seed.defaultProject.id);
         expect(await store.findProject(seed.defaultProject.id)).toEqual(seed.defaultProject);
         expect(await store.findToken(seed.rootToken.record.id)).toEqual(seed.rootToken.record);
@@ -127,7 +132,7 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<St
         const second = makeSeed();
         expect(await store.bootstrap(first)).toBe(true);
         expect(await store.bootstrap(second)).toBe(false);
-        expect(await store.readInstanceSetting(PEPPER_SETTING)).toBe(first.sealedPepper);
+        expect(await firstPepper()).toBe(first.sealedPepper);
         expect(await store.readInstanceSetting(DEFAULT_PROJECT_SETTING)).toBe(first.defaultProject.id);
         expect(await store.findProject(second.defaultProject.id)).toBeNull();
         expect(await store.findToken(second.rootToken.record.id)).toBeNull();
@@ -139,30 +144,34 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<St
       it("bootstrap() writes nothing at all when its root token conflicts, so a later bootstrap() can still win", async () => {
         const seed = makeSeed();
         // Same digest as the seed's root token, other id: the token insert, the last write, must fail.
-        await store.createToken({ record: fx.makeToken().record, digest: seed.rootToken.digest });
+        await store.createToken({
+          record: fx.makeToken().record,
+          digest: seed.rootToken.digest,
+          pepperVersion: 1,
+        });
         await expectKeywardError(store.bootstrap(seed), "CONFLICT");
-        expect(await store.readInstanceSetting(PEPPER_SETTING)).toBeNull();
+        expect(await firstPepper()).toBeNull();
         expect(await store.readInstanceSetting(DEFAULT_PROJECT_SETTING)).toBeNull();
         expect(await store.findProject(seed.defaultProject.id)).toBeNull();
         expect(await store.findToken(seed.rootToken.record.id)).toBeNull();
 
         const retry = makeSeed();
         expect(await store.bootstrap(retry)).toBe(true);
-        expect(await store.readInstanceSetting(PEPPER_SETTING)).toBe(retry.sealedPepper);
+        expect(await firstPepper()).toBe(retry.sealedPepper);
       });
 
       it("bootstrap() writes nothing at all when its default project conflicts", async () => {
         const seed = makeSeed();
         await store.createProject({ ...seed.defaultProject, name: "squatter" });
         await expectKeywardError(store.bootstrap(seed), "CONFLICT");
-        expect(await store.readInstanceSetting(PEPPER_SETTING)).toBeNull();
+        expect(await firstPepper()).toBeNull();
         expect(await store.readInstanceSetting(DEFAULT_PROJECT_SETTING)).toBeNull();
         expect(await store.findProject(seed.defaultProject.id)).toMatchObject({ name: "squatter" });
         expect(await store.findToken(seed.rootToken.record.id)).toBeNull();
       });
 
       it("readInstanceSetting() returns null for a setting never written, before and after bootstrap()", async () => {
-        expect(await store.readInstanceSetting(PEPPER_SETTING)).toBeNull();
+        expect(await firstPepper()).toBeNull();
         expect(await store.readInstanceSetting("no_such_setting")).toBeNull();
         await store.bootstrap(makeSeed());
         expect(await store.readInstanceSetting("no_such_setting")).toBeNull();
@@ -264,7 +273,7 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<St
         const first = await fx.createKey(project.id);
         const second = fx.makeKey(project.id);
         await expectKeywardError(
-          store.createKey({ record: second.record, digest: first.digest }),
+          store.createKey({ record: second.record, digest: first.digest, pepperVersion: 1 }),
           "CONFLICT",
         );
         expect(await store.findKey(second.record.id)).toBeNull();
@@ -275,7 +284,7 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<St
         const first = await fx.createKey(project.id);
         const second = fx.makeKey(project.id, { id: first.record.id, name: "impostor" });
         await expectKeywardError(
-          store.createKey({ record: second.record, digest: second.digest }),
+          store.createKey({ record: second.record, digest: second.digest, pepperVersion: 1 }),
           "CONFLICT",
         );
         expect(await store.findKey(first.record.id)).toEqual(first.record);
@@ -295,7 +304,7 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<St
           // Inserted out of creation order: listing follows ids, not insertion.
           for (const i of [4, 1, 5, 0, 3, 2]) {
             const key = made[i] as NewKey;
-            await store.createKey({ record: key.record, digest: key.digest });
+            await store.createKey({ record: key.record, digest: key.digest, pepperVersion: 1 });
           }
         });
 
@@ -554,7 +563,7 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<St
       it("createToken() with a digest or id already stored throws CONFLICT", async () => {
         const first = await fx.createToken();
         await expectKeywardError(
-          store.createToken({ record: fx.makeToken().record, digest: first.digest }),
+          store.createToken({ record: fx.makeToken().record, digest: first.digest, pepperVersion: 1 }),
           "CONFLICT",
         );
         const sameId = fx.makeToken({ id: first.record.id, name: "impostor" });
@@ -692,7 +701,7 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<St
       it("createKey() writes its events with the key, for the project's enabled webhooks subscribed to them", async () => {
         const key = fx.makeKey(project.id);
         const events = fx.keyEvents("key.created", "key.updated")(key.record);
-        await store.createKey({ record: key.record, digest: key.digest }, events);
+        await store.createKey({ record: key.record, digest: key.digest, pepperVersion: 1 }, events);
         const created = { type: "key.created", keyId: key.record.id };
         const updated = { type: "key.updated", keyId: key.record.id };
         expect(await seen()).toEqual({
@@ -713,7 +722,7 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<St
         const second = fx.makeKey(project.id);
         const events = fx.keyEvents("key.created")(second.record);
         await expectKeywardError(
-          store.createKey({ record: second.record, digest: first.digest }, events),
+          store.createKey({ record: second.record, digest: first.digest, pepperVersion: 1 }, events),
           "CONFLICT",
         );
         expect(await seen()).toEqual({ all: [], createdOnly: [], disabled: [], elsewhere: [] });
@@ -722,12 +731,14 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<St
       it("createKey() whose event cannot be written stores no key", async () => {
         const first = fx.makeKey(project.id);
         const [event] = fx.keyEvents("key.created")(first.record);
-        await store.createKey({ record: first.record, digest: first.digest }, [event as NewEvent]);
+        await store.createKey({ record: first.record, digest: first.digest, pepperVersion: 1 }, [
+          event as NewEvent,
+        ]);
         const second = fx.makeKey(project.id);
         // An event id already in the outbox: the event insert fails, so the key insert must roll back with it.
         const clash = { ...(event as NewEvent), keyId: second.record.id };
         await expectKeywardError(
-          store.createKey({ record: second.record, digest: second.digest }, [clash]),
+          store.createKey({ record: second.record, digest: second.digest, pepperVersion: 1 }, [clash]),
           "CONFLICT",
         );
         expect(await store.findKey(second.record.id)).toBeNull();

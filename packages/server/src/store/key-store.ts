@@ -29,8 +29,6 @@ import type {
   UsagePruning,
 } from "./usage-records.js";
 
-/** Name of the instance setting that holds the sealed server pepper. */
-export const PEPPER_SETTING = "pepper";
 /** Name of the instance setting that holds the default project id. */
 export const DEFAULT_PROJECT_SETTING = "default_project_id";
 
@@ -55,7 +53,10 @@ export interface KeyStore {
   schemaVersion(): Promise<number>;
   close(): Promise<void>;
 
-  /** Writes pepper, default project and root token in one transaction; false (and no change) if already initialized. */
+  /**
+   * Writes the first pepper version, default project and root token in one transaction; false (and no change) if
+   * already initialized.
+   */
   bootstrap(seed: BootstrapSeed): Promise<boolean>;
   readInstanceSetting(name: string): Promise<string | null>;
 
@@ -73,6 +74,11 @@ export interface KeyStore {
   findKey(id: string): Promise<KeyRecord | null>;
   /** Looks a key up by the HMAC digest of its plaintext (an indexed lookup). */
   findKeyByDigest(digest: Buffer): Promise<WithDigest<KeyRecord> | null>;
+  /**
+   * The key with any of these digests (one per live pepper version), read in one statement, so a key re-digested
+   * meanwhile is found under one digest or the other.
+   */
+  findKeyByAnyDigest(digests: readonly Buffer[]): Promise<WithDigest<KeyRecord> | null>;
   /** Keys in id order (creation order), at most `limit`. */
   listKeys(query: KeyQuery): Promise<KeyRecord[]>;
   /** Applies the patch and returns the new record, or null when no key has that id. */
@@ -164,6 +170,8 @@ export interface KeyStore {
   createToken(token: NewToken, effects?: readonly ChangeEffect[]): Promise<void>;
   findToken(id: string): Promise<TokenRecord | null>;
   findTokenByDigest(digest: Buffer): Promise<WithDigest<TokenRecord> | null>;
+  /** The token with any of these digests, read in one statement (see {@link findKeyByAnyDigest}). */
+  findTokenByAnyDigest(digests: readonly Buffer[]): Promise<WithDigest<TokenRecord> | null>;
   listTokens(query: PageQuery): Promise<TokenRecord[]>;
   /** Revokes once; only the call that revoked the token writes its effects. */
   revokeToken(id: string, nowMs: number, effectsFor?: EffectsFor<TokenRecord>): Promise<TokenRecord | null>;

@@ -75,7 +75,7 @@ const postgres = await postgresAvailable();
       expect([...results].sort()).toEqual([false, true]);
       const winner = results[0] ? sa : sb;
       const loser = results[0] ? sb : sa;
-      expect(await b.keys.readInstanceSetting("pepper")).toBe(winner.sealedPepper);
+      expect((await b.peppers.listPeppers()).map((p) => p.sealedPepper)).toEqual([winner.sealedPepper]);
       expect(await a.keys.findProject(loser.defaultProject.id)).toBeNull();
       expect(await a.keys.findToken(loser.rootToken.record.id)).toBeNull();
     });

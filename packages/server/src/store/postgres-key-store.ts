@@ -9,7 +9,8 @@ import {
   type RaisedAlert,
   toAlert,
 } from "./alert-records.js";
-import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./key-store.js";
+import { DEFAULT_PROJECT_SETTING, type KeyStore } from "./key-store.js";
+import { FIRST_PEPPER_NAME } from "./pepper-store.js";
 import { writeEffects } from "./postgres-change-effects.js";
 import type { PostgresDatabase, Queryable } from "./postgres-database.js";
 import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
@@ -80,6 +81,7 @@ const KEY_COLUMN_LIST = [
   "rate_limits",
   "ip_allowlist",
   "canary",
+  "pepper_version",
 ] as const;
 const INSERT_KEY = `INSERT INTO keys (${KEY_COLUMN_LIST.join(", ")})
   VALUES (${KEY_COLUMN_LIST.map((_, i) => `$${i + 1}`).join(", ")})`;
@@ -89,7 +91,7 @@ export const SELECT_KEYS = `SELECT ${KEY_COLUMN_LIST.map((c) => `k.${c}`).join("
   q.refill_interval AS quota_refill_interval, q.refilled_at AS quota_refilled_at
   FROM keys k LEFT JOIN key_usage u ON u.key_id = k.id LEFT JOIN key_quotas q ON q.key_id = k.id`;
 const TOKEN_COLUMNS =
-  "id, digest, start, name, permissions, project_ids, created_by, created_at, revoked_at, last_used_at";
+  "id, digest, start, name, permissions, project_ids, created_by, created_at, revoked_at, last_used_at, pepper_version";
 const PROJECT_COLUMNS =
   "id, name, key_prefix, policies, ip_allowlist, timezone, created_at, recoverable_keys";
 const OVERRIDE_COLUMNS = `namespace, identifier, "limit", window_ms, created_at`;
@@ -132,11 +134,12 @@ export class PostgresKeyStore implements KeyStore {
 
   async bootstrap(seed: BootstrapSeed): Promise<boolean> {
     return this.#database.transaction(async (tx): Promise<boolean> => {
-      // The pepper row is the claim: a concurrent bootstrap waits on it, then inserts nothing and returns false.
+      // The first pepper's row is the claim: a concurrent bootstrap waits on it, then inserts nothing and
+      // returns false.
       const inserted = await tx.query(
-        `INSERT INTO instance_settings (name, value, created_at) VALUES ($1, $2, $3)
-         ON CONFLICT (name) DO NOTHING`,
-        [PEPPER_SETTING, seed.sealedPepper, seed.defaultProject.createdAt],
+        `INSERT INTO peppers (name, version, sealed_pepper, created_at, activates_at) VALUES ($1, 1, $2, $3, $3)
+         ON CONFLICT DO NOTHING`,
+        [FIRST_PEPPER_NAME, seed.sealedPepper, seed.defaultProject.createdAt],
       );
       if (inserted.rowCount === 0) return false;
       await insertProject(tx, seed.defaultProject);
@@ -235,6 +238,18 @@ export class PostgresKeyStore implements KeyStore {
     return readKey(this.#database, id);
   }
 
+  async findKeyByAnyDigest(digests: readonly Buffer[]): Promise<WithDigest<KeyRecord> | null> {
+    const { rows } = await this.#database.queryPrepared<KeyRow>(
+      "keyward_find_key_by_any_digest",
+      `${SELECT_KEYS} WHERE k.digest = ANY ($1::bytea[]) LIMIT 1`,
+      [digests],
+    );
+    const row = rows[0];
+    return row === undefined
+      ? null
+      : { record: toKey(row), digest: row.digest, pepperVersion: row.pepper_version };
+  }
+
   async findKeyByDigest(digest: Buffer): Promise<WithDigest<KeyRecord> | null> {
     const { rows } = await this.#database.queryPrepared<KeyRow>(
       "keyward_find_key_by_digest",
@@ -242,7 +257,9 @@ export class PostgresKeyStore implements KeyStore {
       [digest],
     );
     const row = rows[0];
-    return row === undefined ? null : { record: toKey(row), digest: row.digest };
+    return row === undefined
+      ? null
+      : { record: toKey(row), digest: row.digest, pepperVersion: row.pepper_version };
   }
 
   async listKeys(query: KeyQuery): Promise<KeyRecord[]> {
@@ -644,6 +661,18 @@ export class PostgresKeyStore implements KeyStore {
     return rows[0] === undefined ? null : toToken(rows[0]);
   }
 
+  async findTokenByAnyDigest(digests: readonly Buffer[]): Promise<WithDigest<TokenRecord> | null> {
+    const { rows } = await this.#database.queryPrepared<TokenRow>(
+      "keyward_find_token_by_any_digest",
+      `SELECT ${TOKEN_COLUMNS} FROM tokens WHERE digest = ANY ($1::bytea[]) LIMIT 1`,
+      [digests],
+    );
+    const row = rows[0];
+    return row === undefined
+      ? null
+      : { record: toToken(row), digest: row.digest, pepperVersion: row.pepper_version };
+  }
+
   async findTokenByDigest(digest: Buffer): Promise<WithDigest<TokenRecord> | null> {
     const { rows } = await this.#database.queryPrepared<TokenRow>(
       "keyward_find_token_by_digest",
@@ -651,7 +680,9 @@ export class PostgresKeyStore implements KeyStore {
       [digest],
     );
     const row = rows[0];
-    return row === undefined ? null : { record: toToken(row), digest: row.digest };
+    return row === undefined
+      ? null
+      : { record: toToken(row), digest: row.digest, pepperVersion: row.pepper_version };
   }
 
   async listTokens(query: PageQuery): Promise<TokenRecord[]> {
@@ -729,6 +760,7 @@ async function insertKey(tx: Queryable, key: NewKey): Promise<void> {
     JSON.stringify(r.rateLimits),
     r.ipAllowlist === null ? null : JSON.stringify(r.ipAllowlist),
     r.canary,
+    key.pepperVersion,
   ]);
   if (r.quota !== null) await writeQuota(tx, r.id, r.quota);
   if (r.lastUsedAt !== null) {
@@ -780,16 +812,20 @@ async function writeQuota(tx: Queryable, keyId: string, quota: KeyQuota): Promis
 
 async function insertToken(db: Queryable, token: NewToken): Promise<void> {
   const r = token.record;
-  await db.query(`INSERT INTO tokens (${TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
-    r.id,
-    token.digest,
-    r.start,
-    r.name,
-    JSON.stringify(r.permissions),
-    r.projectIds === null ? null : JSON.stringify(r.projectIds),
-    r.createdBy,
-    r.createdAt,
-    r.revokedAt,
-    r.lastUsedAt,
-  ]);
+  await db.query(
+    `INSERT INTO tokens (${TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [
+      r.id,
+      token.digest,
+      r.start,
+      r.name,
+      JSON.stringify(r.permissions),
+      r.projectIds === null ? null : JSON.stringify(r.projectIds),
+      r.createdBy,
+      r.createdAt,
+      r.revokedAt,
+      r.lastUsedAt,
+      token.pepperVersion,
+    ],
+  );
 }

@@ -305,4 +305,25 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: "pepper versions",
+    sql: `
+      -- See the SQLite migration v9: pepper versions, the first moved from instance_settings by name.
+      CREATE TABLE peppers (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        version INTEGER NOT NULL UNIQUE,
+        sealed_pepper TEXT,
+        created_at BIGINT NOT NULL,
+        activates_at BIGINT NOT NULL,
+        retired_at BIGINT
+      );
+      INSERT INTO peppers (name, version, sealed_pepper, created_at, activates_at)
+        SELECT name, 1, value, created_at, created_at FROM instance_settings WHERE name = 'pepper';
+      DELETE FROM instance_settings WHERE name = 'pepper';
+
+      ALTER TABLE keys ADD COLUMN pepper_version INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE tokens ADD COLUMN pepper_version INTEGER NOT NULL DEFAULT 1;
+    `,
+  },
 ];

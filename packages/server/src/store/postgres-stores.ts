@@ -2,6 +2,7 @@ import { PostgresAuditStore } from "./postgres-audit-store.js";
 import { PostgresDatabase, type PostgresDatabaseOptions } from "./postgres-database.js";
 import { PostgresKeyLifecycleStore } from "./postgres-key-lifecycle-store.js";
 import { PostgresKeyStore } from "./postgres-key-store.js";
+import { PostgresPepperStore } from "./postgres-pepper-store.js";
 import { PostgresSealedValueStore } from "./postgres-sealed-value-store.js";
 import { PostgresSecretStore } from "./postgres-secret-store.js";
 import { PostgresSourceNetworkStore } from "./postgres-source-network-store.js";
@@ -19,5 +20,6 @@ export function openPostgresStores(options: PostgresDatabaseOptions): Stores {
     webhooks: new PostgresWebhookStore(database),
     sourceNetworks: new PostgresSourceNetworkStore(database),
     secrets: new PostgresSecretStore(database),
+    peppers: new PostgresPepperStore(database),
   };
 }

@@ -74,6 +74,8 @@ export interface TokenRecord {
 export interface WithDigest<T> {
   record: T;
   digest: Buffer;
+  /** The version of the server pepper the digest was made with. */
+  pepperVersion: number;
 }
 
 /**
@@ -165,7 +167,7 @@ export interface UsageEntry {
 
 /** Everything a fresh instance needs, written atomically by {@link KeyStore.bootstrap}. */
 export interface BootstrapSeed {
-  /** The server pepper sealed by the KMS, serialized as JSON. */
+  /** The first version of the server pepper, sealed by the KMS (context `pepper`), serialized as JSON. */
   sealedPepper: string;
   defaultProject: ProjectRecord;
   rootToken: NewToken;

@@ -150,7 +150,12 @@ export function describeSecretStoreConformance(name: string, open: () => Promise
     it("keeps a key's sealed copy when the key store inserts one, on creation and on rotation", async () => {
       const plain = await fx.createKey(project.id);
       const kept = fx.makeKey(project.id);
-      await stores.keys.createKey({ record: kept.record, digest: kept.digest, sealedCopy: "copy-1" });
+      await stores.keys.createKey({
+        record: kept.record,
+        digest: kept.digest,
+        pepperVersion: 1,
+        sealedCopy: "copy-1",
+      });
       expect(await store.readKeyCopy(plain.record.id)).toBeNull();
       expect(await store.readKeyCopy(kept.record.id)).toBe("copy-1");
       expect(await store.readKeyCopy("key_missing")).toBeNull();
@@ -158,7 +163,12 @@ export function describeSecretStoreConformance(name: string, open: () => Promise
       const replacement = fx.makeKey(project.id, { replaces: kept.record.id });
       const rotated = await stores.keys.rotateKey({
         oldId: kept.record.id,
-        replacement: { record: replacement.record, digest: replacement.digest, sealedCopy: "copy-2" },
+        replacement: {
+          record: replacement.record,
+          digest: replacement.digest,
+          pepperVersion: 1,
+          sealedCopy: "copy-2",
+        },
         oldExpiresAt: fx.nextTime() + 60_000,
         nowMs: fx.nextTime(),
       });
@@ -168,7 +178,12 @@ export function describeSecretStoreConformance(name: string, open: () => Promise
 
     it("marks a key copy's reveal with its effects, and writes none for a key without a copy", async () => {
       const kept = fx.makeKey(project.id);
-      await stores.keys.createKey({ record: kept.record, digest: kept.digest, sealedCopy: "copy" });
+      await stores.keys.createKey({
+        record: kept.record,
+        digest: kept.digest,
+        pepperVersion: 1,
+        sealedCopy: "copy",
+      });
       const plain = await fx.createKey(project.id);
       expect(await store.markKeyCopyRevealed(kept.record.id, fx.nextTime(), [entry("key.revealed")])).toBe(
         true,
@@ -189,6 +204,7 @@ export function describeSecretStoreConformance(name: string, open: () => Promise
         await stores.keys.createKey({
           record: key.record,
           digest: key.digest,
+          pepperVersion: 1,
           sealedCopy: `copy of ${key.record.id}`,
         });
       }
@@ -213,8 +229,18 @@ export function describeSecretStoreConformance(name: string, open: () => Promise
       expect(on?.recoverableKeys).toBe(true);
       const mine = fx.makeKey(project.id);
       const theirs = fx.makeKey(other.id);
-      await stores.keys.createKey({ record: mine.record, digest: mine.digest, sealedCopy: "mine" });
-      await stores.keys.createKey({ record: theirs.record, digest: theirs.digest, sealedCopy: "theirs" });
+      await stores.keys.createKey({
+        record: mine.record,
+        digest: mine.digest,
+        pepperVersion: 1,
+        sealedCopy: "mine",
+      });
+      await stores.keys.createKey({
+        record: theirs.record,
+        digest: theirs.digest,
+        pepperVersion: 1,
+        sealedCopy: "theirs",
+      });
 
       const off = await stores.keys.updateProject(project.id, { recoverableKeys: false });
       expect(off).toEqual({ ...project, recoverableKeys: false });

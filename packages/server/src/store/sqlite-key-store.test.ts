@@ -81,6 +81,7 @@ describe("SqliteKeyStore on a file", () => {
     const digest = digestKey("kw_example", pepper);
     await b.createKey({
       digest,
+      pepperVersion: 1,
       record: {
         id: newId("key"),
         projectId: project.id,

@@ -9,7 +9,8 @@ import {
   type RaisedAlert,
   toAlert,
 } from "./alert-records.js";
-import { DEFAULT_PROJECT_SETTING, type KeyStore, PEPPER_SETTING } from "./key-store.js";
+import { DEFAULT_PROJECT_SETTING, type KeyStore } from "./key-store.js";
+import { FIRST_PEPPER_NAME } from "./pepper-store.js";
 import type {
   BootstrapSeed,
   BulkRevocation,
@@ -56,7 +57,7 @@ import { foldBuckets, foldGroups, rollUpUsage } from "./usage-rows.js";
 const USAGE_CHUNK = 250;
 
 const KEY_COLUMNS =
-  "id, project_id, digest, start, name, owner_id, scopes, meta, created_at, updated_at, expires_at, enabled, revoked_at, revoked_reason, replaced_by, replaces, rate_limits, ip_allowlist, canary";
+  "id, project_id, digest, start, name, owner_id, scopes, meta, created_at, updated_at, expires_at, enabled, revoked_at, revoked_reason, replaced_by, replaces, rate_limits, ip_allowlist, canary, pepper_version";
 /** A key row with its usage, which lives in its own table. */
 export const SELECT_KEYS = `SELECT ${KEY_COLUMNS.split(", ")
   .map((c) => `k.${c}`)
@@ -66,7 +67,7 @@ export const SELECT_KEYS = `SELECT ${KEY_COLUMNS.split(", ")
   q.refill_interval AS quota_refill_interval, q.refilled_at AS quota_refilled_at
   FROM keys k LEFT JOIN key_usage u ON u.key_id = k.id LEFT JOIN key_quotas q ON q.key_id = k.id`;
 const TOKEN_COLUMNS =
-  "id, digest, start, name, permissions, project_ids, created_by, created_at, revoked_at, last_used_at";
+  "id, digest, start, name, permissions, project_ids, created_by, created_at, revoked_at, last_used_at, pepper_version";
 
 /** The embedded default {@link KeyStore}: one SQLite file in WAL mode, via better-sqlite3. */
 export class SqliteKeyStore implements KeyStore {
@@ -99,11 +100,13 @@ export class SqliteKeyStore implements KeyStore {
 
   async bootstrap(seed: BootstrapSeed): Promise<boolean> {
     const write = this.#database.db.transaction((): boolean => {
+      const at = seed.defaultProject.createdAt;
       const inserted = this.#database
         .statement(
-          "INSERT INTO instance_settings (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+          `INSERT INTO peppers (name, version, sealed_pepper, created_at, activates_at) VALUES (?, 1, ?, ?, ?)
+           ON CONFLICT DO NOTHING`,
         )
-        .run(PEPPER_SETTING, seed.sealedPepper, seed.defaultProject.createdAt);
+        .run(FIRST_PEPPER_NAME, seed.sealedPepper, at, at);
       if (inserted.changes === 0) return false;
       this.#insertProject(seed.defaultProject);
       this.#database
@@ -204,9 +207,20 @@ export class SqliteKeyStore implements KeyStore {
     return row === undefined ? null : toKey(row);
   }
 
+  async findKeyByAnyDigest(digests: readonly Buffer[]): Promise<WithDigest<KeyRecord> | null> {
+    if (digests.length === 0) return null;
+    const sql = `${SELECT_KEYS} WHERE k.digest IN (${digests.map(() => "?").join(", ")}) LIMIT 1`;
+    const row = this.#database.run(sql, "get", ...digests) as KeyRow | undefined;
+    return row === undefined
+      ? null
+      : { record: toKey(row), digest: row.digest, pepperVersion: row.pepper_version };
+  }
+
   async findKeyByDigest(digest: Buffer): Promise<WithDigest<KeyRecord> | null> {
     const row = this.#database.run(`${SELECT_KEYS} WHERE k.digest = ?`, "get", digest) as KeyRow | undefined;
-    return row === undefined ? null : { record: toKey(row), digest: row.digest };
+    return row === undefined
+      ? null
+      : { record: toKey(row), digest: row.digest, pepperVersion: row.pepper_version };
   }
 
   async listKeys(query: KeyQuery): Promise<KeyRecord[]> {
@@ -592,11 +606,22 @@ export class SqliteKeyStore implements KeyStore {
     return row === undefined ? null : toToken(row);
   }
 
+  async findTokenByAnyDigest(digests: readonly Buffer[]): Promise<WithDigest<TokenRecord> | null> {
+    if (digests.length === 0) return null;
+    const sql = `SELECT ${TOKEN_COLUMNS} FROM tokens WHERE digest IN (${digests.map(() => "?").join(", ")}) LIMIT 1`;
+    const row = this.#database.run(sql, "get", ...digests) as TokenRow | undefined;
+    return row === undefined
+      ? null
+      : { record: toToken(row), digest: row.digest, pepperVersion: row.pepper_version };
+  }
+
   async findTokenByDigest(digest: Buffer): Promise<WithDigest<TokenRecord> | null> {
     const row = this.#database.run(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE digest = ?`, "get", digest) as
       | TokenRow
       | undefined;
-    return row === undefined ? null : { record: toToken(row), digest: row.digest };
+    return row === undefined
+      ? null
+      : { record: toToken(row), digest: row.digest, pepperVersion: row.pepper_version };
   }
 
   async listTokens(query: PageQuery): Promise<TokenRecord[]> {
@@ -684,6 +709,7 @@ export class SqliteKeyStore implements KeyStore {
         JSON.stringify(r.rateLimits),
         r.ipAllowlist === null ? null : JSON.stringify(r.ipAllowlist),
         r.canary ? 1 : 0,
+        key.pepperVersion,
       );
     if (r.quota !== null) this.#writeQuota(r.id, r.quota);
     if (r.lastUsedAt !== null) {
@@ -738,7 +764,7 @@ export class SqliteKeyStore implements KeyStore {
   #insertToken(token: NewToken): void {
     const r = token.record;
     this.#database
-      .statement(`INSERT INTO tokens (${TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .statement(`INSERT INTO tokens (${TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(
         r.id,
         token.digest,
@@ -750,6 +776,7 @@ export class SqliteKeyStore implements KeyStore {
         r.createdAt,
         r.revokedAt,
         r.lastUsedAt,
+        token.pepperVersion,
       );
   }
 }

@@ -320,4 +320,28 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 9,
+    name: "pepper versions",
+    sql: `
+      -- The digest pepper has versions, so it can be rotated: keys verified after a rotation are re-digested
+      -- under the new one. The first version moves here from instance_settings under the same name (its sealed
+      -- value's additional data is that name). A retired version keeps its row, without the pepper.
+      CREATE TABLE peppers (
+        name TEXT PRIMARY KEY,
+        version INTEGER NOT NULL UNIQUE,
+        sealed_pepper TEXT,
+        created_at INTEGER NOT NULL,
+        activates_at INTEGER NOT NULL,
+        retired_at INTEGER
+      ) STRICT;
+      INSERT INTO peppers (name, version, sealed_pepper, created_at, activates_at)
+        SELECT name, 1, value, created_at, created_at FROM instance_settings WHERE name = 'pepper';
+      DELETE FROM instance_settings WHERE name = 'pepper';
+
+      -- Which pepper each digest was made with, for pepper-status and retiring a version.
+      ALTER TABLE keys ADD COLUMN pepper_version INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE tokens ADD COLUMN pepper_version INTEGER NOT NULL DEFAULT 1;
+    `,
+  },
 ];

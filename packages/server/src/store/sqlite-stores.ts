@@ -2,6 +2,7 @@ import { SqliteAuditStore } from "./sqlite-audit-store.js";
 import { SqliteDatabase, type SqliteDatabaseOptions } from "./sqlite-database.js";
 import { SqliteKeyLifecycleStore } from "./sqlite-key-lifecycle-store.js";
 import { SqliteKeyStore } from "./sqlite-key-store.js";
+import { SqlitePepperStore } from "./sqlite-pepper-store.js";
 import { SqliteSealedValueStore } from "./sqlite-sealed-value-store.js";
 import { SqliteSecretStore } from "./sqlite-secret-store.js";
 import { SqliteSourceNetworkStore } from "./sqlite-source-network-store.js";
@@ -19,5 +20,6 @@ export function openSqliteStores(options: SqliteDatabaseOptions): Stores {
     webhooks: new SqliteWebhookStore(database),
     sourceNetworks: new SqliteSourceNetworkStore(database),
     secrets: new SqliteSecretStore(database),
+    peppers: new SqlitePepperStore(database),
   };
 }

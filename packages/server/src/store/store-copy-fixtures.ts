@@ -5,7 +5,7 @@ import { parseConfig } from "../config.js";
 import { DATABASE_FILE, openInstance } from "../instance.js";
 import type { Clock } from "../services/clock.js";
 import type { Principal } from "../services/principal.js";
-import { DEFAULT_PROJECT_SETTING, PEPPER_SETTING } from "./key-store.js";
+import { DEFAULT_PROJECT_SETTING } from "./key-store.js";
 import type { ProjectRecord } from "./records.js";
 import { SqliteDatabase } from "./sqlite-database.js";
 import { T0 } from "./store-fixtures.js";
@@ -225,7 +225,7 @@ export async function readThroughStores(
     deliveries.push(await stores.webhooks.listDeliveries(id, { limit: 100 }));
   const keys: KeyRecord[] = await stores.keys.listKeys({ projectIds: null, limit: 100 });
   return {
-    pepper: await stores.keys.readInstanceSetting(PEPPER_SETTING),
+    peppers: await stores.peppers.listPeppers(),
     defaultProject: await stores.keys.readInstanceSetting(DEFAULT_PROJECT_SETTING),
     projects: await stores.keys.listProjects({ limit: 100 }),
     keys,

@@ -60,6 +60,18 @@ export const COPY_TABLES: readonly CopyTable[] = [
     primaryKey: ["name"],
   },
   {
+    name: "peppers",
+    columns: columns({
+      name: "text",
+      version: "integer",
+      sealed_pepper: "text",
+      created_at: "integer",
+      activates_at: "integer",
+      retired_at: "integer",
+    }),
+    primaryKey: ["name"],
+  },
+  {
     name: "projects",
     columns: columns({
       id: "text",
@@ -95,6 +107,7 @@ export const COPY_TABLES: readonly CopyTable[] = [
       rate_limits: "text",
       ip_allowlist: "text",
       canary: "boolean",
+      pepper_version: "integer",
     }),
     primaryKey: ["id"],
   },
@@ -134,6 +147,7 @@ export const COPY_TABLES: readonly CopyTable[] = [
       revoked_at: "integer",
       last_used_at: "integer",
       use_count: "integer",
+      pepper_version: "integer",
     }),
     primaryKey: ["id"],
   },

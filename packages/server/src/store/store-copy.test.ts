@@ -19,6 +19,7 @@ import { PostgresDatabase } from "./postgres-database.js";
 import { PostgresKeyLifecycleStore } from "./postgres-key-lifecycle-store.js";
 import { PostgresKeyStore } from "./postgres-key-store.js";
 import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
+import { PostgresPepperStore } from "./postgres-pepper-store.js";
 import { PostgresSealedValueStore } from "./postgres-sealed-value-store.js";
 import { PostgresSecretStore } from "./postgres-secret-store.js";
 import { PostgresSourceNetworkStore } from "./postgres-source-network-store.js";
@@ -27,6 +28,7 @@ import { SqliteAuditStore } from "./sqlite-audit-store.js";
 import { SqliteDatabase } from "./sqlite-database.js";
 import { SqliteKeyLifecycleStore } from "./sqlite-key-lifecycle-store.js";
 import { SqliteKeyStore } from "./sqlite-key-store.js";
+import { SqlitePepperStore } from "./sqlite-pepper-store.js";
 import { SqliteSealedValueStore } from "./sqlite-sealed-value-store.js";
 import { SqliteSecretStore } from "./sqlite-secret-store.js";
 import { SqliteSourceNetworkStore } from "./sqlite-source-network-store.js";
@@ -77,6 +79,7 @@ function sqliteStores(database: SqliteDatabase): Stores {
     lifecycle: new SqliteKeyLifecycleStore(database),
     webhooks: new SqliteWebhookStore(database),
     sourceNetworks: new SqliteSourceNetworkStore(database),
+    peppers: new SqlitePepperStore(database),
     audit: new SqliteAuditStore(database),
     secrets: new SqliteSecretStore(database),
     sealed: new SqliteSealedValueStore(database),
@@ -89,6 +92,7 @@ function postgresStores(database: PostgresDatabase): Stores {
     lifecycle: new PostgresKeyLifecycleStore(database),
     webhooks: new PostgresWebhookStore(database),
     sourceNetworks: new PostgresSourceNetworkStore(database),
+    peppers: new PostgresPepperStore(database),
     audit: new PostgresAuditStore(database),
     secrets: new PostgresSecretStore(database),
     sealed: new PostgresSealedValueStore(database),

@@ -85,7 +85,7 @@ export class StoreFixtures {
       canary: false,
       ...overrides,
     };
-    return { key, record, digest: digestKey(key, this.pepper) };
+    return { key, record, digest: digestKey(key, this.pepper), pepperVersion: 1 };
   }
 
   async createKey(
@@ -94,7 +94,7 @@ export class StoreFixtures {
     events: readonly NewEvent[] = [],
   ): Promise<NewKey> {
     const key = this.makeKey(projectId, overrides);
-    await this.stores.keys.createKey({ record: key.record, digest: key.digest }, events);
+    await this.stores.keys.createKey({ record: key.record, digest: key.digest, pepperVersion: 1 }, events);
     return key;
   }
 
@@ -113,7 +113,7 @@ export class StoreFixtures {
       lastUsedAt: null,
       ...overrides,
     };
-    return { record, digest: digestKey(token, this.pepper) };
+    return { record, digest: digestKey(token, this.pepper), pepperVersion: 1 };
   }
 
   async createToken(overrides: Partial<TokenRecord> = {}): Promise<NewToken> {

@@ -27,6 +27,7 @@ export interface KeyRow {
   ip_allowlist: string | null;
   /** INTEGER 0/1 in SQLite, BOOLEAN in PostgreSQL. */
   canary: number | boolean;
+  pepper_version: number;
   last_used_at: number | null;
   quota_pool_id: string | null;
   quota_remaining: number | null;
@@ -47,6 +48,7 @@ export interface TokenRow {
   created_at: number;
   revoked_at: number | null;
   last_used_at: number | null;
+  pepper_version: number;
 }
 
 /** A row of `projects`. */

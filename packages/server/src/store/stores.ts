@@ -1,6 +1,7 @@
 import type { AuditStore } from "./audit-store.js";
 import type { KeyLifecycleStore } from "./key-lifecycle-store.js";
 import type { KeyStore } from "./key-store.js";
+import type { PepperStore } from "./pepper-store.js";
 import type { SealedValueStore } from "./sealed-value-store.js";
 import type { SecretStore } from "./secret-store.js";
 import type { SourceNetworkStore } from "./source-network-store.js";
@@ -22,4 +23,6 @@ export interface Stores {
   sourceNetworks: SourceNetworkStore;
   /** Vault secrets and the sealed copies of recoverable keys. */
   secrets: SecretStore;
+  /** The versions of the digest pepper, and re-digesting for pepper rotation. */
+  peppers: PepperStore;
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openSecret, type SealedSecret } from "../../src/kms/envelope.js";
 import { LocalKms } from "../../src/kms/local-kms.js";
-import { PEPPER_SETTING } from "../../src/store/key-store.js";
+import { FIRST_PEPPER_NAME } from "../../src/store/pepper-store.js";
 import { SqliteDatabase } from "../../src/store/sqlite-database.js";
 import { isServerBuilt, type ServerProcess, startServerProcess } from "../support/server-process.js";
 import {
@@ -241,7 +241,7 @@ async function pepperNeedles(sealedPepper: string, masterKey: Buffer): Promise<N
   const pepper = await openSecret(
     new LocalKms(masterKey),
     JSON.parse(sealedPepper) as SealedSecret,
-    PEPPER_SETTING,
+    FIRST_PEPPER_NAME,
   );
   expect(pepper).toHaveLength(32);
   return formsOf("pepper", pepper);
@@ -295,8 +295,8 @@ describe.skipIf(!built)("no plaintext key, secret or pepper at rest: SQLite", ()
 
     const database = new SqliteDatabase({ path: join(dir, "keyward.db") });
     const sealed = database.db
-      .prepare("SELECT value FROM instance_settings WHERE name = ?")
-      .get(PEPPER_SETTING) as {
+      .prepare("SELECT sealed_pepper AS value FROM peppers WHERE name = ?")
+      .get(FIRST_PEPPER_NAME) as {
       value: string;
     };
     const counts = database.db
@@ -349,10 +349,10 @@ describe.skipIf(!postgres)("no plaintext key, secret or pepper at rest: PostgreS
       );
     }
     const [row] = await runOnPostgres<{ value: string; secrets: string; copies: string }>(
-      `SELECT value, (SELECT count(*) FROM ${schema}.secrets) AS secrets,
+      `SELECT sealed_pepper AS value, (SELECT count(*) FROM ${schema}.secrets) AS secrets,
          (SELECT count(*) FROM ${schema}.key_recoveries) AS copies
-       FROM ${schema}.instance_settings WHERE name = $1`,
-      [PEPPER_SETTING],
+       FROM ${schema}.peppers WHERE name = $1`,
+      [FIRST_PEPPER_NAME],
     );
     expect({ secrets: Number(row?.secrets), copies: Number(row?.copies) }).toEqual({
       secrets: SECRET_COUNT,

@@ -1,6 +1,13 @@
-import type { Command } from "commander";
-import { parseConfig } from "../../config.js";
+import { type Command, InvalidArgumentError } from "commander";
+import { type Config, parseConfig } from "../../config.js";
+import type { Kms } from "../../kms/kms.js";
+import type { MasterKeyRotation } from "../../kms/master-key-rotation.js";
+import type { PepperRotation, PepperStatus } from "../../kms/pepper-rotation.js";
+import { systemClock } from "../../services/clock.js";
+import type { Stores } from "../../store/stores.js";
 import type { CommandContext } from "../command-context.js";
+import { parseDuration } from "../duration.js";
+import { integerParser } from "../integer-parser.js";
 import { Output } from "../output.js";
 import { ProgressBar } from "../progress-bar.js";
 
@@ -9,29 +16,63 @@ interface KmsOptions {
   json?: boolean;
 }
 
-/** Opens the configured store and KMS for one offline master key operation, and closes them after. */
-async function withRotation<T>(
+/** The configured stores (migrated), and on demand the KMS, for one offline operation; closed after. */
+interface OfflineContext {
+  config: Config;
+  stores: Stores;
+  /** Opens the configured KMS once, on first use. */
+  kms(): Promise<Kms>;
+}
+
+async function withStores<T>(
   ctx: CommandContext,
   options: KmsOptions,
-  work: (rotation: import("../../kms/master-key-rotation.js").MasterKeyRotation) => Promise<T>,
+  work: (offline: OfflineContext) => Promise<T>,
 ): Promise<T> {
   const config = parseConfig(ctx.io.env, options.dataDir === undefined ? {} : { dataDir: options.dataDir });
   // Loaded here, not at the top: commands that only call the API start faster without the drivers.
   const { openConfiguredStores, openConfiguredKms } = await import("../../instance.js");
-  const { MasterKeyRotation } = await import("../../kms/master-key-rotation.js");
   const { closeKms } = await import("../../kms/open-kms.js");
   const stores = openConfiguredStores(config);
+  let kms: Kms | null = null;
   try {
     await stores.keys.migrate();
-    const kms = await openConfiguredKms(config);
-    try {
-      return await work(new MasterKeyRotation({ store: stores.sealed, kms }));
-    } finally {
-      closeKms(kms);
-    }
+    return await work({
+      config,
+      stores,
+      kms: async () => {
+        kms ??= await openConfiguredKms(config);
+        return kms;
+      },
+    });
   } finally {
+    if (kms !== null) closeKms(kms);
     await stores.keys.close();
   }
+}
+
+/** Runs one master key operation. */
+async function withRotation<T>(
+  ctx: CommandContext,
+  options: KmsOptions,
+  work: (rotation: MasterKeyRotation) => Promise<T>,
+): Promise<T> {
+  const { MasterKeyRotation } = await import("../../kms/master-key-rotation.js");
+  return withStores(ctx, options, async ({ stores, kms }) =>
+    work(new MasterKeyRotation({ store: stores.sealed, kms: await kms() })),
+  );
+}
+
+/** Runs one pepper operation; only rotation opens the KMS (to seal the new version). */
+async function withPepperRotation<T>(
+  ctx: CommandContext,
+  options: KmsOptions,
+  work: (rotation: PepperRotation, offline: OfflineContext) => Promise<T>,
+): Promise<T> {
+  const { PepperRotation } = await import("../../kms/pepper-rotation.js");
+  return withStores(ctx, options, async (offline) =>
+    work(new PepperRotation({ store: offline.stores.peppers, clock: systemClock }), offline),
+  );
 }
 
 const DATA_DIR = [
@@ -113,4 +154,101 @@ export function registerKms(program: Command, ctx: CommandContext): void {
       if (options.json === true) out.json({ retired: keyId });
       else out.line(`Master key version ${keyId} is retired.`);
     });
+
+  kms
+    .command("pepper-rotate")
+    .description(
+      "add a new digest pepper version; keys are re-digested under it as they are verified (servers keep running)",
+    )
+    .option(
+      "--activate-in <duration>",
+      "when servers start digesting with it, e.g. 2m or 0 (default: 6 pepper refresh intervals, 60s)",
+      activationDelay,
+    )
+    .option(...DATA_DIR)
+    .option("--json", "print the new version as JSON")
+    .action(async (options: KmsOptions & { activateIn?: number }) => {
+      const out = new Output(ctx.io);
+      const added = await withPepperRotation(ctx, options, async (rotation, offline) =>
+        rotation.rotate({
+          activateInMs: options.activateIn ?? 6 * offline.config.pepperRefreshIntervalMs,
+          kms: await offline.kms(),
+        }),
+      );
+      const { sealedPepper: _sealed, ...shown } = added;
+      if (options.json === true) {
+        out.json(shown);
+        return;
+      }
+      out.line(
+        `Pepper version ${added.version} added; servers digest with it from ${new Date(added.activatesAt).toISOString()}.`,
+      );
+      out.line("Keys and tokens move to it as they are verified: follow with keyward kms pepper-status.");
+    });
+
+  kms
+    .command("pepper-status")
+    .description("list the digest pepper versions and how many keys and tokens still use each")
+    .option(...DATA_DIR)
+    .option("--json", "print the status as JSON")
+    .action(async (options: KmsOptions) => {
+      const out = new Output(ctx.io);
+      const status = await withPepperRotation(ctx, options, (rotation) => rotation.status());
+      if (options.json === true) out.json(status);
+      else for (const line of pepperStatusLines(status)) out.line(line);
+    });
+
+  kms
+    .command("pepper-retire")
+    .description("destroy an old digest pepper version once no key or token needs it")
+    .argument(
+      "<version>",
+      "the version to retire (from keyward kms pepper-status)",
+      integerParser(1, 1_000_000),
+    )
+    .option("--force", "retire it even though keys or tokens still use it (they stop verifying)")
+    .option(...DATA_DIR)
+    .option("--json", 'print {"retired": version}')
+    .action(async (version: number, options: KmsOptions & { force?: boolean }) => {
+      await withPepperRotation(ctx, options, (rotation) =>
+        rotation.retire(version, { force: options.force === true }),
+      );
+      const out = new Output(ctx.io);
+      if (options.json === true) out.json({ retired: version });
+      else out.line(`Pepper version ${version} is retired: its pepper is destroyed.`);
+    });
+}
+
+/** Commander parser of `--activate-in`: a duration (30s, 2m, 1h) or 0 for at once. */
+function activationDelay(text: string): number {
+  const value = text.trim();
+  if (value === "0") return 0;
+  const ms = parseDuration(value);
+  if (ms === null) throw new InvalidArgumentError("Expected a duration such as 30s, 2m or 1h, or 0.");
+  return ms;
+}
+
+/** The human form of `pepper-status`: one line per version, then what is left to move. */
+export function pepperStatusLines(status: PepperStatus): string[] {
+  const lines = status.versions.map((v) => {
+    const when =
+      v.state === "retired"
+        ? `retired ${iso(v.retiredAt ?? 0)}`
+        : v.state === "staged"
+          ? `activates ${iso(v.activatesAt)}`
+          : `since ${iso(v.activatesAt)}`;
+    const counts = `${v.keys.active} key(s), ${v.tokens.active} token(s) (${v.keys.revoked + v.tokens.revoked} revoked)`;
+    return `${v.state === "current" ? "*" : " "} v${v.version}  ${v.state.padEnd(8)}  ${when}  ${counts}`;
+  });
+  const { keys, tokens } = status.pending;
+  lines.push(
+    keys + tokens === 0
+      ? "Every key and token uses the current pepper (or a newer one)."
+      : `${keys} key(s) and ${tokens} token(s) still use an older pepper; each moves at its next verification.`,
+  );
+  return lines;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }
