@@ -27,6 +27,7 @@ const { ProjectService } = await import(new URL("services/project-service.js", d
 const { KeyLimits } = await import(new URL("services/key-limits.js", dist));
 const { MemoryRateLimiter } = await import(new URL("limits/memory-rate-limiter.js", dist));
 const { SqliteKeyStore } = await import(new URL("store/sqlite-key-store.js", dist));
+const { PepperRing } = await import(new URL("kms/pepper-ring.js", dist));
 const { SQLITE_MIGRATIONS } = await import(new URL("store/sqlite-migrations.js", dist));
 
 const TARGET_PER_SECOND = 20_000;
@@ -219,7 +220,8 @@ async function main() {
   const serviceOptions = {
     projects,
     limits,
-    pepper: PEPPER,
+    peppers: PepperRing.of(PEPPER, clock),
+    redigest: async () => 0,
     clock,
     keyBytes: 32,
     cacheMaxEntries: 0,
@@ -250,6 +252,20 @@ async function main() {
     },
   });
   const serviceWithoutUsage = new KeyService({ store: noUsageStore, ...serviceOptions });
+  // Diagnostic: during a pepper rotation, before a key has moved: a second, newer pepper is current, so each miss
+  // digests under both and reads both digests at once. Its re-digests are dropped, so every round measures that.
+  const rotating = new PepperRing(
+    [
+      { version: 1, pepper: PEPPER, activatesAt: 0 },
+      { version: 2, pepper: sha256("keyward-bench-pepper-v2"), activatesAt: 0 },
+    ],
+    clock,
+  );
+  const serviceRotating = new KeyService({ store: noUsageStore, ...serviceOptions, peppers: rotating });
+  const verifyRotating = async (i) => {
+    const result = await serviceRotating.verifyKey(PRINCIPAL, { key: keys[i] });
+    if (!result.valid) invalid += 1;
+  };
   const verifyWithoutUsage = async (i) => {
     const result = await serviceWithoutUsage.verifyKey(PRINCIPAL, { key: keys[i] });
     if (!result.valid) invalid += 1;
@@ -282,6 +298,12 @@ async function main() {
       work: verifyWithoutUsage,
       baseline: false,
     },
+    {
+      name: "same, two live peppers mid-rotation (diagnostic)",
+      concurrency: 1,
+      work: verifyRotating,
+      baseline: false,
+    },
   ];
   const measured = new Map(phases.map((p) => [p.name, []]));
   for (let round = 0; round < ROUNDS; round++) {
@@ -292,6 +314,8 @@ async function main() {
   }
   await service.usage.stop();
   await serviceWithoutUsage.usage.stop();
+  await serviceRotating.usage.stop();
+  await serviceRotating.lookup.redigests.stop();
   await store.close();
 
   const summary = phases.map((phase) => {

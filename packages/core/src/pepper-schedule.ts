@@ -35,7 +35,7 @@ export function pepperSchedule<P extends ScheduledPepper>(
   const pending = newer.map((p) => p.activatesAt).filter((at) => at > nowMs);
   return {
     current,
-    lookupOrder: [current, ...newer.reverse(), ...older],
+    lookupOrder: [current, ...newer, ...older],
     changesAt: pending.length === 0 ? Number.POSITIVE_INFINITY : Math.min(...pending),
   };
 }

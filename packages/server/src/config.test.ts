@@ -51,6 +51,7 @@ describe("parseConfig()", () => {
       usageHourRetentionMs: 90 * 86_400_000,
       auditCheckpointEvery: 1_000,
       revealLimitPerMinute: 10,
+      pepperRefreshIntervalMs: 10_000,
       auditRetentionMs: null,
       anomalyDetectionEnabled: true,
       spikeFactor: 5,

@@ -87,6 +87,8 @@ export async function startServer(options: {
       ),
     onAlertError: (err) => logger.warn({ err }, "an anomaly alert could not be stored; it is lost"),
     onAuditError: (err) => logger.error({ err }, "a refused request could not be written to the audit log"),
+    onPepperRefreshError: (err) =>
+      logger.warn({ err }, "the pepper versions could not be reloaded; keeping the ones loaded, retrying"),
     onInvalidationGap: () =>
       logger.info("cache invalidation connection changed; this node dropped its caches"),
   });

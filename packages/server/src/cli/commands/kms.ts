@@ -85,7 +85,9 @@ const DATA_DIR = [
  * then every sealed value's data key rewrapped under it, resumable after an interruption.
  */
 export function registerKms(program: Command, ctx: CommandContext): void {
-  const kms = program.command("kms").description("rotate the master key that seals Keyward's secrets");
+  const kms = program
+    .command("kms")
+    .description("rotate the master key that seals Keyward's secrets, and the digest pepper");
 
   kms
     .command("rotate")
