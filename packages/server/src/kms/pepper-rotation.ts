@@ -31,8 +31,10 @@ export interface PepperStatus {
   /** The version new digests use now. */
   current: number;
   versions: PepperVersionStatus[];
-  /** Keys and tokens (not revoked) whose digests still use a version older than the current one. */
+  /** Keys and tokens (not revoked) whose digests still use an older live version: they move when verified. */
   pending: { keys: number; tokens: number };
+  /** Keys and tokens (not revoked) left on a version retired with `--force`: they no longer verify. */
+  stranded: { keys: number; tokens: number };
 }
 
 /** Options for {@link PepperRotation}. */
@@ -123,14 +125,16 @@ export class PepperRotation {
         tokens: counts?.tokens ?? NONE,
       };
     });
-    const older = usage.filter((u) => u.version < current);
+    const retired = new Set(all.filter((p) => p.sealedPepper === null).map((p) => p.version));
+    const total = (rows: PepperUsage[]) => ({
+      keys: rows.reduce((n, u) => n + u.keys.active, 0),
+      tokens: rows.reduce((n, u) => n + u.tokens.active, 0),
+    });
     return {
       current,
       versions,
-      pending: {
-        keys: older.reduce((n, u) => n + u.keys.active, 0),
-        tokens: older.reduce((n, u) => n + u.tokens.active, 0),
-      },
+      pending: total(usage.filter((u) => u.version < current && !retired.has(u.version))),
+      stranded: total(usage.filter((u) => retired.has(u.version))),
     };
   }
 

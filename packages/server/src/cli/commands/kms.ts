@@ -248,6 +248,12 @@ export function pepperStatusLines(status: PepperStatus): string[] {
       ? "Every key and token uses the current pepper (or a newer one)."
       : `${keys} key(s) and ${tokens} token(s) still use an older pepper; each moves at its next verification.`,
   );
+  const stranded = status.stranded;
+  if (stranded.keys + stranded.tokens > 0) {
+    lines.push(
+      `${stranded.keys} key(s) and ${stranded.tokens} token(s) were left on a retired pepper and no longer verify: revoke them.`,
+    );
+  }
   return lines;
 }
 
