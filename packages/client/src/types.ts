@@ -30,6 +30,8 @@ export interface Project {
   timezone: string;
   /** Whether Keyward keeps a sealed copy of each new key, readable with `keys:reveal` (off by default). */
   recoverableKeys: boolean;
+  /** Whether users must have two-factor authentication to hold a role in the project (off by default). */
+  require2fa: boolean;
   /** ISO 8601 timestamp. */
   createdAt: string;
 }
@@ -39,6 +41,8 @@ export interface CreateProjectInput {
   name: string;
   /** Prefix of the project's keys, `[a-z][a-z0-9_]{0,19}`; defaults to `kw`. */
   keyPrefix?: string;
+  /** Users without two-factor authentication get no role in the project; defaults to false. */
+  require2fa?: boolean;
 }
 
 /** Body of `PATCH /v1/projects/{id}`: a policy set to null is removed; absent fields and policies stay. */
@@ -51,6 +55,8 @@ export interface UpdateProjectInput {
   timezone?: string;
   /** Keep a sealed copy of each key issued from now on; false deletes the copies kept (docs/secrets.md). */
   recoverableKeys?: boolean;
+  /** Users without two-factor authentication get no role in the project (docs/accounts.md). */
+  require2fa?: boolean;
 }
 
 /** A named sliding-window limit of a key: at most `limit` units (request costs) per `windowMs`. */

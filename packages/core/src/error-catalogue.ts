@@ -3,7 +3,20 @@ export const ERROR_CATALOGUE = {
   VALIDATION_ERROR: { status: 400, title: "The request is not valid." },
   INVALID_JSON: { status: 400, title: "The request body is not valid JSON." },
   UNAUTHORIZED: { status: 401, title: "A valid bearer token is required." },
+  MFA_REQUIRED: { status: 401, title: "A second factor (a TOTP or recovery code) is required to log in." },
   FORBIDDEN: { status: 403, title: "The token lacks the permission this action needs." },
+  STEP_UP_REQUIRED: {
+    status: 403,
+    title: "This action needs a second factor presented within the last 5 minutes.",
+  },
+  TWO_FACTOR_REQUIRED: {
+    status: 403,
+    title: "Two-factor authentication is required; enrol a second factor first.",
+  },
+  CSRF_TOKEN_INVALID: {
+    status: 403,
+    title: "The CSRF token of this cookie-authenticated request is missing or wrong.",
+  },
   NOT_FOUND: { status: 404, title: "The resource does not exist." },
   METHOD_NOT_ALLOWED: { status: 405, title: "The method is not allowed on this resource." },
   NOT_ACCEPTABLE: { status: 406, title: "The requested representation is not available." },
@@ -13,6 +26,10 @@ export const ERROR_CATALOGUE = {
   TOO_MANY_FAILED_VERIFICATIONS: {
     status: 429,
     title: "Too many failed verifications from this source; wait before trying again.",
+  },
+  TOO_MANY_LOGIN_ATTEMPTS: {
+    status: 429,
+    title: "Too many login attempts for this account or from this address; wait before trying again.",
   },
   TOO_MANY_REVEALS: {
     status: 429,

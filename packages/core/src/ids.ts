@@ -5,7 +5,20 @@ import { encodeBase62Fixed, isBase62 } from "./base62.js";
  * Every kind of prefixed id Keyward issues: keys, projects, admin tokens, requests, events, webhooks, alerts, audit
  * entries and vault secrets.
  */
-export const ID_KINDS = ["key", "proj", "tok", "req", "evt", "wh", "alr", "aud", "sec"] as const;
+export const ID_KINDS = [
+  "key",
+  "proj",
+  "tok",
+  "req",
+  "evt",
+  "wh",
+  "alr",
+  "aud",
+  "sec",
+  "usr",
+  "ses",
+  "inv",
+] as const;
 
 /** One kind of prefixed id. */
 export type IdKind = (typeof ID_KINDS)[number];

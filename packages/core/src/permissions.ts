@@ -25,6 +25,8 @@ export const PERMISSIONS = [
   "tokens:read",
   "tokens:write",
   "usage:read",
+  "users:read",
+  "users:write",
   "webhooks:read",
   "webhooks:write",
 ] as const;

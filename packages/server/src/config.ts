@@ -105,6 +105,12 @@ export interface Config {
    * activates only after every server has had time to load it (`keyward kms pepper-rotate`).
    */
   readonly pepperRefreshIntervalMs: number;
+  /** Every admin user must have two-factor authentication (`KEYWARD_REQUIRE_2FA`); until then they can only enrol. */
+  readonly require2fa: boolean;
+  /** A user's session unused this long ends (`KEYWARD_SESSION_IDLE_MINUTES`, default 30). */
+  readonly sessionIdleTimeoutMs: number;
+  /** A user's session ends this long after login, used or not (`KEYWARD_SESSION_MAX_HOURS`, default 12). */
+  readonly sessionMaxAgeMs: number;
   /**
    * Audit entries older than this are pruned behind a signed checkpoint (`KEYWARD_AUDIT_RETENTION_DAYS`); null,
    * the default, keeps them for good.
@@ -408,6 +414,9 @@ export function parseConfig(env: Env, overrides: Partial<Config> = {}): Config {
     auditCheckpointEvery: integer("KEYWARD_AUDIT_CHECKPOINT_EVERY", 1_000, 1, 10_000_000),
     revealLimitPerMinute: integer("KEYWARD_REVEAL_LIMIT_PER_MINUTE", 10, 1, 10_000),
     pepperRefreshIntervalMs: 1_000 * integer("KEYWARD_PEPPER_REFRESH_SECONDS", 10, 1, 3_600),
+    require2fa: boolean("KEYWARD_REQUIRE_2FA", false),
+    sessionIdleTimeoutMs: 60_000 * integer("KEYWARD_SESSION_IDLE_MINUTES", 30, 1, 1_440),
+    sessionMaxAgeMs: HOUR_MS * integer("KEYWARD_SESSION_MAX_HOURS", 12, 1, 720),
     auditRetentionMs: nullIfZero(DAY_MS * integer("KEYWARD_AUDIT_RETENTION_DAYS", 0, 0, 36_500)),
     anomalyDetectionEnabled: boolean("KEYWARD_ANOMALY_DETECTION_ENABLED", true),
     spikeFactor: integer("KEYWARD_SPIKE_FACTOR", 5, 2, 1_000),

@@ -8,6 +8,8 @@ import { KeywardError } from "@keyward/core/keyward-error.js";
 import { SpikeDetector } from "@keyward/core/spike-detector.js";
 import { AuditLog } from "./audit/audit-log.js";
 import { AuditSigner } from "./audit/audit-signer.js";
+import { isCommonPassword } from "./auth/common-passwords.js";
+import { Argon2PasswordHasher } from "./auth/password-hasher.js";
 import type { Config } from "./config.js";
 import { newEvent } from "./events/new-event.js";
 import type { CachedKind, InvalidationBus, InvalidationListener } from "./invalidation/invalidation-bus.js";
@@ -24,6 +26,7 @@ import { createMetrics, type LimiterOutageSource, type Metrics } from "./monitor
 import { AlertService } from "./services/alert-service.js";
 import { AnomalyAlerts } from "./services/anomaly-alerts.js";
 import { AuditService } from "./services/audit-service.js";
+import { AuthService } from "./services/auth-service.js";
 import { BruteForceGuard, type BruteForceSuspect } from "./services/brute-force-guard.js";
 import { type Clock, systemClock } from "./services/clock.js";
 import { KeyLimits } from "./services/key-limits.js";
@@ -37,6 +40,7 @@ import { mintToken, TokenService } from "./services/token-service.js";
 import { TrafficDetectors } from "./services/traffic-detectors.js";
 import { UsageAnalytics } from "./services/usage-analytics.js";
 import { UsageService } from "./services/usage-service.js";
+import { UserService } from "./services/user-service.js";
 import { WebhookService } from "./services/webhook-service.js";
 import type { AlertRecord } from "./store/alert-records.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore } from "./store/key-store.js";
@@ -71,6 +75,10 @@ export interface Instance {
   webhooks: WebhookService;
   /** The secrets vault (`/v1/secrets`) and the reveal of recoverable keys (`POST /v1/keys/{id}/reveal`). */
   secrets: SecretService;
+  /** Logins, sessions, second factors and step-up of admin users (`/v1/auth`). */
+  auth: AuthService;
+  /** Admin users and their roles (`/v1/users`). */
+  users: UserService;
   /** Applies key policies in the background; started by {@link Instance.startBackgroundJobs}. */
   scheduler: LifecycleScheduler;
   /** Sends webhooks from the outbox; started by {@link Instance.startBackgroundJobs}. */
@@ -337,6 +345,8 @@ type Services = Pick<
   | "projects"
   | "webhooks"
   | "secrets"
+  | "auth"
+  | "users"
   | "scheduler"
   | "deliveries"
   | "ratelimits"
@@ -528,9 +538,25 @@ function createServices(input: {
     ...(options.onSchedulerRun === undefined ? {} : { onRun: options.onSchedulerRun }),
     ...(options.onSchedulerError === undefined ? {} : { onError: options.onSchedulerError }),
   });
+  const hasher = new Argon2PasswordHasher();
+  const auth = new AuthService({
+    users: stores.users,
+    audit: stores.audit,
+    kms,
+    limiter,
+    hasher,
+    clock,
+    policy: {
+      require2fa: config.require2fa,
+      idleTimeoutMs: config.sessionIdleTimeoutMs,
+      absoluteTimeoutMs: config.sessionMaxAgeMs,
+    },
+  });
   return {
     projects,
     keys,
+    auth,
+    users: new UserService({ users: stores.users, projects, auth, hasher, isCommonPassword, clock }),
     usage: new UsageService({ store, projects, clock }),
     analytics,
     alerts: new AlertService({ store, clock }),
@@ -614,6 +640,7 @@ async function initializeOrUnseal(
       ipAllowlist: null,
       timezone: "UTC",
       recoverableKeys: false,
+      require2fa: false,
       createdAt: now,
     },
     rootToken: root.newToken,

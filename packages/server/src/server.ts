@@ -103,6 +103,8 @@ export async function startServer(options: {
     alerts: instance.alerts,
     audit: instance.audit,
     secrets: instance.secrets,
+    auth: instance.auth,
+    users: instance.users,
     metrics: instance.metrics,
     readiness: async () => {
       if (draining) throw new KeywardError("NOT_READY", "This node is shutting down.", { retryable: true });

@@ -18,8 +18,10 @@ export function systemActor(name: string): AuditActor {
   return { type: "system", id: "keyward", name };
 }
 
-/** The actor of a principal: its token (id and name as they are now). */
+/** The actor of a principal: its user, or its token (id and name as they are now). */
 export function actorOf(principal: Principal): AuditActor {
+  if (principal.user !== undefined)
+    return { type: "user", id: principal.user.id, name: principal.user.email };
   return { type: "token", id: principal.tokenId, name: principal.tokenName ?? null };
 }
 

@@ -39,6 +39,7 @@ export const PROJECT_AUDIT_FIELDS = [
   "ipAllowlist",
   "timezone",
   "recoverableKeys",
+  "require2fa",
 ] as const satisfies readonly (keyof ProjectRecord)[];
 
 export const WEBHOOK_AUDIT_FIELDS = [

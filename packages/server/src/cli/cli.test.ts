@@ -627,6 +627,23 @@ describe("keyward CLI against a real server", () => {
     );
   });
 
+  it("projects create and update set require2fa with --require-2fa true|false, and projects show prints it", async () => {
+    const project = parsed<{ id: string; require2fa: boolean }>(
+      await run(["projects", "create", "strict", "--require-2fa", "true", "--json"], env),
+    );
+    expect(project.require2fa).toBe(true);
+    expect((await run(["projects", "show", project.id], env)).stdout).toMatch(/^require 2fa +yes /m);
+    const off = await run(["projects", "update", project.id, "--require-2fa", "false", "--json"], env);
+    expect(parsed(off)).toMatchObject({ id: project.id, require2fa: false });
+    const shown = await run(["projects", "show", project.id], env);
+    expect(shown.stdout).toMatch(/^require 2fa +no$/m);
+    const on = await run(["projects", "update", project.id, "--require-2fa", "TRUE"], env);
+    expect(on.code).toBe(0);
+    expect(on.stdout).toMatch(/^require 2fa +yes /m);
+    const plain = parsed<{ require2fa: boolean }>(await run(["projects", "create", "plain", "--json"], env));
+    expect(plain.require2fa).toBe(false);
+  });
+
   it("ratelimit check counts requests, exits 3 once limited, and overrides replace the limit", async () => {
     const check = (identifier: string, ...more: string[]) =>
       run(
@@ -1118,6 +1135,8 @@ describe("keyward CLI usage", () => {
     [["keys", "quota"], "missing required argument 'id'"],
     [["keys", "verify", "--cost", "-1"], "from 0 to 1000000"],
     [["projects", "update", "proj_1", "--ip", "::1", "--no-ip-allowlist"], "not both"],
+    [["projects", "update", "proj_1", "--require-2fa", "yes"], "Expected true or false"],
+    [["projects", "create", "x", "--require-2fa"], "argument missing"],
     [["ratelimit", "check", "--namespace", "n", "--identifier", "i", "--limit", "10"], "--window"],
     [
       ["ratelimit", "check", "--namespace", "n", "--identifier", "i", "--limit", "0", "--window", "1m"],

@@ -19,6 +19,8 @@ import { registerKeysShow } from "./commands/keys-show.js";
 import { registerKeysUpdate } from "./commands/keys-update.js";
 import { registerKeysVerify } from "./commands/keys-verify.js";
 import { registerKms } from "./commands/kms.js";
+import { registerLogin } from "./commands/login.js";
+import { registerLogout } from "./commands/logout.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerProjectsCreate } from "./commands/projects-create.js";
 import { registerProjectsList } from "./commands/projects-list.js";
@@ -47,12 +49,16 @@ import { registerWebhooksList } from "./commands/webhooks-list.js";
 import { registerWebhooksRetry } from "./commands/webhooks-retry.js";
 import { registerWebhooksShow } from "./commands/webhooks-show.js";
 import { registerWebhooksUpdate } from "./commands/webhooks-update.js";
+import { registerWhoami } from "./commands/whoami.js";
 import type { CliIo } from "./io.js";
 import { renderError } from "./render-error.js";
 
 const ENVIRONMENT_HELP = `
 Environment:
-  KEYWARD_TOKEN      admin token for the HTTP commands (never a flag: argv is visible to other users)
+  KEYWARD_TOKEN      admin token for the HTTP commands (never a flag: argv is visible to other users); when
+                     unset, they use the session of keyward login
+  KEYWARD_SESSION_FILE  where keyward login keeps its session (default: $XDG_CONFIG_HOME/keyward/session.json,
+                     else ~/.config/keyward/session.json)
   KEYWARD_URL        server URL for the HTTP commands (default: http://127.0.0.1:8080)
   KEYWARD_DATA_DIR   data directory of init and serve (default: ./.keyward)
   KEYWARD_HOST, KEYWARD_PORT, KEYWARD_MASTER_KEY, KEYWARD_LOG_LEVEL: see docs/cli.md
@@ -108,6 +114,9 @@ function buildProgram(ctx: CommandContext): Command {
   registerServe(program, ctx);
   registerStoreCopy(program, ctx);
   registerUsage(program, ctx);
+  registerLogin(program, ctx);
+  registerLogout(program, ctx);
+  registerWhoami(program, ctx);
 
   const projects = program
     .command("projects")

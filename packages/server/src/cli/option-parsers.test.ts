@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "commander";
 import { describe, expect, it } from "vitest";
+import { booleanOption } from "./boolean-option.js";
 import { collectOption } from "./collect-option.js";
 import { integerParser } from "./integer-parser.js";
 import { parseJsonObject } from "./parse-json-object.js";
@@ -15,6 +16,17 @@ describe("parseList()", () => {
 
   it("reads an empty value as the empty list, so --scopes '' clears scopes", () => {
     expect(parseList("")).toEqual([]);
+  });
+});
+
+describe("booleanOption()", () => {
+  it("reads true and false in any case, around spaces", () => {
+    expect(booleanOption("true")).toBe(true);
+    expect(booleanOption(" FALSE ")).toBe(false);
+  });
+
+  it.each([["yes"], ["1"], [""], ["on"]])("refuses %j", (text) => {
+    expect(() => booleanOption(text)).toThrow(InvalidArgumentError);
   });
 });
 

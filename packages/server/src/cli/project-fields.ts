@@ -19,5 +19,9 @@ export function projectFields(project: Project): Field[] {
     ["ip allowlist", showIpAllowlist(project.ipAllowlist, "(any address)")],
     ["time zone", project.timezone],
     ["recoverable keys", project.recoverableKeys ? "yes (a sealed copy of each new key is kept)" : "no"],
+    [
+      "require 2fa",
+      project.require2fa ? "yes (users without two-factor authentication have no role here)" : "no",
+    ],
   ];
 }

@@ -12,6 +12,11 @@ export interface ReadSecretOptions {
   example: string;
   /** Most bytes to read (default 1024, for keys and webhook secrets; vault secrets take up to 8 KiB). */
   maxBytes?: number;
+  /**
+   * Keep spaces around the secret and drop only the line ending that ends the input (passwords may begin or end
+   * with a space); by default the input is trimmed.
+   */
+  keepSpaces?: boolean;
 }
 
 /**
@@ -34,7 +39,8 @@ export async function readSecretFromStdin(io: CliIo, options: ReadSecretOptions)
     }
     chunks.push(bytes);
   }
-  const secret = Buffer.concat(chunks).toString("utf8").trim();
+  const text = Buffer.concat(chunks).toString("utf8");
+  const secret = options.keepSpaces === true ? text.replace(/\r?\n$/, "") : text.trim();
   if (secret === "") {
     throw new KeywardError(
       "VALIDATION_ERROR",

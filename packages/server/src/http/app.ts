@@ -11,12 +11,14 @@ import type { Readiness } from "../instance.js";
 import type { Metrics } from "../monitor/metrics.js";
 import type { AlertService } from "../services/alert-service.js";
 import type { AuditService } from "../services/audit-service.js";
+import type { AuthService } from "../services/auth-service.js";
 import type { KeyService } from "../services/key-service.js";
 import type { ProjectService } from "../services/project-service.js";
 import type { RatelimitService } from "../services/ratelimit-service.js";
 import type { SecretService } from "../services/secret-service.js";
 import type { TokenService } from "../services/token-service.js";
 import type { UsageService } from "../services/usage-service.js";
+import type { UserService } from "../services/user-service.js";
 import type { WebhookService } from "../services/webhook-service.js";
 import { AlertSchema } from "./alert-schemas.js";
 import { type ApiTls, createApiServer } from "./api-server.js";
@@ -34,6 +36,7 @@ import { createRequestIdGenerator } from "./request-id.js";
 import { ROUTES } from "./routes.js";
 import { KeySchema, ProblemSchema, ProjectSchema, TokenSchema } from "./schemas.js";
 import { SECRET_SCHEMAS } from "./secret-schemas.js";
+import { USER_SCHEMAS } from "./user-schemas.js";
 import { createValidatorCompiler } from "./validator.js";
 import { createVerifyFastPath } from "./verify-fast-path.js";
 import { WEBHOOK_SCHEMAS } from "./webhook-schemas.js";
@@ -54,6 +57,10 @@ export interface AppDependencies {
   audit: AuditService;
   /** The secrets vault (`/v1/secrets`) and recoverable keys' reveal (`POST /v1/keys/{id}/reveal`). */
   secrets: SecretService;
+  /** Admin users' logins, sessions and second factors (`/v1/auth`, `/v1/users/me`). */
+  auth: AuthService;
+  /** Admin users and their roles (`/v1/users`). */
+  users: UserService;
   /** Prometheus metrics (`GET /metrics`). */
   metrics: Metrics;
   /** What `/readyz` checks (the store, its schema, the rate limiter). */
@@ -170,6 +177,7 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
   for (const schema of WEBHOOK_SCHEMAS) app.addSchema(schema);
   for (const schema of AUDIT_SCHEMAS) app.addSchema(schema);
   for (const schema of SECRET_SCHEMAS) app.addSchema(schema);
+  for (const schema of USER_SCHEMAS) app.addSchema(schema);
 
   await app.register(swagger, {
     openapi: describeApi(),
@@ -180,7 +188,7 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
   app.addHook("preClose", async () => {
     closing = true;
   });
-  const authenticate = createAuthHook(deps.tokens);
+  const authenticate = createAuthHook(deps.tokens, deps.auth, deps.projects);
   // One hook for every request (fewer hook runs on the hot path): response headers, shutdown, authentication.
   // Headers set here stay on every response, errors included.
   app.addHook("onRequest", async (request, reply) => {

@@ -34,6 +34,8 @@ beforeAll(async () => {
     alerts: instance.alerts,
     audit: instance.audit,
     secrets: instance.secrets,
+    auth: instance.auth,
+    users: instance.users,
     metrics: instance.metrics,
     readiness: () => instance.checkReadiness(),
     logger: createLogger(config, { write: (line: string) => void lines.push(line) }),

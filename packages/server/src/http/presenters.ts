@@ -70,6 +70,7 @@ export function presentProject(project: ProjectRecord) {
     ipAllowlist: project.ipAllowlist,
     timezone: project.timezone,
     recoverableKeys: project.recoverableKeys,
+    require2fa: project.require2fa,
     createdAt: iso(project.createdAt),
   };
 }

@@ -8,16 +8,20 @@ export function ref(name: "Key" | "Project" | "Token" | "Problem" | "Alert"): TS
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: "The request is not valid (VALIDATION_ERROR, INVALID_JSON).",
-  401: "No valid bearer token (UNAUTHORIZED).",
-  403: "The token lacks the permission (FORBIDDEN).",
+  401: "No valid bearer token or session (UNAUTHORIZED), or a second factor is due at login (MFA_REQUIRED).",
+  403:
+    "The token or the user's role lacks the permission (FORBIDDEN), the action needs a fresh second factor " +
+    "(STEP_UP_REQUIRED), two-factor authentication is required and not enrolled (TWO_FACTOR_REQUIRED), or a " +
+    "cookie-authenticated change lacks its CSRF token (CSRF_TOKEN_INVALID).",
   404: "No such resource, or hidden from this token (NOT_FOUND).",
   409: "Conflicts with the resource's state (CONFLICT, KEY_ALREADY_ROTATED).",
   413: "The body is too large (PAYLOAD_TOO_LARGE).",
   415: "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
   422: "The request breaks a policy of the project (POLICY_VIOLATION).",
   429:
-    "Too many failed verifications from this source (TOO_MANY_FAILED_VERIFICATIONS), or too many reveals by " +
-    "this token (TOO_MANY_REVEALS); see Retry-After.",
+    "Too many failed verifications from this source (TOO_MANY_FAILED_VERIFICATIONS), too many reveals by " +
+    "this token (TOO_MANY_REVEALS), or too many login or step-up attempts for the account or from the address " +
+    "(TOO_MANY_LOGIN_ATTEMPTS); see Retry-After.",
   500: "An unexpected failure (INTERNAL_ERROR); the requestId names it in the log.",
   503:
     "The store or the rate limiter is unavailable, or the server is stopping (STORE_UNAVAILABLE, " +

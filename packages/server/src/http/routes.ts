@@ -9,6 +9,12 @@ import { registerListAuditEntries } from "./routes/v1/audit/list.js";
 import { registerExportAuditCheckpoints } from "./routes/v1/audit/list-checkpoints.js";
 import { registerVerifyAuditLog } from "./routes/v1/audit/verify.js";
 import { registerVerifyAuditLogAgainst } from "./routes/v1/audit/verify-against.js";
+import { registerAcceptInvitation } from "./routes/v1/auth/accept-invitation.js";
+import { registerListSessions } from "./routes/v1/auth/list-sessions.js";
+import { registerLogin } from "./routes/v1/auth/login.js";
+import { registerLogout } from "./routes/v1/auth/logout.js";
+import { registerRevokeSession } from "./routes/v1/auth/revoke-session.js";
+import { registerStepUp } from "./routes/v1/auth/step-up.js";
 import { registerCreateKey } from "./routes/v1/keys/create.js";
 import { registerGetKey } from "./routes/v1/keys/get.js";
 import { registerListKeys } from "./routes/v1/keys/list.js";
@@ -38,6 +44,16 @@ import { registerCreateToken } from "./routes/v1/tokens/create.js";
 import { registerListTokens } from "./routes/v1/tokens/list.js";
 import { registerRevokeToken } from "./routes/v1/tokens/revoke.js";
 import { registerProjectUsage } from "./routes/v1/usage/get.js";
+import { registerConfirmTotp } from "./routes/v1/users/confirm-totp.js";
+import { registerCreateUser } from "./routes/v1/users/create.js";
+import { registerDeleteUser } from "./routes/v1/users/delete.js";
+import { registerDisableTotp } from "./routes/v1/users/disable-totp.js";
+import { registerGetUser } from "./routes/v1/users/get.js";
+import { registerCreateInvitation } from "./routes/v1/users/invite.js";
+import { registerListUsers } from "./routes/v1/users/list.js";
+import { registerGetMe } from "./routes/v1/users/me.js";
+import { registerStartTotp } from "./routes/v1/users/start-totp.js";
+import { registerUpdateUser } from "./routes/v1/users/update.js";
 import { registerCreateWebhook } from "./routes/v1/webhooks/create.js";
 import { registerDeleteWebhook } from "./routes/v1/webhooks/delete.js";
 import { registerGetWebhook } from "./routes/v1/webhooks/get.js";
@@ -94,4 +110,20 @@ export const ROUTES: ReadonlyArray<(app: KeywardApp, deps: AppDependencies) => v
   registerDeleteSecret,
   registerRevealSecret,
   registerRevealKey,
+  registerLogin,
+  registerLogout,
+  registerStepUp,
+  registerListSessions,
+  registerRevokeSession,
+  registerGetMe,
+  registerStartTotp,
+  registerConfirmTotp,
+  registerDisableTotp,
+  registerCreateUser,
+  registerListUsers,
+  registerGetUser,
+  registerUpdateUser,
+  registerDeleteUser,
+  registerCreateInvitation,
+  registerAcceptInvitation,
 ];

@@ -212,6 +212,7 @@ export const PROJECT_EXAMPLE = {
   ipAllowlist: ["203.0.113.0/24", "2001:db8::/32"],
   timezone: "Europe/Paris",
   recoverableKeys: false,
+  require2fa: true,
   createdAt: exampleTime,
 };
 
@@ -296,6 +297,12 @@ export const POLICY_DESCRIPTIONS = {
   expiryNotice: "How long before a key expires the key.expiring event fires; P7D when not set.",
 } as const;
 
+/** What a project's `require2fa` does, for the OpenAPI document. */
+export const REQUIRE_2FA_DESCRIPTION =
+  "Whether users must have two-factor authentication to act in this project: a user without it keeps no role " +
+  "here, and a user with an instance-wide role gets TWO_FACTOR_REQUIRED everywhere until enrolled (off by " +
+  "default; admin tokens are not affected; see docs/accounts.md).";
+
 const policyDuration = (description: string) =>
   Type.Optional(Type.String({ minLength: 1, maxLength: 40, description }));
 
@@ -324,6 +331,9 @@ export const ProjectSchema = Type.Object(
       description:
         "Whether Keyward keeps a sealed copy of each new key, readable with keys:reveal (off by default; see " +
         "docs/secrets.md for the trade-off).",
+    }),
+    require2fa: Type.Boolean({
+      description: REQUIRE_2FA_DESCRIPTION,
     }),
     createdAt: timestamp("When the project was created."),
   },

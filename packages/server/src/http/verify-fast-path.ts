@@ -3,6 +3,7 @@ import { KeywardError } from "@keyward/core/keyward-error.js";
 import type { FastifyBaseLogger } from "fastify";
 import secureJson from "secure-json-parse";
 import type { VerifyMetrics } from "../monitor/metrics.js";
+import { SESSION_PREFIX } from "../services/auth-service.js";
 import type { KeyService } from "../services/key-service.js";
 import type { TokenService } from "../services/token-service.js";
 import { authenticateBearer } from "./auth.js";
@@ -106,7 +107,9 @@ export function createVerifyFastPath(
       Number.isInteger(length) &&
       length > 0 &&
       length <= options.bodyLimitBytes &&
-      typeof req.headers.authorization === "string";
+      typeof req.headers.authorization === "string" &&
+      // A user session (the CLI's bearer) goes through the full stack, which knows sessions.
+      !req.headers.authorization.slice(7).trimStart().startsWith(`${SESSION_PREFIX}_`);
     if (!takes) return false;
 
     const requestId = options.nextRequestId();

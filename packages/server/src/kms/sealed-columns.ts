@@ -1,4 +1,4 @@
-import { keyCopyContext, secretValueContext } from "../services/seal-contexts.js";
+import { keyCopyContext, secretValueContext, userTotpContext } from "../services/seal-contexts.js";
 import { webhookSecretContext } from "../services/webhook-service.js";
 import { AUDIT_SIGNING_KEY_SETTING } from "../store/audit-store.js";
 import type { SealedColumn } from "../store/sealed-value-store.js";
@@ -51,5 +51,12 @@ export const SEALED_COLUMNS: readonly SealedColumnSpec[] = [
     idColumn: "key_id",
     valueColumn: "sealed_key",
     contextOf: keyCopyContext,
+  },
+  {
+    name: "user TOTP secrets",
+    table: "users",
+    idColumn: "id",
+    valueColumn: "totp_sealed_secret",
+    contextOf: userTotpContext,
   },
 ];

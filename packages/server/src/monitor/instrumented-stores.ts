@@ -27,6 +27,7 @@ export function instrumentStores(stores: Stores, metrics: OperationMetrics & Web
     sourceNetworks: instrumentCalls(stores.sourceNetworks, report),
     secrets: instrumentCalls(stores.secrets, report),
     peppers: instrumentCalls(stores.peppers, report),
+    users: instrumentCalls(stores.users, report),
     webhooks: instrumentCalls(stores.webhooks, {
       ...report,
       succeeded(operation, args) {

@@ -39,6 +39,15 @@ export interface UpdateProjectInput {
   timezone?: string;
   /** Keep a sealed copy of each new key for `keys:reveal`; turning it off deletes the copies kept. */
   recoverableKeys?: boolean;
+  /** Users without two-factor authentication keep no role in the project (see docs/accounts.md). */
+  require2fa?: boolean;
+}
+
+/** A new project: its name, key prefix (`kw` by default) and whether its users must have 2FA (off by default). */
+export interface CreateProjectInput {
+  name: string;
+  keyPrefix?: string;
+  require2fa?: boolean;
 }
 
 /** What verification needs of a project, parsed once and cached. */
@@ -55,16 +64,15 @@ export class ProjectService {
   readonly #settings = new Map<string, { settings: ProjectSettings; readAt: number }>();
   /** Counts drops, so a read that a drop overtook is not cached (see DigestCache.generation). */
   #generation = 0;
+  /** The ids of projects requiring 2FA, read at `readAt`; sessions ask on every request. */
+  #requiring2fa: { ids: ReadonlySet<string>; readAt: number } | null = null;
 
   constructor(options: ProjectServiceOptions) {
     this.#options = options;
   }
 
   /** Creates a project; a token limited to some projects cannot create more. */
-  async createProject(
-    principal: Principal,
-    input: { name: string; keyPrefix?: string },
-  ): Promise<ProjectRecord> {
+  async createProject(principal: Principal, input: CreateProjectInput): Promise<ProjectRecord> {
     requirePermission(principal, "projects:write");
     if (principal.projectIds !== null) {
       throw new KeywardError("FORBIDDEN", "A token limited to some projects cannot create projects.");
@@ -82,6 +90,7 @@ export class ProjectService {
       ipAllowlist: null,
       timezone: "UTC",
       recoverableKeys: false,
+      require2fa: input.require2fa ?? false,
       createdAt: now,
     };
     await this.#options.store.createProject(project, [
@@ -96,6 +105,11 @@ export class ProjectService {
         now,
       ),
     ]);
+    if (project.require2fa) {
+      // The set of projects requiring 2FA just grew: this node and the others must read it again.
+      this.forgetCached([project.id]);
+      await this.#options.announceChanges?.([project.id]);
+    }
     return project;
   }
 
@@ -130,6 +144,7 @@ export class ProjectService {
           : { ipAllowlist: input.ipAllowlist === null ? null : normalizeIpAllowlist(input.ipAllowlist) }),
         ...(input.timezone === undefined ? {} : { timezone: input.timezone }),
         ...(input.recoverableKeys === undefined ? {} : { recoverableKeys: input.recoverableKeys }),
+        ...(input.require2fa === undefined ? {} : { require2fa: input.require2fa }),
       },
       (project) => [
         auditEntry(
@@ -175,25 +190,46 @@ export class ProjectService {
     return settings;
   }
 
+  /**
+   * The ids of the projects with `require2fa` on, cached like {@link settingsFor} (every session-authenticated
+   * request of a user without 2FA asks); a change to any project drops it.
+   */
+  async projectsRequiring2fa(): Promise<ReadonlySet<string>> {
+    const now = this.#options.clock.now();
+    const cached = this.#requiring2fa;
+    if (cached !== null && now - cached.readAt < this.#cacheTtlMs()) return cached.ids;
+    const generation = this.#generation;
+    const ids: ReadonlySet<string> = new Set(await this.#options.store.listProjectIdsRequiring2fa());
+    if (generation === this.#generation) this.#requiring2fa = { ids, readAt: now };
+    return ids;
+  }
+
   /** Drops these projects' settings (changed here or on another node) so the next use reads them again. */
   forgetCached(ids: readonly string[]): void {
     this.#generation += 1;
     for (const id of ids) this.#settings.delete(id);
+    // Any project's change may have turned its require2fa on or off.
+    if (ids.length > 0) this.#requiring2fa = null;
   }
 
   /** Drops every project's settings: changes made elsewhere may have been missed. */
   forgetAllCached(): void {
     this.#generation += 1;
     this.#settings.clear();
+    this.#requiring2fa = null;
   }
 
   /** The cached settings of a project while fresh, without a promise: verification's hot path asks this first. */
   cachedSettings(projectId: string, nowMs: number): ProjectSettings | undefined {
     const cached = this.#settings.get(projectId);
-    if (cached === undefined || nowMs - cached.readAt >= (this.#options.policyCacheTtlMs ?? 10_000)) {
+    if (cached === undefined || nowMs - cached.readAt >= this.#cacheTtlMs()) {
       return undefined;
     }
     return cached.settings;
+  }
+
+  #cacheTtlMs(): number {
+    return this.#options.policyCacheTtlMs ?? 10_000;
   }
 
   async getProject(principal: Principal, id: string): Promise<ProjectRecord> {

@@ -12,3 +12,8 @@ export function secretValueContext(secretId: string): string {
 export function keyCopyContext(keyId: string): string {
   return `key:${keyId}`;
 }
+
+/** The context of an admin user's sealed TOTP secret (pending or confirmed). */
+export function userTotpContext(userId: string): string {
+  return `user-totp:${userId}`;
+}

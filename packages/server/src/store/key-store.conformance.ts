@@ -206,6 +206,34 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<St
         expect(pages.flat()).toEqual(created);
         expect(await store.listProjects({ limit: 10, after: created[4]?.id as string })).toEqual([]);
       });
+
+      it("createProject() and updateProject() round-trip require2fa, and a patch without it keeps it", async () => {
+        const on = await fx.createProject({ require2fa: true });
+        const off = await fx.createProject();
+        expect(await store.findProject(on.id)).toEqual(on);
+        expect((await store.findProject(off.id))?.require2fa).toBe(false);
+        expect(await store.updateProject(off.id, { require2fa: true })).toEqual({ ...off, require2fa: true });
+        expect(await store.updateProject(off.id, { name: "renamed" })).toEqual({
+          ...off,
+          name: "renamed",
+          require2fa: true,
+        });
+        expect(await store.updateProject(on.id, { require2fa: false })).toEqual({ ...on, require2fa: false });
+        expect(await store.findProject(on.id)).toEqual({ ...on, require2fa: false });
+      });
+
+      it("listProjectIdsRequiring2fa() lists exactly the projects with require2fa on, following changes", async () => {
+        expect(await store.listProjectIdsRequiring2fa()).toEqual([]);
+        const a = await fx.createProject({ require2fa: true });
+        const b = await fx.createProject();
+        const c = await fx.createProject({ require2fa: true });
+        // Sorted here: the order is not part of the contract.
+        const listed = async () => (await store.listProjectIdsRequiring2fa()).sort();
+        expect(await listed()).toEqual([a.id, c.id].sort());
+        await store.updateProject(a.id, { require2fa: false });
+        await store.updateProject(b.id, { require2fa: true });
+        expect(await listed()).toEqual([b.id, c.id].sort());
+      });
     });
 
     describe("keys", () => {

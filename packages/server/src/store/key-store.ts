@@ -63,6 +63,8 @@ export interface KeyStore {
   createProject(project: ProjectRecord, effects?: readonly ChangeEffect[]): Promise<void>;
   findProject(id: string): Promise<ProjectRecord | null>;
   listProjects(query: PageQuery): Promise<ProjectRecord[]>;
+  /** The ids of every project with `require2fa` on (one query: sessions consult it on each request, cached). */
+  listProjectIdsRequiring2fa(): Promise<string[]>;
   /** Applies the patch and returns the new record, or null when no project has that id. */
   updateProject(
     id: string,

@@ -93,7 +93,7 @@ export const SELECT_KEYS = `SELECT ${KEY_COLUMN_LIST.map((c) => `k.${c}`).join("
 const TOKEN_COLUMNS =
   "id, digest, start, name, permissions, project_ids, created_by, created_at, revoked_at, last_used_at, pepper_version";
 const PROJECT_COLUMNS =
-  "id, name, key_prefix, policies, ip_allowlist, timezone, created_at, recoverable_keys";
+  "id, name, key_prefix, policies, ip_allowlist, timezone, created_at, recoverable_keys, require_2fa";
 const OVERRIDE_COLUMNS = `namespace, identifier, "limit", window_ms, created_at`;
 
 /**
@@ -188,6 +188,14 @@ export class PostgresKeyStore implements KeyStore {
     return rows.map(toProject);
   }
 
+  async listProjectIdsRequiring2fa(): Promise<string[]> {
+    const { rows } = await this.#database.query<{ id: string }>(
+      "SELECT id FROM projects WHERE require_2fa",
+      [],
+    );
+    return rows.map((row) => row.id);
+  }
+
   async updateProject(
     id: string,
     patch: ProjectPatch,
@@ -206,6 +214,7 @@ export class PostgresKeyStore implements KeyStore {
     }
     if (patch.timezone !== undefined) column("timezone", patch.timezone);
     if (patch.recoverableKeys !== undefined) column("recoverable_keys", patch.recoverableKeys);
+    if (patch.require2fa !== undefined) column("require_2fa", patch.require2fa);
     if (sets.length === 0) return this.findProject(id);
     // One statement: the change and the record it returns are one atomic step; its effects join its transaction.
     return this.#database.transaction(async (tx) => {
@@ -779,7 +788,7 @@ async function insertKey(tx: Queryable, key: NewKey): Promise<void> {
 }
 
 async function insertProject(db: Queryable, project: ProjectRecord): Promise<void> {
-  await db.query(`INSERT INTO projects (${PROJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
+  await db.query(`INSERT INTO projects (${PROJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
     project.id,
     project.name,
     project.keyPrefix,
@@ -788,6 +797,7 @@ async function insertProject(db: Queryable, project: ProjectRecord): Promise<voi
     project.timezone,
     project.createdAt,
     project.recoverableKeys,
+    project.require2fa,
   ]);
 }
 

@@ -326,4 +326,70 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       ALTER TABLE tokens ADD COLUMN pepper_version INTEGER NOT NULL DEFAULT 1;
     `,
   },
+  {
+    version: 10,
+    name: "admin users, roles, two-factor and sessions",
+    sql: `
+      -- See the SQLite migration v10.
+      CREATE TABLE users (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        email TEXT COLLATE "C" NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        password_hash TEXT,
+        password_changed_at BIGINT,
+        totp_sealed_secret TEXT,
+        totp_confirmed_at BIGINT,
+        totp_last_step BIGINT,
+        created_by TEXT COLLATE "C",
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE user_roles (
+        user_id TEXT COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        scope TEXT COLLATE "C" NOT NULL,
+        role TEXT NOT NULL,
+        project_id TEXT COLLATE "C" REFERENCES projects(id),
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, scope),
+        CHECK (scope = COALESCE(project_id, ''))
+      );
+
+      CREATE TABLE user_recovery_codes (
+        user_id TEXT COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        code_digest BYTEA NOT NULL,
+        used_at BIGINT,
+        PRIMARY KEY (user_id, code_digest)
+      );
+
+      CREATE TABLE sessions (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        secret_digest BYTEA NOT NULL UNIQUE,
+        user_id TEXT COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        last_seen_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        second_factor_at BIGINT,
+        revoked_at BIGINT,
+        source_ip TEXT,
+        user_agent TEXT
+      );
+      CREATE INDEX sessions_user_id ON sessions (user_id, id);
+
+      CREATE TABLE invitations (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        secret_digest BYTEA NOT NULL UNIQUE,
+        email TEXT COLLATE "C" NOT NULL,
+        role TEXT NOT NULL,
+        project_id TEXT COLLATE "C" REFERENCES projects(id),
+        created_by TEXT COLLATE "C",
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        accepted_at BIGINT
+      );
+
+      ALTER TABLE projects ADD COLUMN require_2fa BOOLEAN NOT NULL DEFAULT FALSE;
+    `,
+  },
 ];

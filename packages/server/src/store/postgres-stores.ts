@@ -6,6 +6,7 @@ import { PostgresPepperStore } from "./postgres-pepper-store.js";
 import { PostgresSealedValueStore } from "./postgres-sealed-value-store.js";
 import { PostgresSecretStore } from "./postgres-secret-store.js";
 import { PostgresSourceNetworkStore } from "./postgres-source-network-store.js";
+import { PostgresUserStore } from "./postgres-user-store.js";
 import { PostgresWebhookStore } from "./postgres-webhook-store.js";
 import type { Stores } from "./stores.js";
 
@@ -21,5 +22,6 @@ export function openPostgresStores(options: PostgresDatabaseOptions): Stores {
     sourceNetworks: new PostgresSourceNetworkStore(database),
     secrets: new PostgresSecretStore(database),
     peppers: new PostgresPepperStore(database),
+    users: new PostgresUserStore(database),
   };
 }

@@ -15,6 +15,8 @@ export interface ProjectRecord {
   timezone: string;
   /** Whether new keys of the project keep a sealed copy an admin with `keys:reveal` can read back (off by default). */
   recoverableKeys: boolean;
+  /** Whether its users must have two-factor authentication: without it, their roles here grant nothing. */
+  require2fa: boolean;
   createdAt: number;
 }
 
@@ -26,6 +28,7 @@ export interface ProjectPatch {
   timezone?: string;
   /** Turning it off also deletes the copies already kept, in the same transaction. */
   recoverableKeys?: boolean;
+  require2fa?: boolean;
 }
 
 /**

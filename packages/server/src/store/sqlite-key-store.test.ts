@@ -73,6 +73,7 @@ describe("SqliteKeyStore on a file", () => {
       ipAllowlist: null,
       timezone: "UTC",
       recoverableKeys: false,
+      require2fa: false,
       createdAt: T0,
     };
     await a.createProject(project);

@@ -149,6 +149,13 @@ export class SqliteKeyStore implements KeyStore {
     return (rows as ProjectRow[]).map(toProject);
   }
 
+  async listProjectIdsRequiring2fa(): Promise<string[]> {
+    const rows = this.#database.run("SELECT id FROM projects WHERE require_2fa = 1", "all") as Array<{
+      id: string;
+    }>;
+    return rows.map((row) => row.id);
+  }
+
   async updateProject(
     id: string,
     patch: ProjectPatch,
@@ -183,6 +190,11 @@ export class SqliteKeyStore implements KeyStore {
             )
             .run(id);
         }
+      }
+      if (patch.require2fa !== undefined) {
+        this.#database
+          .statement("UPDATE projects SET require_2fa = ? WHERE id = ?")
+          .run(patch.require2fa ? 1 : 0, id);
       }
       const updated = this.#database.statement("SELECT * FROM projects WHERE id = ?").get(id) as
         | ProjectRow
@@ -727,7 +739,7 @@ export class SqliteKeyStore implements KeyStore {
   #insertProject(project: ProjectRecord): void {
     this.#database
       .statement(
-        "INSERT INTO projects (id, name, key_prefix, policies, ip_allowlist, timezone, recoverable_keys, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO projects (id, name, key_prefix, policies, ip_allowlist, timezone, recoverable_keys, require_2fa, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       )
       .run(
         project.id,
@@ -737,6 +749,7 @@ export class SqliteKeyStore implements KeyStore {
         project.ipAllowlist === null ? null : JSON.stringify(project.ipAllowlist),
         project.timezone,
         project.recoverableKeys ? 1 : 0,
+        project.require2fa ? 1 : 0,
         project.createdAt,
       );
   }

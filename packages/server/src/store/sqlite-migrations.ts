@@ -344,4 +344,79 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ALTER TABLE tokens ADD COLUMN pepper_version INTEGER NOT NULL DEFAULT 1;
     `,
   },
+  {
+    version: 10,
+    name: "admin users, roles, two-factor and sessions",
+    sql: `
+      -- People who manage keys. The email is kept lowercased (unique); the password only as an argon2id hash (null
+      -- until an invitation is accepted); the TOTP secret sealed like every recoverable secret, with the last step
+      -- accepted so a code is never accepted twice.
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        password_hash TEXT,
+        password_changed_at INTEGER,
+        totp_sealed_secret TEXT,
+        totp_confirmed_at INTEGER,
+        totp_last_step INTEGER,
+        created_by TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+      -- One role per user and scope: instance-wide (project_id NULL) or one project. \`scope\` is the project id, or ''
+      -- instance-wide: a primary key column that is never NULL, so \`keyward store copy\` can page by it (a row value
+      -- holding NULL compares as unknown), while project_id keeps its foreign key.
+      CREATE TABLE user_roles (
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        scope TEXT NOT NULL,
+        role TEXT NOT NULL,
+        project_id TEXT REFERENCES projects(id),
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, scope),
+        CHECK (scope = COALESCE(project_id, ''))
+      ) STRICT, WITHOUT ROWID;
+
+      -- Single-use recovery codes, stored only as digests.
+      CREATE TABLE user_recovery_codes (
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        code_digest BLOB NOT NULL,
+        used_at INTEGER,
+        PRIMARY KEY (user_id, code_digest)
+      ) STRICT, WITHOUT ROWID;
+
+      -- Sessions: the cookie holds a random secret, the store its digest; the public id names it in lists.
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        secret_digest BLOB NOT NULL UNIQUE,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        second_factor_at INTEGER,
+        revoked_at INTEGER,
+        source_ip TEXT,
+        user_agent TEXT
+      ) STRICT;
+      CREATE INDEX sessions_user_id ON sessions (user_id, id);
+
+      -- Invitations: a link with a random secret, kept as a digest, accepted once before it expires.
+      CREATE TABLE invitations (
+        id TEXT PRIMARY KEY,
+        secret_digest BLOB NOT NULL UNIQUE,
+        email TEXT NOT NULL,
+        role TEXT NOT NULL,
+        project_id TEXT REFERENCES projects(id),
+        created_by TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        accepted_at INTEGER
+      ) STRICT;
+
+      -- A project whose members must have two-factor authentication to do anything but enrol.
+      ALTER TABLE projects ADD COLUMN require_2fa INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

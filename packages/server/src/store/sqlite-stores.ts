@@ -6,6 +6,7 @@ import { SqlitePepperStore } from "./sqlite-pepper-store.js";
 import { SqliteSealedValueStore } from "./sqlite-sealed-value-store.js";
 import { SqliteSecretStore } from "./sqlite-secret-store.js";
 import { SqliteSourceNetworkStore } from "./sqlite-source-network-store.js";
+import { SqliteUserStore } from "./sqlite-user-store.js";
 import { SqliteWebhookStore } from "./sqlite-webhook-store.js";
 import type { Stores } from "./stores.js";
 
@@ -21,5 +22,6 @@ export function openSqliteStores(options: SqliteDatabaseOptions): Stores {
     sourceNetworks: new SqliteSourceNetworkStore(database),
     secrets: new SqliteSecretStore(database),
     peppers: new SqlitePepperStore(database),
+    users: new SqliteUserStore(database),
   };
 }

@@ -1,10 +1,13 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { KeyRecord } from "@keyward/core/key-record.js";
 import { parseConfig } from "../config.js";
 import { DATABASE_FILE, openInstance } from "../instance.js";
+import { sealSecret } from "../kms/envelope.js";
+import type { Kms } from "../kms/kms.js";
 import type { Clock } from "../services/clock.js";
 import type { Principal } from "../services/principal.js";
+import { userTotpContext } from "../services/seal-contexts.js";
 import { DEFAULT_PROJECT_SETTING } from "./key-store.js";
 import type { ProjectRecord } from "./records.js";
 import { SqliteDatabase } from "./sqlite-database.js";
@@ -30,6 +33,11 @@ export interface PopulatedInstallation {
   webhook: { id: string; secret: string };
   /** A vault secret of the project, revealed once. */
   secret: { id: string; value: string };
+  /**
+   * An admin user with two roles and a confirmed TOTP secret (sealed), two recovery codes (one used), a session
+   * and an invitation; the digests look the session and invitation up.
+   */
+  user: { id: string; totpSecret: Buffer; sessionDigest: Buffer; invitationDigest: Buffer };
   /** The fixture clock's time when it finished; a copy verified then is still within every grace window. */
   nowMs: number;
 }
@@ -58,6 +66,8 @@ export async function populateSqliteInstallation(dataDir: string): Promise<Popul
       timezone: "Europe/Paris",
       // Every key of the project keeps a sealed copy: key_recoveries has rows to copy.
       recoverableKeys: true,
+      // A true flag in require_2fa, so a copy that dropped the column would be seen.
+      require2fa: true,
     });
     const webhook = await instance.webhooks.createWebhook(ROOT, {
       projectId: project.id,
@@ -114,6 +124,7 @@ export async function populateSqliteInstallation(dataDir: string): Promise<Popul
     await instance.secrets.revealSecret(ROOT, secret.id);
     await instance.secrets.revealKey(ROOT, limited.record.id);
     await recordDeliveryAttempts(instance.stores, nowMs);
+    const user = await addUser(instance.stores, instance.kms, project.id, nowMs);
     // The changes above wrote the audit chain; a signed checkpoint fills audit_checkpoints too.
     await instance.audit.checkpoint(ROOT);
     result = {
@@ -132,6 +143,7 @@ export async function populateSqliteInstallation(dataDir: string): Promise<Popul
       token: token.token,
       webhook: { id: webhook.record.id, secret: webhook.secret },
       secret: { id: secret.id, value: "upstream ☕ sk_live_0123456789" },
+      user,
     };
   } finally {
     // Writes the batched usage and quota balances.
@@ -162,6 +174,76 @@ async function recordDeliveryAttempts(stores: Stores, nowMs: number): Promise<vo
     attempt: { ...attempt, attempt: retrying.attempt, statusCode: 500, responseBody: "upstream down" },
     outcome: { status: "pending", nextAttemptAt: nowMs + 5_000 },
   });
+}
+
+/**
+ * An admin user, written through the user store (the user services are not part of the fixture): instance-wide
+ * auditor and the project's developer, a confirmed TOTP secret sealed for its id, recovery codes (one used), a
+ * session that presented its second factor, and a pending invitation to the project.
+ */
+async function addUser(
+  stores: Stores,
+  kms: Kms,
+  projectId: string,
+  nowMs: number,
+): Promise<PopulatedInstallation["user"]> {
+  const id = "usr_0000000000000000000001";
+  await stores.users.createUser({
+    record: {
+      id,
+      email: "ada@example.com",
+      name: "Ada Lovelace ☕",
+      roles: [
+        { role: "auditor", projectId: null },
+        { role: "developer", projectId },
+      ],
+      twoFactorEnabled: false,
+      hasPassword: true,
+      createdBy: "tok_root",
+      createdAt: nowMs,
+      updatedAt: nowMs,
+    },
+    passwordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA",
+  });
+  const totpSecret = randomBytes(20);
+  const sealed = JSON.stringify(await sealSecret(kms, totpSecret, userTotpContext(id)));
+  if (!(await stores.users.startTotpEnrolment(id, sealed, nowMs)))
+    throw new Error("the fixture could not enrol");
+  const codes = [randomBytes(32), randomBytes(32)];
+  const step = Math.floor(nowMs / 30_000);
+  await stores.users.confirmTotp(id, { step, nowMs, recoveryCodeDigests: codes });
+  await stores.users.useRecoveryCode(id, codes[0] ?? Buffer.alloc(0), nowMs);
+  const sessionDigest = createHash("sha256").update("fixture session").digest();
+  await stores.users.createSession(
+    {
+      id: "ses_0000000000000000000001",
+      userId: id,
+      kind: "browser",
+      createdAt: nowMs,
+      lastSeenAt: nowMs,
+      expiresAt: nowMs + 12 * 3_600_000,
+      secondFactorAt: nowMs,
+      revokedAt: null,
+      sourceIp: "203.0.113.9",
+      userAgent: "Mozilla/5.0 (fixture)",
+    },
+    sessionDigest,
+  );
+  const invitationDigest = createHash("sha256").update("fixture invitation").digest();
+  await stores.users.createInvitation(
+    {
+      id: "inv_0000000000000000000001",
+      email: "grace@example.com",
+      role: "viewer",
+      projectId,
+      createdBy: id,
+      createdAt: nowMs,
+      expiresAt: nowMs + 7 * 86_400_000,
+      acceptedAt: null,
+    },
+    invitationDigest,
+  );
+  return { id, totpSecret, sessionDigest, invitationDigest };
 }
 
 /**
@@ -216,6 +298,15 @@ export async function readThroughStores(
   stores: Stores,
   digests: { keys: readonly Buffer[]; tokens: readonly Buffer[]; webhookIds: readonly string[] },
 ): Promise<Record<string, unknown>> {
+  const users = await stores.users.listUsers({ limit: 100 });
+  const userDetails: unknown[] = [];
+  for (const user of users) {
+    userDetails.push({
+      credentials: await stores.users.findCredentials(user.id),
+      unusedRecoveryCodes: await stores.users.countUnusedRecoveryCodes(user.id),
+      sessions: await stores.users.listSessions(user.id),
+    });
+  }
   const keysByDigest: unknown[] = [];
   for (const digest of digests.keys) keysByDigest.push(await stores.keys.findKeyByDigest(digest));
   const tokensByDigest: unknown[] = [];
@@ -235,5 +326,7 @@ export async function readThroughStores(
     overrides: await stores.keys.listRateLimitOverrides("login", { limit: 100 }),
     webhooks: await stores.webhooks.listWebhooks({ projectIds: null, limit: 100 }),
     deliveries,
+    users,
+    userDetails,
   };
 }

@@ -23,6 +23,7 @@ import { PostgresPepperStore } from "./postgres-pepper-store.js";
 import { PostgresSealedValueStore } from "./postgres-sealed-value-store.js";
 import { PostgresSecretStore } from "./postgres-secret-store.js";
 import { PostgresSourceNetworkStore } from "./postgres-source-network-store.js";
+import { PostgresUserStore } from "./postgres-user-store.js";
 import { PostgresWebhookStore } from "./postgres-webhook-store.js";
 import { SqliteAuditStore } from "./sqlite-audit-store.js";
 import { SqliteDatabase } from "./sqlite-database.js";
@@ -32,6 +33,7 @@ import { SqlitePepperStore } from "./sqlite-pepper-store.js";
 import { SqliteSealedValueStore } from "./sqlite-sealed-value-store.js";
 import { SqliteSecretStore } from "./sqlite-secret-store.js";
 import { SqliteSourceNetworkStore } from "./sqlite-source-network-store.js";
+import { SqliteUserStore } from "./sqlite-user-store.js";
 import { SqliteWebhookStore } from "./sqlite-webhook-store.js";
 import { copyStore, type StoreCopyProgress, type StoreCopyReport, verifyStoreCopy } from "./store-copy.js";
 import {
@@ -83,6 +85,7 @@ function sqliteStores(database: SqliteDatabase): Stores {
     audit: new SqliteAuditStore(database),
     secrets: new SqliteSecretStore(database),
     sealed: new SqliteSealedValueStore(database),
+    users: new SqliteUserStore(database),
   };
 }
 
@@ -96,6 +99,7 @@ function postgresStores(database: PostgresDatabase): Stores {
     audit: new PostgresAuditStore(database),
     secrets: new PostgresSecretStore(database),
     sealed: new PostgresSealedValueStore(database),
+    users: new PostgresUserStore(database),
   };
 }
 

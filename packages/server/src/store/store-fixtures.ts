@@ -47,6 +47,7 @@ export class StoreFixtures {
       ipAllowlist: null,
       timezone: "UTC",
       recoverableKeys: false,
+      require2fa: false,
       createdAt: now,
       ...overrides,
     };

@@ -61,6 +61,8 @@ export interface ProjectRow {
   timezone: string;
   /** 0/1 in SQLite, a boolean in PostgreSQL. */
   recoverable_keys: number | boolean;
+  /** 0/1 in SQLite, a boolean in PostgreSQL. */
+  require_2fa: number | boolean;
   created_at: number;
 }
 
@@ -94,6 +96,7 @@ export function toProject(row: ProjectRow): ProjectRecord {
     ipAllowlist: row.ip_allowlist === null ? null : (JSON.parse(row.ip_allowlist) as string[]),
     timezone: row.timezone,
     recoverableKeys: row.recoverable_keys === true || row.recoverable_keys === 1,
+    require2fa: row.require_2fa === true || row.require_2fa === 1,
     createdAt: row.created_at,
   };
 }

@@ -5,6 +5,7 @@ import type { PepperStore } from "./pepper-store.js";
 import type { SealedValueStore } from "./sealed-value-store.js";
 import type { SecretStore } from "./secret-store.js";
 import type { SourceNetworkStore } from "./source-network-store.js";
+import type { UserStore } from "./user-store.js";
 import type { WebhookStore } from "./webhook-store.js";
 
 /**
@@ -25,4 +26,6 @@ export interface Stores {
   secrets: SecretStore;
   /** The versions of the digest pepper, and re-digesting for pepper rotation. */
   peppers: PepperStore;
+  /** Admin users, their roles, second factors, sessions and invitations. */
+  users: UserStore;
 }

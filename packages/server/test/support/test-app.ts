@@ -54,6 +54,8 @@ export async function createTestApp(
     alerts: instance.alerts,
     audit: instance.audit,
     secrets: instance.secrets,
+    auth: instance.auth,
+    users: instance.users,
     metrics: instance.metrics,
     readiness: () => instance.checkReadiness(),
     logger: pino({ level: "silent" }),

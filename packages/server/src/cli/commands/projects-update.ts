@@ -1,5 +1,6 @@
 import type { UpdateProjectInput } from "@keyward/client/types.js";
 import type { Command } from "commander";
+import { booleanOption } from "../boolean-option.js";
 import { clientFromEnv } from "../client-from-env.js";
 import { collectOption } from "../collect-option.js";
 import type { CommandContext } from "../command-context.js";
@@ -21,6 +22,7 @@ interface ProjectsUpdateOptions extends HttpOptions {
   ipAllowlist?: boolean;
   timezone?: string;
   recoverableKeys?: boolean;
+  require2fa?: boolean;
 }
 
 const POLICY_HELP = "an ISO 8601 duration such as";
@@ -64,7 +66,12 @@ export function registerProjectsUpdate(projects: Command, ctx: CommandContext): 
       "--recoverable-keys",
       "keep a sealed copy of each key issued from now on, readable with keys:reveal (see docs/secrets.md)",
     )
-    .option("--no-recoverable-keys", "keep no copies, and delete the copies kept so far");
+    .option("--no-recoverable-keys", "keep no copies, and delete the copies kept so far")
+    .option(
+      "--require-2fa <true|false>",
+      "true: users without two-factor authentication get no role in the project (see docs/accounts.md)",
+      booleanOption,
+    );
   addHttpOptions(command).action(async (id: string, options: ProjectsUpdateOptions) => {
     const policies: NonNullable<UpdateProjectInput["policies"]> = {
       ...(options.maxLifetime === undefined ? {} : { maxLifetime: options.maxLifetime.value }),
@@ -84,11 +91,12 @@ export function registerProjectsUpdate(projects: Command, ctx: CommandContext): 
       ...(options.ipAllowlist === false ? { ipAllowlist: null } : {}),
       ...(options.timezone === undefined ? {} : { timezone: options.timezone }),
       ...(options.recoverableKeys === undefined ? {} : { recoverableKeys: options.recoverableKeys }),
+      ...(options.require2fa === undefined ? {} : { require2fa: options.require2fa }),
     };
     if (Object.keys(patch).length === 0) {
       command.error(
         "nothing to update; pass --name, --max-lifetime, --rotation-period, --inactivity-revocation, " +
-          "--expiry-notice, --ip, --no-ip-allowlist, --timezone or --[no-]recoverable-keys",
+          "--expiry-notice, --ip, --no-ip-allowlist, --timezone, --[no-]recoverable-keys or --require-2fa",
       );
     }
     const project = await clientFromEnv(ctx.io, options.url).updateProject(id, patch);

@@ -9,12 +9,13 @@ export function registerRevealKey(app: KeywardApp, deps: AppDependencies): void 
   app.post(
     "/v1/keys/:id/reveal",
     {
-      config: { permission: "keys:reveal" },
+      config: { permission: "keys:reveal", stepUp: true },
       schema: {
         tags: ["keys"],
         summary: "Reveal a recoverable key",
         description:
-          "Needs `keys:reveal`. Only keys issued while their project had `recoverableKeys` on have a copy; any " +
+          "Needs `keys:reveal`. From a user's session also a second factor within the last 5 minutes (403 STEP_UP_REQUIRED: POST " +
+          "/v1/auth/step-up first). Only keys issued while their project had `recoverableKeys` on have a copy; any " +
           "other key is NOT_FOUND here. Audited (`key.revealed`) before the key is returned, rate limited per " +
           "token with secret reveals (429 TOO_MANY_REVEALS with Retry-After), `Cache-Control: no-store`.",
         params: IdParams,

@@ -9,14 +9,15 @@ export function registerRevokeKeys(app: KeywardApp, deps: AppDependencies): void
   app.post(
     "/v1/keys/revoke",
     {
-      config: { permission: "keys:revoke" },
+      config: { permission: "keys:revoke", stepUp: true },
       // A missing body reaches the service, whose error names what is missing rather than "must be object".
       preValidation: emptyBodyAsObject,
       schema: {
         tags: ["keys"],
         summary: "Revoke keys in bulk",
         description:
-          "Needs `keys:revoke`. Irreversible. Revokes every unrevoked key of `ownerId`, of `projectId`, or of the " +
+          "Needs `keys:revoke`. From a user's session also a second factor within the last 5 minutes (403 STEP_UP_REQUIRED: POST " +
+          "/v1/auth/step-up first). Irreversible. Revokes every unrevoked key of `ownerId`, of `projectId`, or of the " +
           "owner within the project (at least one is required), among the projects the token can see, and " +
           "returns how many it revoked. Keys revoked already keep their first revocation. Each revoked key " +
           "emits a key.revoked event.",

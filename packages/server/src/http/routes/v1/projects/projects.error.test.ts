@@ -226,3 +226,16 @@ describe("PATCH /v1/projects/{id} ipAllowlist and timezone validation", () => {
     expect((await t.request("GET", `/v1/projects/${id}`)).json().timezone).toBe("UTC");
   });
 });
+
+describe("require2fa validation", () => {
+  it("refuses a value that is not a boolean, naming /require2fa, and changes nothing", async () => {
+    const id = await createProject(t, { name: "typed" });
+    for (const require2fa of ["true", 1, null]) {
+      const res = await t.request("PATCH", `/v1/projects/${id}`, { require2fa });
+      expect(expectValidationError(res), String(require2fa)).toEqual(["/require2fa"]);
+      const created = await t.request("POST", "/v1/projects", { name: "typed-2", require2fa });
+      expect(expectValidationError(created), String(require2fa)).toEqual(["/require2fa"]);
+    }
+    expect((await t.request("GET", `/v1/projects/${id}`)).json().require2fa).toBe(false);
+  });
+});

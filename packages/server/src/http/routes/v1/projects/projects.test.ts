@@ -22,6 +22,7 @@ describe("POST /v1/projects", () => {
       ipAllowlist: null,
       timezone: "UTC",
       recoverableKeys: false,
+      require2fa: false,
       createdAt: new Date(t.clock.now()).toISOString(),
     });
   });
@@ -138,6 +139,35 @@ describe("PATCH /v1/projects/{id}", () => {
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json()).toEqual(created);
     }
+  });
+});
+
+describe("require2fa", () => {
+  it("POST sets it, GET shows it, PATCH turns it off and on, and other changes keep it", async () => {
+    const created = await t.request("POST", "/v1/projects", { name: "strict", require2fa: true });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json().require2fa).toBe(true);
+    const id = created.json().id as string;
+    expect((await t.request("GET", `/v1/projects/${id}`)).json().require2fa).toBe(true);
+    const off = await t.request("PATCH", `/v1/projects/${id}`, { require2fa: false });
+    expect(off.statusCode, off.body).toBe(200);
+    expect(off.json()).toEqual({ ...created.json(), require2fa: false });
+    expect((await t.request("PATCH", `/v1/projects/${id}`, { require2fa: true })).json().require2fa).toBe(
+      true,
+    );
+    const renamed = await t.request("PATCH", `/v1/projects/${id}`, { name: "strict-2" });
+    expect(renamed.json()).toMatchObject({ name: "strict-2", require2fa: true });
+  });
+
+  it("records turning it on in the audit log, as a created field and as a change", async () => {
+    const id = (await t.request("POST", "/v1/projects", { name: "audited-2fa", require2fa: true })).json().id;
+    await t.request("PATCH", `/v1/projects/${id}`, { require2fa: false });
+    const entries = async (action: string) =>
+      (await t.request("GET", `/v1/audit?action=${action}&targetId=${id}`)).json().items as Array<{
+        diff: Record<string, unknown>;
+      }>;
+    expect((await entries("project.created"))[0]?.diff).toMatchObject({ require2fa: true });
+    expect((await entries("project.updated"))[0]?.diff).toEqual({ require2fa: { from: true, to: false } });
   });
 });
 

@@ -3,7 +3,14 @@ import type { AppDependencies, KeywardApp } from "../../../app.js";
 import { principalOf } from "../../../auth.js";
 import { presentProject } from "../../../presenters.js";
 import { problems, ref } from "../../../route-kit.js";
-import { IdParams, IpAllowlistInput, LIMITS, nullableString, POLICY_DESCRIPTIONS } from "../../../schemas.js";
+import {
+  IdParams,
+  IpAllowlistInput,
+  LIMITS,
+  nullableString,
+  POLICY_DESCRIPTIONS,
+  REQUIRE_2FA_DESCRIPTION,
+} from "../../../schemas.js";
 
 const policy = (description: string) =>
   Type.Optional(nullableString({ maxLength: 40, description: `${description} null removes it.` }));
@@ -24,7 +31,9 @@ export function registerUpdateProject(app: KeywardApp, deps: AppDependencies): v
           "keys created or changed from now on; existing keys keep their expiry. `ipAllowlist` is the default " +
           "allowlist of keys without their own (null removes it); `timezone` (an IANA zone such as Europe/Paris) " +
           "is where quotas refill at midnight. `recoverableKeys` keeps a sealed copy of each key issued from now " +
-          "on, readable with `keys:reveal`; turning it off deletes the copies kept (see docs/secrets.md).",
+          "on, readable with `keys:reveal`; turning it off deletes the copies kept (see docs/secrets.md). " +
+          "`require2fa` makes two-factor authentication a condition of every user role in the project (see " +
+          "docs/accounts.md).",
         params: IdParams,
         body: Type.Object(
           {
@@ -55,6 +64,7 @@ export function registerUpdateProject(app: KeywardApp, deps: AppDependencies): v
                 description: "Keep a sealed copy of each new key for POST /v1/keys/{id}/reveal.",
               }),
             ),
+            require2fa: Type.Optional(Type.Boolean({ description: REQUIRE_2FA_DESCRIPTION })),
           },
           {
             additionalProperties: false,
@@ -64,6 +74,7 @@ export function registerUpdateProject(app: KeywardApp, deps: AppDependencies): v
               { policies: { inactivityRevocation: "P180D", rotationPeriod: null } },
               { name: "billing-api-v2" },
               { recoverableKeys: true },
+              { require2fa: true },
             ],
           },
         ),

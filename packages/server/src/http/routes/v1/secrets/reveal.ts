@@ -10,12 +10,13 @@ export function registerRevealSecret(app: KeywardApp, deps: AppDependencies): vo
   app.post(
     "/v1/secrets/:id/reveal",
     {
-      config: { permission: "secrets:reveal" },
+      config: { permission: "secrets:reveal", stepUp: true },
       schema: {
         tags: ["secrets"],
         summary: "Reveal a secret's value",
         description:
-          "Needs `secrets:reveal`. Each reveal is written to the audit log (`secret.revealed`) before the value " +
+          "Needs `secrets:reveal`. From a user's session also a second factor within the last 5 minutes (403 STEP_UP_REQUIRED: POST " +
+          "/v1/auth/step-up first). Each reveal is written to the audit log (`secret.revealed`) before the value " +
           "is returned, and counts against the token's reveal limit (10 per minute for secrets and keys " +
           "together; past it, 429 TOO_MANY_REVEALS with Retry-After). The response carries " +
           "`Cache-Control: no-store`. A stored value that was altered or moved from another secret fails with " +

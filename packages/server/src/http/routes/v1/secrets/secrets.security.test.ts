@@ -143,6 +143,8 @@ describe("secret values", () => {
       alerts: instance.alerts,
       audit: instance.audit,
       secrets: instance.secrets,
+      auth: instance.auth,
+      users: instance.users,
       metrics: instance.metrics,
       readiness: () => instance.checkReadiness(),
       logger: createLogger(config, { write: (line: string) => void lines.push(line) }),

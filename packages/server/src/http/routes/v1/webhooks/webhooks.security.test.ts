@@ -241,6 +241,8 @@ describe("webhook secrets", () => {
       alerts: instance.alerts,
       audit: instance.audit,
       secrets: instance.secrets,
+      auth: instance.auth,
+      users: instance.users,
       metrics: instance.metrics,
       readiness: () => instance.checkReadiness(),
       logger: createLogger(config, { write: (line: string) => void lines.push(line) }),
