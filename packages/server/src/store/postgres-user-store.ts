@@ -18,7 +18,6 @@ import {
 import type {
   InvitationRecord,
   NewUser,
-  SessionKind,
   SessionRecord,
   UserCredentials,
   UserPatch,

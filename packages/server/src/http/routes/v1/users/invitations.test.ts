@@ -7,11 +7,9 @@ import {
 import {
   asSession,
   createUserDirectly,
-  enrolTotp,
   login,
   PASSWORD,
   postLogin,
-  type TestSession,
   userWithTotp,
 } from "../../../../../test/support/session-helpers.js";
 import { createTestApp, type TestApp } from "../../../../../test/support/test-app.js";

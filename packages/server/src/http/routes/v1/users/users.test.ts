@@ -9,10 +9,8 @@ import {
 import {
   asSession,
   createUserDirectly,
-  enrolTotp,
   login,
   PASSWORD,
-  type TestSession,
   totpCode,
   userWithTotp,
 } from "../../../../../test/support/session-helpers.js";
