@@ -3,7 +3,7 @@ import { KeywardError } from "@keyward/core/keyward-error.js";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { apiSecureContext } from "./http/api-server.js";
-import { createApp, type KeywardApp } from "./http/app.js";
+import { createApp, type KeywardApp, servicesOf } from "./http/app.js";
 import { type Instance, openInstance } from "./instance.js";
 import { type MetricsListener, startMetricsListener } from "./monitor/metrics-listener.js";
 import { checkListenTransport } from "./tls/listen-transport.js";
@@ -94,18 +94,7 @@ export async function startServer(options: {
   });
   if (instance.rootToken !== null) options.printRootToken(instance.rootToken);
   const app = await createApp({
-    keys: instance.keys,
-    tokens: instance.tokens,
-    projects: instance.projects,
-    webhooks: instance.webhooks,
-    ratelimits: instance.ratelimits,
-    usage: instance.usage,
-    alerts: instance.alerts,
-    audit: instance.audit,
-    secrets: instance.secrets,
-    auth: instance.auth,
-    users: instance.users,
-    metrics: instance.metrics,
+    ...servicesOf(instance),
     readiness: async () => {
       if (draining) throw new KeywardError("NOT_READY", "This node is shutting down.", { retryable: true });
       return instance.checkReadiness();

@@ -7,7 +7,7 @@ import Fastify, {
   type FastifyReply,
   LogController,
 } from "fastify";
-import type { Readiness } from "../instance.js";
+import type { Instance, Readiness } from "../instance.js";
 import type { Metrics } from "../monitor/metrics.js";
 import type { AlertService } from "../services/alert-service.js";
 import type { AuditService } from "../services/audit-service.js";
@@ -70,6 +70,55 @@ export interface AppDependencies {
   logRequests: boolean;
   /** Serve HTTPS (with HSTS) with this certificate and key; absent or null serves plain HTTP. */
   tls?: ApiTls | null;
+}
+
+/** The services of the HTTP layer, as an opened {@link Instance} holds them. */
+export type AppServices = Pick<
+  AppDependencies,
+  | "keys"
+  | "tokens"
+  | "projects"
+  | "webhooks"
+  | "ratelimits"
+  | "usage"
+  | "alerts"
+  | "audit"
+  | "secrets"
+  | "auth"
+  | "users"
+  | "metrics"
+>;
+
+/** The services of an opened instance, for {@link createApp}; the caller adds logging, limits and readiness. */
+export function servicesOf(instance: Instance): AppServices {
+  const {
+    keys,
+    tokens,
+    projects,
+    webhooks,
+    ratelimits,
+    usage,
+    alerts,
+    audit,
+    secrets,
+    auth,
+    users,
+    metrics,
+  } = instance;
+  return {
+    keys,
+    tokens,
+    projects,
+    webhooks,
+    ratelimits,
+    usage,
+    alerts,
+    audit,
+    secrets,
+    auth,
+    users,
+    metrics,
+  };
 }
 
 /** The Fastify instance with Keyward's type provider. */

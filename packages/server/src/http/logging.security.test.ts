@@ -1,51 +1,24 @@
-import { randomBytes } from "node:crypto";
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ManualClock } from "../../test/support/manual-clock.js";
-import { parseConfig } from "../config.js";
-import { type Instance, openInstance } from "../instance.js";
-import { LocalKms } from "../kms/local-kms.js";
+import { createTraceLoggedApp, type TraceLoggedApp } from "../../test/support/test-app.js";
+import type { Instance } from "../instance.js";
 import { createLogger, REDACTED_PATHS } from "../logger.js";
-import { openSqliteStores } from "../store/sqlite-stores.js";
-import { createApp, type KeywardApp } from "./app.js";
+import type { KeywardApp } from "./app.js";
 
+let t: TraceLoggedApp;
 /** Every line the logger wrote, as text. */
-const lines: string[] = [];
+let lines: string[];
 let app: KeywardApp;
 let instance: Instance;
 let rootToken: string;
 
 beforeAll(async () => {
-  const config = parseConfig({}, { masterKey: randomBytes(32), logLevel: "trace", logRequests: true });
-  instance = await openInstance({
-    config,
-    clock: new ManualClock(),
-    stores: openSqliteStores({ path: ":memory:" }),
-    kms: new LocalKms(randomBytes(32)),
-  });
+  t = await createTraceLoggedApp();
+  ({ app, instance, lines } = t);
   rootToken = instance.rootToken ?? "";
-  app = await createApp({
-    keys: instance.keys,
-    tokens: instance.tokens,
-    projects: instance.projects,
-    webhooks: instance.webhooks,
-    ratelimits: instance.ratelimits,
-    usage: instance.usage,
-    alerts: instance.alerts,
-    audit: instance.audit,
-    secrets: instance.secrets,
-    auth: instance.auth,
-    users: instance.users,
-    metrics: instance.metrics,
-    readiness: () => instance.checkReadiness(),
-    logger: createLogger(config, { write: (line: string) => void lines.push(line) }),
-    bodyLimitBytes: config.bodyLimitBytes,
-    logRequests: config.logRequests,
-  });
 });
 afterAll(async () => {
-  await app.close();
-  await instance.close();
+  await t.close();
 });
 
 function send(

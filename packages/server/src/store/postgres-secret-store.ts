@@ -1,5 +1,6 @@
 import { writeEffects } from "./postgres-change-effects.js";
 import type { PostgresDatabase } from "./postgres-database.js";
+import { projectPageSql } from "./project-page-sql.js";
 import type { ChangeEffect, EffectsFor } from "./records.js";
 import type {
   NewSecret,
@@ -20,8 +21,6 @@ interface SecretRow {
 }
 
 const SECRET_COLUMNS = "id, project_id, name, created_at, updated_at, created_by, last_revealed_at";
-/** Ids sort and page in byte order, as in SQLite (see postgres-webhook-store.ts). */
-const BYTE_ORDER = 'COLLATE "C"';
 
 /** The PostgreSQL {@link SecretStore}, sharing its pool (and transactions) with the key store. */
 export class PostgresSecretStore implements SecretStore {
@@ -60,17 +59,9 @@ export class PostgresSecretStore implements SecretStore {
   }
 
   async listSecrets(query: SecretQuery): Promise<SecretRecord[]> {
-    if (query.projectIds !== null && query.projectIds.length === 0) return [];
-    const params: unknown[] = [query.after ?? "", query.limit];
-    let where = `id ${BYTE_ORDER} > $1`;
-    if (query.projectIds !== null) {
-      params.push(query.projectIds);
-      where += " AND project_id = ANY($3::text[])";
-    }
-    const { rows } = await this.#database.query<SecretRow>(
-      `SELECT ${SECRET_COLUMNS} FROM secrets WHERE ${where} ORDER BY id ${BYTE_ORDER} LIMIT $2`,
-      params,
-    );
+    const page = projectPageSql("postgres", "secrets", SECRET_COLUMNS, query);
+    if (page === null) return [];
+    const { rows } = await this.#database.query<SecretRow>(page.sql, page.params);
     return rows.map(toSecret);
   }
 

@@ -1,5 +1,6 @@
 import { writeEffects } from "./postgres-change-effects.js";
 import type { PostgresDatabase, Queryable } from "./postgres-database.js";
+import { projectPageSql } from "./project-page-sql.js";
 import type { ChangeEffect, EffectsFor, NewEvent } from "./records.js";
 import type {
   ClaimedDelivery,
@@ -111,17 +112,9 @@ export class PostgresWebhookStore implements WebhookStore {
     limit: number;
     after?: string;
   }): Promise<WebhookRecord[]> {
-    if (query.projectIds !== null && query.projectIds.length === 0) return [];
-    const params: unknown[] = [query.after ?? "", query.limit];
-    let where = `id ${BYTE_ORDER} > $1`;
-    if (query.projectIds !== null) {
-      params.push(query.projectIds);
-      where += " AND project_id = ANY($3::text[])";
-    }
-    const { rows } = await this.#database.query<WebhookRow>(
-      `SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE ${where} ORDER BY id ${BYTE_ORDER} LIMIT $2`,
-      params,
-    );
+    const page = projectPageSql("postgres", "webhooks", WEBHOOK_COLUMNS, query);
+    if (page === null) return [];
+    const { rows } = await this.#database.query<WebhookRow>(page.sql, page.params);
     return rows.map(toWebhook);
   }
 

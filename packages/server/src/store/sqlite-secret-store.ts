@@ -1,3 +1,4 @@
+import { projectPageSql } from "./project-page-sql.js";
 import type { ChangeEffect, EffectsFor } from "./records.js";
 import type {
   NewSecret,
@@ -56,15 +57,9 @@ export class SqliteSecretStore implements SecretStore {
   }
 
   async listSecrets(query: SecretQuery): Promise<SecretRecord[]> {
-    if (query.projectIds !== null && query.projectIds.length === 0) return [];
-    const where = ["id > ?"];
-    const params: unknown[] = [query.after ?? ""];
-    if (query.projectIds !== null) {
-      where.push(`project_id IN (${query.projectIds.map(() => "?").join(", ")})`);
-      params.push(...query.projectIds);
-    }
-    const sql = `SELECT ${SECRET_COLUMNS} FROM secrets WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`;
-    return (this.#database.run(sql, "all", ...params, query.limit) as SecretRow[]).map(toSecret);
+    const page = projectPageSql("sqlite", "secrets", SECRET_COLUMNS, query);
+    if (page === null) return [];
+    return (this.#database.run(page.sql, "all", ...page.params) as SecretRow[]).map(toSecret);
   }
 
   async updateSecretValue(

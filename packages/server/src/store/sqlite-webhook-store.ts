@@ -1,3 +1,4 @@
+import { projectPageSql } from "./project-page-sql.js";
 import type { ChangeEffect, EffectsFor, NewEvent } from "./records.js";
 import { writeEffects } from "./sqlite-change-effects.js";
 import type { SqliteDatabase } from "./sqlite-database.js";
@@ -91,15 +92,9 @@ export class SqliteWebhookStore implements WebhookStore {
     limit: number;
     after?: string;
   }): Promise<WebhookRecord[]> {
-    if (query.projectIds !== null && query.projectIds.length === 0) return [];
-    const where = ["id > ?"];
-    const params: unknown[] = [query.after ?? ""];
-    if (query.projectIds !== null) {
-      where.push(`project_id IN (${query.projectIds.map(() => "?").join(", ")})`);
-      params.push(...query.projectIds);
-    }
-    const sql = `SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`;
-    return (this.#database.run(sql, "all", ...params, query.limit) as WebhookRow[]).map(toWebhook);
+    const page = projectPageSql("sqlite", "webhooks", WEBHOOK_COLUMNS, query);
+    if (page === null) return [];
+    return (this.#database.run(page.sql, "all", ...page.params) as WebhookRow[]).map(toWebhook);
   }
 
   async updateWebhook(

@@ -2,10 +2,11 @@ import { randomBytes } from "node:crypto";
 import type { LightMyRequestResponse } from "fastify";
 import { pino } from "pino";
 import { parseConfig } from "../../src/config.js";
-import { createApp, type KeywardApp } from "../../src/http/app.js";
+import { createApp, type KeywardApp, servicesOf } from "../../src/http/app.js";
 import { type Instance, openInstance } from "../../src/instance.js";
 import { LocalKms } from "../../src/kms/local-kms.js";
 import type { RateLimiter } from "../../src/limits/rate-limiter.js";
+import { createLogger } from "../../src/logger.js";
 import { openSqliteStores } from "../../src/store/sqlite-stores.js";
 import type { Stores } from "../../src/store/stores.js";
 import { ManualClock } from "./manual-clock.js";
@@ -45,18 +46,7 @@ export async function createTestApp(
   const rootToken = instance.rootToken;
   if (rootToken === null) throw new Error("a fresh store must print a root token");
   const app = await createApp({
-    keys: instance.keys,
-    tokens: instance.tokens,
-    projects: instance.projects,
-    webhooks: instance.webhooks,
-    ratelimits: instance.ratelimits,
-    usage: instance.usage,
-    alerts: instance.alerts,
-    audit: instance.audit,
-    secrets: instance.secrets,
-    auth: instance.auth,
-    users: instance.users,
-    metrics: instance.metrics,
+    ...servicesOf(instance),
     readiness: () => instance.checkReadiness(),
     logger: pino({ level: "silent" }),
     bodyLimitBytes: config.bodyLimitBytes,
@@ -78,6 +68,43 @@ export async function createTestApp(
         ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
       });
     },
+    async close() {
+      await app.close();
+      await instance.close();
+    },
+  };
+}
+
+/** An app whose log (request logging on, level trace) is captured line by line, for tests that search it. */
+export interface TraceLoggedApp {
+  app: KeywardApp;
+  instance: Instance;
+  /** Every line the app and its instance logged, as written. */
+  lines: string[];
+  close(): Promise<void>;
+}
+
+/** A fresh app on an in-memory store that logs everything at trace into `lines`. */
+export async function createTraceLoggedApp(): Promise<TraceLoggedApp> {
+  const lines: string[] = [];
+  const config = parseConfig({}, { masterKey: randomBytes(32), logLevel: "trace", logRequests: true });
+  const instance = await openInstance({
+    config,
+    clock: new ManualClock(),
+    stores: openSqliteStores({ path: ":memory:" }),
+    kms: new LocalKms(randomBytes(32)),
+  });
+  const app = await createApp({
+    ...servicesOf(instance),
+    readiness: () => instance.checkReadiness(),
+    logger: createLogger(config, { write: (line: string) => void lines.push(line) }),
+    bodyLimitBytes: config.bodyLimitBytes,
+    logRequests: config.logRequests,
+  });
+  return {
+    app,
+    instance,
+    lines,
     async close() {
       await app.close();
       await instance.close();

@@ -8,14 +8,7 @@ import {
   mintToken,
   rawResponse,
 } from "../../../../../test/support/api-helpers.js";
-import { ManualClock } from "../../../../../test/support/manual-clock.js";
-import { createTestApp, type TestApp } from "../../../../../test/support/test-app.js";
-import { parseConfig } from "../../../../config.js";
-import { openInstance } from "../../../../instance.js";
-import { LocalKms } from "../../../../kms/local-kms.js";
-import { createLogger } from "../../../../logger.js";
-import { openSqliteStores } from "../../../../store/sqlite-stores.js";
-import { createApp } from "../../../app.js";
+import { createTestApp, createTraceLoggedApp, type TestApp } from "../../../../../test/support/test-app.js";
 
 type Method = "GET" | "POST" | "PATCH" | "DELETE";
 
@@ -125,32 +118,7 @@ describe("secret values", () => {
   });
 
   it("never reach the log, even with request logging at trace and a failing store", async () => {
-    const lines: string[] = [];
-    const config = parseConfig({}, { masterKey: randomBytes(32), logLevel: "trace", logRequests: true });
-    const instance = await openInstance({
-      config,
-      clock: new ManualClock(),
-      stores: openSqliteStores({ path: ":memory:" }),
-      kms: new LocalKms(randomBytes(32)),
-    });
-    const app = await createApp({
-      keys: instance.keys,
-      tokens: instance.tokens,
-      projects: instance.projects,
-      webhooks: instance.webhooks,
-      ratelimits: instance.ratelimits,
-      usage: instance.usage,
-      alerts: instance.alerts,
-      audit: instance.audit,
-      secrets: instance.secrets,
-      auth: instance.auth,
-      users: instance.users,
-      metrics: instance.metrics,
-      readiness: () => instance.checkReadiness(),
-      logger: createLogger(config, { write: (line: string) => void lines.push(line) }),
-      bodyLimitBytes: config.bodyLimitBytes,
-      logRequests: config.logRequests,
-    });
+    const { app, instance, lines, close } = await createTraceLoggedApp();
     const value = `logged-${randomBytes(16).toString("hex")}`;
     try {
       const send = (method: Method, url: string, body?: unknown) =>
@@ -176,8 +144,7 @@ describe("secret values", () => {
       expect(log).toContain(failed.json().requestId);
       expect(log).not.toContain(value);
     } finally {
-      await app.close();
-      await instance.close();
+      await close();
     }
   });
 });
