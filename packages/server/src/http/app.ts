@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
   LogController,
 } from "fastify";
 import type { Instance, Readiness } from "../instance.js";
@@ -27,6 +28,7 @@ import { createAuthHook } from "./auth.js";
 import { describeApi } from "./openapi-info.js";
 import {
   isServerFailure,
+  type Problem,
   retryAfterSeconds,
   shuttingDownError,
   toProblem,
@@ -36,6 +38,7 @@ import { createRequestIdGenerator } from "./request-id.js";
 import { ROUTES } from "./routes.js";
 import { KeySchema, ProblemSchema, ProjectSchema, TokenSchema } from "./schemas.js";
 import { SECRET_SCHEMAS } from "./secret-schemas.js";
+import { registerUnkeyApi } from "./unkey/register.js";
 import { USER_SCHEMAS } from "./user-schemas.js";
 import { createValidatorCompiler } from "./validator.js";
 import { createVerifyFastPath } from "./verify-fast-path.js";
@@ -251,20 +254,7 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
   });
 
   app.setErrorHandler(async (error, request, reply) => {
-    const problem = toProblem(error, request.id);
-    if (problem.code === "FORBIDDEN" && request.principal) {
-      // An authenticated caller refused: an admin action that failed, recorded like the ones that succeed.
-      await deps.audit.recordRefusal(request.principal, {
-        method: request.method,
-        route: request.routeOptions.url ?? request.url,
-        permission: request.routeOptions.config.permission ?? null,
-        detail: problem.detail ?? null,
-      });
-    }
-    if (isServerFailure(problem)) request.log.error({ err: error, requestId: request.id }, "request failed");
-    if (problem.code === "UNAUTHORIZED") reply.header("www-authenticate", WWW_AUTHENTICATE);
-    const retryAfter = retryAfterSeconds(error);
-    if (retryAfter !== undefined) reply.header("retry-after", String(retryAfter));
+    const problem = await prepareErrorReply(deps, error, request, reply);
     return reply.status(problem.status).type("application/problem+json").send(problem);
   });
   app.setNotFoundHandler(async (request, reply) => {
@@ -276,5 +266,34 @@ export async function createApp(deps: AppDependencies): Promise<KeywardApp> {
   });
 
   for (const register of ROUTES) register(app, deps);
+  await registerUnkeyApi(app, deps);
   return app;
+}
+
+/**
+ * What every error response does, whatever shape its body takes (the `/v1` problem document, the Unkey-compatible
+ * envelope): a 403 to an authenticated caller is audited, a server failure logged, and Retry-After and
+ * WWW-Authenticate set. Returns the problem to send.
+ */
+export async function prepareErrorReply(
+  deps: Pick<AppDependencies, "audit">,
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<Problem> {
+  const problem = toProblem(error, request.id);
+  if (problem.code === "FORBIDDEN" && request.principal) {
+    // An authenticated caller refused: an admin action that failed, recorded like the ones that succeed.
+    await deps.audit.recordRefusal(request.principal, {
+      method: request.method,
+      route: request.routeOptions.url ?? request.url,
+      permission: request.routeOptions.config.permission ?? null,
+      detail: problem.detail ?? null,
+    });
+  }
+  if (isServerFailure(problem)) request.log.error({ err: error, requestId: request.id }, "request failed");
+  if (problem.code === "UNAUTHORIZED") reply.header("www-authenticate", WWW_AUTHENTICATE);
+  const retryAfter = retryAfterSeconds(error);
+  if (retryAfter !== undefined) reply.header("retry-after", String(retryAfter));
+  return problem;
 }

@@ -28,6 +28,12 @@ export function describeApi(): NonNullable<Extract<SwaggerOptions, { openapi?: u
       { name: "usage", description: "Verification outcomes per key and project, by minute, hour or day." },
       { name: "health", description: "Liveness and readiness." },
       { name: "monitoring", description: "Prometheus metrics." },
+      {
+        name: "unkey",
+        description:
+          "Unkey v2-compatible surface (`POST /v2/<service>.<method>`, Unkey's envelopes), so Unkey's clients work " +
+          "unchanged: see docs/migrate-from-unkey.md.",
+      },
     ],
   };
 }

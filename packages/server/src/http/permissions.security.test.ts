@@ -18,6 +18,7 @@ const PUBLIC_PATHS = new Set([
   "/openapi.json",
   "/v1/auth/login",
   "/v1/auth/accept-invitation",
+  "/v2/liveness",
 ]);
 
 interface Role {

@@ -1,0 +1,4 @@
+import type { UnkeyRoute } from "../register.js";
+
+/** Filled by the routes of this group. */
+export const UNKEY_KEY_WRITE_ROUTES: readonly UnkeyRoute[] = [];
