@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { KeyRecord } from "./key-record.js";
+import { type PermissionQuery, parsePermissionQuery } from "./permission-query.js";
 import { decideVerification } from "./verification.js";
 
 const NOW = Date.parse("2026-11-28T09:00:00.000Z");
@@ -104,6 +105,37 @@ describe("decideVerification()", () => {
       valid: false,
       code: "INSUFFICIENT_SCOPE",
       missingScopes: ["z:z", "a:a", "users:write"],
+    });
+  });
+
+  describe("with a scope query", () => {
+    function query(text: string): PermissionQuery {
+      const parsed = parsePermissionQuery(text);
+      if (!parsed.ok) throw new Error(parsed.error);
+      return parsed.query;
+    }
+
+    it("returns VALID when the key's scopes satisfy the query, wildcards included", () => {
+      const scopeQuery = query("orders:read AND (billing:read OR orders:write)");
+      expect(decideVerification(key(), { scopeQuery }, NOW)).toEqual({ valid: true, code: "VALID" });
+    });
+
+    it("returns INSUFFICIENT_SCOPE naming every unmet name when the query fails", () => {
+      const scopeQuery = query("orders:read AND (billing:read OR users:read)");
+      expect(decideVerification(key(), { scopeQuery }, NOW)).toEqual({
+        valid: false,
+        code: "INSUFFICIENT_SCOPE",
+        missingScopes: ["billing:read", "users:read"],
+      });
+    });
+
+    it("is checked after the scope list and after the key's own state", () => {
+      const scopeQuery = query("billing:read");
+      expect(decideVerification(key({ scopes: [] }), { scopes: ["z:z"], scopeQuery }, NOW)).toMatchObject({
+        missingScopes: ["z:z"],
+      });
+      expect(decideVerification(key(EXPIRED), { scopeQuery }, NOW).code).toBe("EXPIRED");
+      expect(decideVerification(key(), { ipAllowed: false, scopeQuery }, NOW).code).toBe("IP_NOT_ALLOWED");
     });
   });
 });

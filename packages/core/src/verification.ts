@@ -1,4 +1,5 @@
 import type { KeyRecord } from "./key-record.js";
+import { evaluatePermissionQuery, type PermissionQuery, unmetPermissions } from "./permission-query.js";
 import { missingScopes } from "./scopes.js";
 
 /** Every outcome of a key verification. Outcomes are data, never thrown. */
@@ -17,6 +18,11 @@ export type VerificationCode =
 export interface VerificationRequirements {
   scopes?: readonly string[];
   /**
+   * A boolean query over scopes (`a AND (b OR c)`, see permission-query.ts), checked after `scopes`; a key that
+   * fails it is INSUFFICIENT_SCOPE with the query's unmet names as `missingScopes`.
+   */
+  scopeQuery?: PermissionQuery;
+  /**
    * Whether the caller's address passes the key's (or its project's) IP allowlist; undefined when neither has
    * one. The caller matches the address (see ip-allowlist.ts); an allowlisted key verified without an address is
    * not allowed.
@@ -33,7 +39,7 @@ export interface VerificationDecision {
 
 /**
  * Decides whether a looked-up key passes, in a fixed, documented order:
- * found → not revoked → enabled → not expired → IP allowed → scopes. The first failing check names the outcome.
+ * found → not revoked → enabled → not expired → IP allowed → scopes → scope query. The first failing check names the outcome.
  * Rate limits and quota come after these (RATE_LIMITED, USAGE_EXCEEDED) and need the limiter: see the service.
  */
 export function decideVerification(
@@ -48,5 +54,10 @@ export function decideVerification(
   if (requirements.ipAllowed === false) return { valid: false, code: "IP_NOT_ALLOWED" };
   const missing = missingScopes(key.scopes, requirements.scopes ?? []);
   if (missing.length > 0) return { valid: false, code: "INSUFFICIENT_SCOPE", missingScopes: missing };
+  const query = requirements.scopeQuery;
+  // An OR can pass with some names unmet: only a failing query is refused, and then it names all of them.
+  if (query !== undefined && !evaluatePermissionQuery(query, key.scopes)) {
+    return { valid: false, code: "INSUFFICIENT_SCOPE", missingScopes: unmetPermissions(query, key.scopes) };
+  }
   return { valid: true, code: "VALID" };
 }

@@ -93,10 +93,14 @@ function send(
   });
 }
 
-/** The problem code of a response; HEAD responses have no body, so only their status can be checked. */
+/**
+ * The error code of a response: a problem document's `code`, or for the Unkey-compatible surface the code its
+ * `error.type` URI ends with. HEAD responses have no body, so only their status can be checked.
+ */
 function codeOf(res: LightMyRequestResponse): string | undefined {
   if (res.body === "") return "FORBIDDEN";
-  return (res.json() as { code?: string }).code;
+  const body = res.json() as { code?: string; error?: { type?: string } };
+  return body.code ?? body.error?.type?.split("/").at(-1)?.toUpperCase();
 }
 
 const label = (route: CollectedRoute) => `${route.method} ${route.url}`;

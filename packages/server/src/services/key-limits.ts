@@ -16,6 +16,11 @@ import { WriteBehindBatcher } from "./write-behind-batcher.js";
 export interface LimitRequest {
   cost?: number;
   rateLimits?: readonly { name: string; cost?: number }[];
+  /**
+   * When set, every rate limit of the key not named in `rateLimits` is charged this much (instead of `cost`, or
+   * of being skipped when `rateLimits` names some): Unkey's auto-applied limits, charged apart from credits.
+   */
+  unnamedRateLimitCost?: number;
 }
 
 /** Where one of a key's rate limits stands after a verification. */
@@ -25,6 +30,8 @@ export interface RateLimitState {
   windowMs: number;
   remaining: number;
   resetAt: number;
+  /** False for each limit that refused this request. */
+  allowed: boolean;
 }
 
 /** The outcome of charging a key's limits and quota. */
@@ -117,6 +124,7 @@ export class KeyLimits {
       windowMs: charges[index]?.charge.windowMs ?? 0,
       remaining: limit.remaining,
       resetAt: limit.resetAt,
+      allowed: limit.allowed,
     }));
     const outcome: LimitOutcome = { rateLimits };
     if (result.limits.some((limit) => !limit.allowed)) outcome.code = "RATE_LIMITED";
@@ -183,6 +191,7 @@ export class KeyLimits {
 
 function chargesOf(key: KeyRecord, request: LimitRequest): { name: string; charge: LimitCharge }[] {
   const cost = request.cost ?? 1;
+  const unnamedCost = request.unnamedRateLimitCost;
   if (request.rateLimits === undefined) {
     return key.rateLimits.map((rule) => ({
       name: rule.name,
@@ -190,11 +199,11 @@ function chargesOf(key: KeyRecord, request: LimitRequest): { name: string; charg
         key: rateLimitKey(key.id, rule.name, rule.windowMs),
         limit: rule.limit,
         windowMs: rule.windowMs,
-        cost,
+        cost: unnamedCost ?? cost,
       },
     }));
   }
-  return request.rateLimits.map((asked, index) => {
+  const named = request.rateLimits.map((asked, index) => {
     const rule = key.rateLimits.find((r) => r.name === asked.name);
     if (rule === undefined)
       throw invalidField(`/rateLimits/${index}/name`, "is not a rate limit of this key");
@@ -208,6 +217,19 @@ function chargesOf(key: KeyRecord, request: LimitRequest): { name: string; charg
       },
     };
   });
+  if (unnamedCost === undefined) return named;
+  const unnamed = key.rateLimits
+    .filter((rule) => !named.some((n) => n.name === rule.name))
+    .map((rule) => ({
+      name: rule.name,
+      charge: {
+        key: rateLimitKey(key.id, rule.name, rule.windowMs),
+        limit: rule.limit,
+        windowMs: rule.windowMs,
+        cost: unnamedCost,
+      },
+    }));
+  return [...named, ...unnamed];
 }
 
 function quotaChargeOf(key: KeyRecord, cost: number, timeZone: string, nowMs: number): QuotaCharge {

@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { generateKey } from "@keyward/core/key-format.js";
+import { parsePermissionQuery } from "@keyward/core/permission-query.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectKeywardError } from "../../test/support/expect-keyward-error.js";
 import { ManualClock } from "../../test/support/manual-clock.js";
@@ -126,6 +128,107 @@ describe("KeyService.verifyKey()", () => {
     const limited: Principal = { tokenId: "tok_l", permissions: ["keys:verify"], projectIds: ["proj_other"] };
     expect(await keys.verifyKey(limited, { key })).toEqual({ valid: false, code: "NOT_FOUND" });
   });
+
+  it("checks a scope query against the key's scopes, after the scope list", async () => {
+    const { key } = await keys.createKey(root, { projectId, scopes: ["docs:*", "users:read"] });
+    const query = (text: string) => {
+      const parsed = parsePermissionQuery(text);
+      if (!parsed.ok) throw new Error(parsed.error);
+      return parsed.query;
+    };
+    const pass = await keys.verifyKey(root, {
+      key,
+      scopeQuery: query("docs:read AND (admin OR users:read)"),
+    });
+    expect(pass.code).toBe("VALID");
+    const fail = await keys.verifyKey(root, { key, scopeQuery: query("docs:read AND (admin OR billing)") });
+    expect(fail).toMatchObject({
+      valid: false,
+      code: "INSUFFICIENT_SCOPE",
+      missingScopes: ["admin", "billing"],
+    });
+  });
+});
+
+describe("KeyService.verifyKey() with unnamedRateLimitCost", () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it("charges the unnamed limits that cost, apart from the quota's cost", async () => {
+    const keys = t.instance.keys;
+    const root = await t.instance.tokens.authenticate(t.rootToken);
+    if (root === null) throw new Error("the root token must authenticate");
+    const { key } = await keys.createKey(root, {
+      rateLimits: [
+        { name: "a", limit: 10, windowMs: 60_000 },
+        { name: "b", limit: 10, windowMs: 60_000 },
+      ],
+      quota: { remaining: 100 },
+    });
+    const remaining = (r: Awaited<ReturnType<typeof keys.verifyKey>>) =>
+      Object.fromEntries((r.rateLimits ?? []).map((l) => [l.name, l.remaining]));
+    const all = await keys.verifyKey(root, { key, cost: 5, unnamedRateLimitCost: 1 });
+    expect(remaining(all)).toEqual({ a: 9, b: 9 });
+    expect(all.quota).toEqual({ remaining: 95 });
+    const named = await keys.verifyKey(root, {
+      key,
+      cost: 5,
+      rateLimits: [{ name: "a", cost: 3 }],
+      unnamedRateLimitCost: 1,
+    });
+    expect(remaining(named)).toEqual({ a: 6, b: 8 });
+    // Without it, naming limits charges only those.
+    const only = await keys.verifyKey(root, { key, cost: 0, rateLimits: [{ name: "a", cost: 1 }] });
+    expect(remaining(only)).toEqual({ a: 5 });
+  });
+});
+
+describe("KeyService.findKeyByPlaintext()", () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it("finds a visible key by its plaintext without counting a use of it", async () => {
+    const keys = t.instance.keys;
+    const root = await t.instance.tokens.authenticate(t.rootToken);
+    if (root === null) throw new Error("the root token must authenticate");
+    const { key, record } = await keys.createKey(root, { name: "mine", quota: { remaining: 3 } });
+    const found = await keys.findKeyByPlaintext(root, key);
+    expect(found).toMatchObject({ id: record.id, name: "mine", quota: { remaining: 3 } });
+    await keys.usage.flush();
+    expect((await keys.getKey(root, record.id)).lastUsedAt).toBeNull();
+    expect((await keys.verifyKey(root, { key, cost: 3 })).code).toBe("VALID");
+  });
+
+  it("answers NOT_FOUND for a malformed, unknown, hidden or canary key, and needs keys:read", async () => {
+    const keys = t.instance.keys;
+    const root = await t.instance.tokens.authenticate(t.rootToken);
+    if (root === null) throw new Error("the root token must authenticate");
+    const { key } = await keys.createKey(root, {});
+    const { key: canary } = await keys.createKey(root, { canary: true });
+    const hidden: Principal = { tokenId: "tok_h", permissions: ["keys:read"], projectIds: ["proj_other"] };
+    // Well formed, with a valid checksum, but never issued.
+    const unknown = generateKey({ prefix: "kw" });
+    for (const [principal, plaintext] of [
+      [root, "hello"],
+      [root, unknown],
+      [root, canary],
+      [hidden, key],
+    ] as const) {
+      await expectKeywardError(keys.findKeyByPlaintext(principal, plaintext), "NOT_FOUND");
+    }
+    const verifier: Principal = { tokenId: "tok_v", permissions: ["keys:verify"], projectIds: null };
+    await expectKeywardError(keys.findKeyByPlaintext(verifier, key), "FORBIDDEN");
+  });
 });
 
 const HOUR_MS = 3_600_000;
@@ -212,6 +315,32 @@ describe("key lifecycle", () => {
       const rotation = await service().rotateKey(root, old.record.id, {});
       expect(rotation.record.enabled).toBe(false);
       expect((await service().verifyKey(root, { key: rotation.key })).code).toBe("DISABLED");
+    });
+
+    it("issues a key with its own prefix, which keepPrefix carries over a rotation and plain rotation drops", async () => {
+      const own = await service().createKey(root, { prefix: "sk_live" });
+      expect(own.key.startsWith("sk_live_")).toBe(true);
+      expect(own.record.start.startsWith("sk_live_")).toBe(true);
+      expect((await service().verifyKey(root, { key: own.key })).code).toBe("VALID");
+      const kept = await service().rotateKey(root, own.record.id, { keepPrefix: true });
+      expect(kept.key.startsWith("sk_live_")).toBe(true);
+      expect((await service().verifyKey(root, { key: kept.key })).code).toBe("VALID");
+      const plain = await service().rotateKey(root, kept.record.id, {});
+      expect(plain.key.startsWith("kw_")).toBe(true);
+      for (const prefix of ["", "Sk", "1ab", "a-b", "a".repeat(21)]) {
+        const error = await expectKeywardError(service().createKey(root, { prefix }), "VALIDATION_ERROR");
+        expect(error.errors?.[0]?.pointer).toBe("/prefix");
+      }
+    });
+
+    it("findKeyToChange() shows a key to keys:update only, and a key of a hidden project as NOT_FOUND", async () => {
+      const { record } = await service().createKey(root, { scopes: ["a:read"] });
+      const updater: Principal = { tokenId: "tok_u", permissions: ["keys:update"], projectIds: null };
+      expect((await service().findKeyToChange(updater, record.id)).scopes).toEqual(["a:read"]);
+      const reader: Principal = { tokenId: "tok_r", permissions: ["keys:read"], projectIds: null };
+      await expectKeywardError(service().findKeyToChange(reader, record.id), "FORBIDDEN");
+      const elsewhere: Principal = { ...updater, projectIds: ["proj_other"] };
+      await expectKeywardError(service().findKeyToChange(elsewhere, record.id), "NOT_FOUND");
     });
 
     it("ends the old key at once with a grace of 0, and allows at most 30 days", async () => {

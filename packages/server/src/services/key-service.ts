@@ -6,7 +6,13 @@ import {
   isIpAllowed,
   normalizeIpAllowlist,
 } from "@keyward/core/ip-allowlist.js";
-import { generateKey, keyStart, parseKey } from "@keyward/core/key-format.js";
+import {
+  generateKey,
+  isValidKeyPrefix,
+  KEY_PREFIX_PATTERN,
+  keyStart,
+  parseKey,
+} from "@keyward/core/key-format.js";
 import {
   defaultExpiry,
   isRotationDue,
@@ -15,6 +21,7 @@ import {
 } from "@keyward/core/key-policies.js";
 import type { KeyQuota, KeyRecord, QuotaRefill } from "@keyward/core/key-record.js";
 import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
+import type { PermissionQuery } from "@keyward/core/permission-query.js";
 import { latestRefillBoundary } from "@keyward/core/refill-schedule.js";
 import { decideVerification, type VerificationCode } from "@keyward/core/verification.js";
 import { auditEntry, changeDiff, recordDiff, toCanonical } from "../audit/audit-entry.js";
@@ -60,6 +67,8 @@ export interface CreateKeyInput extends UpdateKeyInput {
   projectId?: string;
   /** A honeytoken: never valid, and any use of it raises a `canary` alert. */
   canary?: boolean;
+  /** This key's prefix instead of the project's (Unkey's per-key `prefix`); same rules as a project prefix. */
+  prefix?: string;
 }
 
 /** A key as services return it: the record plus what the project's policies say about it now. */
@@ -85,6 +94,8 @@ const LATEST_EXPIRY_MS = Date.parse("9999-12-31T23:59:59.999Z");
 export interface VerifyKeyInput extends LimitRequest {
   key: string;
   scopes?: string[];
+  /** A boolean query over the key's scopes (Unkey's `a AND (b OR c)`), checked after `scopes`. */
+  scopeQuery?: PermissionQuery;
   /** The end client's address, checked against IP allowlists. */
   ip?: string;
   /** The address the verify request came from; brute-force counting uses `ip` first, this otherwise. */
@@ -193,6 +204,9 @@ export class KeyService {
     if (input.expiresAt != null && input.expiresAt <= now) {
       errors.push({ pointer: "/expiresAt", detail: "expiresAt must be in the future." });
     }
+    if (input.prefix !== undefined && !isValidKeyPrefix(input.prefix)) {
+      errors.push({ pointer: "/prefix", detail: `prefix must match ${KEY_PREFIX_PATTERN}.` });
+    }
     throwIfInvalid(errors);
     const ipAllowlist = input.ipAllowlist == null ? null : normalizeIpAllowlist(input.ipAllowlist);
     const settings = await this.#options.projects.settingsFor(project.id);
@@ -205,7 +219,7 @@ export class KeyService {
 
     const { key, record } = this.#newKey({
       projectId: project.id,
-      keyPrefix: project.keyPrefix,
+      keyPrefix: input.prefix ?? project.keyPrefix,
       now,
       fields: {
         name: input.name ?? null,
@@ -241,6 +255,21 @@ export class KeyService {
     const settings = await this.#options.projects.settingsFor(key.projectId);
     const live = await this.#options.limits.liveBalance(key, settings.timezone, this.#options.clock.now());
     return live === null ? view : { ...view, quota: { ...key.quota, ...live } };
+  }
+
+  /**
+   * The key whose plaintext this is, found the way verification finds it (format check, then the peppered
+   * digest lookup), if the principal may see it; NOT_FOUND otherwise. A lookup only: nothing is counted, charged
+   * or recorded as use, so it tells nothing about whether the key would verify.
+   */
+  async findKeyByPlaintext(principal: Principal, plaintext: string): Promise<KeyView> {
+    requirePermission(principal, "keys:read");
+    const found = parseKey(plaintext) === null ? null : await this.lookup.find(plaintext);
+    // A honeytoken is never shown by its plaintext: whoever holds it must learn nothing from it.
+    if (found === null || found.canary || !canAccessProject(principal, found.projectId)) {
+      throw new KeywardError("NOT_FOUND", "No key matches.");
+    }
+    return this.getKey(principal, found.id);
   }
 
   /** Keys in creation order, filtered by project and owner, one page at a time. */
@@ -303,6 +332,15 @@ export class KeyService {
     }
     this.#options.onEvents?.();
     return this.#view(updated, policies, now);
+  }
+
+  /**
+   * The key as a caller who may change it sees it, to build a relative change from (add a scope, keep a refill).
+   * Needs only `keys:update`: updateKey() returns the same record, so this shows nothing more.
+   */
+  async findKeyToChange(principal: Principal, id: string): Promise<KeyView> {
+    requirePermission(principal, "keys:update");
+    return this.#viewOf(await this.#findVisible(principal, id));
   }
 
   /** Changes a key's quota balance: set it, or add to or take from it (never below zero). */
@@ -400,7 +438,7 @@ export class KeyService {
   async rotateKey(
     principal: Principal,
     id: string,
-    input: { gracePeriodSeconds?: number },
+    input: { gracePeriodSeconds?: number; keepPrefix?: boolean },
   ): Promise<{ key: string; record: KeyView; previous: KeyView }> {
     requirePermission(principal, "keys:rotate");
     const grace = input.gracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS;
@@ -423,7 +461,8 @@ export class KeyService {
     expiresAt = capExpiry(expiresAt);
     const { key, record } = this.#newKey({
       projectId: project.id,
-      keyPrefix: project.keyPrefix,
+      // Unkey's reroll keeps the old key's own prefix, which may differ from the project's.
+      keyPrefix: input.keepPrefix === true ? prefixOf(old.start) : project.keyPrefix,
       now,
       fields: {
         name: old.name,
@@ -525,6 +564,7 @@ export class KeyService {
       key,
       {
         ...(input.scopes === undefined ? {} : { scopes: input.scopes }),
+        ...(input.scopeQuery === undefined ? {} : { scopeQuery: input.scopeQuery }),
         ...(allowlist === null
           ? {}
           : { ipAllowed: input.ip !== undefined && isIpAllowed(allowlist, input.ip) }),
@@ -737,6 +777,11 @@ function capExpiry(expiresAt: number | null): number | null {
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/** The prefix of a key from its stored `start` ("prefix_" then body characters; prefixes may hold "_"). */
+function prefixOf(start: string): string {
+  return start.slice(0, start.lastIndexOf("_"));
 }
 
 function dedupe(values: readonly string[]): string[] {

@@ -123,6 +123,15 @@ export class RatelimitService {
     return (await this.#options.store.findRateLimitOverride(input.namespace, input.identifier)) ?? override;
   }
 
+  /** The override of one identifier; NOT_FOUND when the namespace has none for it. */
+  async getOverride(principal: Principal, namespace: string, identifier: string): Promise<RateLimitOverride> {
+    requirePermission(principal, "ratelimit:read");
+    const override = await this.#options.store.findRateLimitOverride(namespace, identifier);
+    if (override === null)
+      throw new KeywardError("NOT_FOUND", "This namespace has no override for that identifier.");
+    return override;
+  }
+
   /** The overrides of a namespace, in identifier order. */
   async listOverrides(
     principal: Principal,

@@ -5,6 +5,7 @@ import { UNKEY_APIS_ROUTES } from "./routes/apis.js";
 import { UNKEY_KEY_READ_ROUTES } from "./routes/keys-read.js";
 import { UNKEY_KEY_WRITE_ROUTES } from "./routes/keys-write.js";
 import { UNKEY_LIVENESS_ROUTES } from "./routes/liveness.js";
+import { UNKEY_RATELIMIT_ROUTES } from "./routes/ratelimit.js";
 
 /** One route of the Unkey-compatible surface, registered in its scope. */
 export type UnkeyRoute = (scope: KeywardApp, deps: AppDependencies) => void;
@@ -28,6 +29,7 @@ export async function registerUnkeyApi(app: KeywardApp, deps: AppDependencies): 
       ...UNKEY_APIS_ROUTES,
       ...UNKEY_KEY_READ_ROUTES,
       ...UNKEY_KEY_WRITE_ROUTES,
+      ...UNKEY_RATELIMIT_ROUTES,
     ]) {
       register(unkey, deps);
     }

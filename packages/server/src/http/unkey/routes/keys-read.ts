@@ -1,4 +1,407 @@
+import { invalidField } from "@keyward/core/keyward-error.js";
+import { parsePermissionQuery } from "@keyward/core/permission-query.js";
+import type { VerificationCode } from "@keyward/core/verification.js";
+import { type Static, Type } from "typebox";
+import type { VerifyKeyInput, VerifyKeyResult } from "../../../services/key-service.js";
+import { principalOf } from "../../auth.js";
+import { Cost, LIMIT_NAME_PATTERN, LIMITS } from "../../schemas.js";
+import { compact, type UnkeyPagination, unkeyOk } from "../envelope.js";
+import {
+  presentUnkeyKey,
+  UNKEY_KEY_EXAMPLE,
+  UnkeyIdentity,
+  UnkeyKeyData,
+  unkeyIdentityId,
+  unkeyRatelimitId,
+} from "../key-presenter.js";
 import type { UnkeyRoute } from "../register.js";
 
-/** Filled by the routes of this group. */
-export const UNKEY_KEY_READ_ROUTES: readonly UnkeyRoute[] = [];
+const Meta = Type.Object({ requestId: Type.String() });
+const REQUEST_ID = "req_0Vg3dQ1n2Lq9Pz3RtYu4Ab";
+const API_ID = "proj_0Vg3aZk2Ww1Lq9Pz3RtYu4";
+const KEY_EXAMPLE = "kw_3Fh9xq0T8cVb2LmN7pQr5sKd1Wz4Ye6uJa9Hg0Bf3Cx7Mv0tO2iZ1r4Ag5";
+const PlaintextKey = Type.String({ minLength: 1, maxLength: LIMITS.keyLength, description: "The key." });
+const KeyId = Type.String({
+  minLength: 1,
+  maxLength: LIMITS.idLength,
+  description: "The key's id (`key_…`).",
+});
+
+/** Unkey's verification codes. */
+type UnkeyVerifyCode =
+  | "VALID"
+  | "NOT_FOUND"
+  | "FORBIDDEN"
+  | "INSUFFICIENT_PERMISSIONS"
+  | "USAGE_EXCEEDED"
+  | "RATE_LIMITED"
+  | "DISABLED"
+  | "EXPIRED";
+
+/** Keyward's verification code as Unkey names it: a revoked key is a deleted one, a refused IP is FORBIDDEN. */
+const UNKEY_CODES: Record<VerificationCode, UnkeyVerifyCode> = {
+  VALID: "VALID",
+  NOT_FOUND: "NOT_FOUND",
+  REVOKED: "NOT_FOUND",
+  EXPIRED: "EXPIRED",
+  DISABLED: "DISABLED",
+  IP_NOT_ALLOWED: "FORBIDDEN",
+  INSUFFICIENT_SCOPE: "INSUFFICIENT_PERMISSIONS",
+  RATE_LIMITED: "RATE_LIMITED",
+  USAGE_EXCEEDED: "USAGE_EXCEEDED",
+};
+
+const VerifyBody = Type.Object(
+  {
+    key: PlaintextKey,
+    tags: Type.Optional(
+      Type.Array(Type.String({ maxLength: 128 }), { maxItems: 20, description: "Accepted and ignored." }),
+    ),
+    permissions: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1000,
+        description:
+          "A permission query over the key's scopes: names joined by `AND`/`OR`, with parentheses " +
+          "(`a AND (b OR c)`; AND binds tighter). A held `a:*` or `*` grants what it covers.",
+      }),
+    ),
+    credits: Type.Optional(
+      Type.Object(
+        { cost: Cost },
+        { additionalProperties: false, description: "Spends `cost` of the key's quota (default 1)." },
+      ),
+    ),
+    ratelimits: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 64, pattern: LIMIT_NAME_PATTERN }),
+            cost: Type.Optional(Cost),
+            limit: Type.Optional(Type.Integer({ description: "Not supported: a 400." })),
+            duration: Type.Optional(Type.Integer({ description: "Not supported: a 400." })),
+          },
+          { additionalProperties: false },
+        ),
+        {
+          maxItems: 10,
+          description:
+            "Charges these rate limits of the key `cost` each (default 1); its other limits are charged 1.",
+        },
+      ),
+    ),
+    migrationId: Type.Optional(Type.String({ maxLength: 256, description: "Not supported: a 400." })),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      { key: KEY_EXAMPLE, permissions: "documents.read AND (documents.write OR admin)" },
+      { key: KEY_EXAMPLE, credits: { cost: 2 }, ratelimits: [{ name: "requests", cost: 1 }] },
+    ],
+  },
+);
+
+const VerifyData = Type.Object({
+  valid: Type.Boolean(),
+  code: Type.Union([
+    Type.Literal("VALID"),
+    Type.Literal("NOT_FOUND"),
+    Type.Literal("FORBIDDEN"),
+    Type.Literal("INSUFFICIENT_PERMISSIONS"),
+    Type.Literal("USAGE_EXCEEDED"),
+    Type.Literal("RATE_LIMITED"),
+    Type.Literal("DISABLED"),
+    Type.Literal("EXPIRED"),
+  ]),
+  keyId: Type.Optional(Type.String()),
+  name: Type.Optional(Type.String()),
+  meta: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  expires: Type.Optional(Type.Integer()),
+  credits: Type.Optional(
+    Type.Integer({ description: "The quota left, when the key has one and reached it." }),
+  ),
+  enabled: Type.Optional(Type.Boolean()),
+  permissions: Type.Optional(Type.Array(Type.String(), { description: "The key's scopes, when checked." })),
+  identity: Type.Optional(UnkeyIdentity),
+  ratelimits: Type.Optional(
+    Type.Array(
+      Type.Object({
+        exceeded: Type.Boolean(),
+        id: Type.String(),
+        name: Type.String(),
+        limit: Type.Integer(),
+        duration: Type.Integer(),
+        reset: Type.Integer({ description: "When the window ends, Unix ms." }),
+        remaining: Type.Integer(),
+        autoApply: Type.Boolean(),
+      }),
+    ),
+  ),
+});
+
+type VerifyDataBody = Static<typeof VerifyData>;
+
+/** Keyward's verification result in Unkey's shape; nothing about the key is told when it is NOT_FOUND. */
+function presentVerification(result: VerifyKeyResult, permissionsChecked: boolean): VerifyDataBody {
+  const code = UNKEY_CODES[result.code];
+  const key = result.key;
+  if (key === undefined || code === "NOT_FOUND") return { valid: false, code: "NOT_FOUND" };
+  return compact({
+    valid: result.valid,
+    code,
+    keyId: key.id,
+    name: key.name,
+    meta: Object.keys(key.meta).length === 0 ? undefined : key.meta,
+    expires: key.expiresAt,
+    credits: result.quota?.remaining,
+    enabled: key.enabled,
+    permissions: permissionsChecked ? key.scopes : undefined,
+    identity:
+      key.ownerId === null
+        ? undefined
+        : { id: unkeyIdentityId(key.projectId, key.ownerId), externalId: key.ownerId },
+    ratelimits: result.rateLimits?.map((limit) => ({
+      exceeded: !limit.allowed,
+      id: unkeyRatelimitId(key.id, limit.name),
+      name: limit.name,
+      limit: limit.limit,
+      duration: limit.windowMs,
+      reset: limit.resetAt,
+      remaining: limit.remaining,
+      autoApply: true,
+    })),
+  }) as VerifyDataBody;
+}
+
+/** The verify request as KeyService takes it; a malformed query or an unsupported field is a 400. */
+function verifyInput(body: Static<typeof VerifyBody>, ip: string): VerifyKeyInput {
+  if (body.migrationId !== undefined) {
+    throw invalidField("/migrationId", "is not supported: import keys with keys.migrateKeys first");
+  }
+  const seen = new Set<string>();
+  (body.ratelimits ?? []).forEach((limit, index) => {
+    if (limit.limit !== undefined || limit.duration !== undefined) {
+      throw invalidField(`/ratelimits/${index}`, "cannot override limit or duration per request");
+    }
+    if (seen.has(limit.name)) throw invalidField(`/ratelimits/${index}/name`, "must name each limit once");
+    seen.add(limit.name);
+  });
+  let scopeQuery: VerifyKeyInput["scopeQuery"];
+  if (body.permissions !== undefined) {
+    const parsed = parsePermissionQuery(body.permissions);
+    if (!parsed.ok) throw invalidField("/permissions", parsed.error);
+    scopeQuery = parsed.query;
+  }
+  return {
+    key: body.key,
+    ...(scopeQuery === undefined ? {} : { scopeQuery }),
+    // Unkey checks a key's IP allowlist against the address the verification comes from.
+    ip,
+    sourceIp: ip,
+    cost: body.credits?.cost ?? 1,
+    // Rate limits count requests, credits count cost: the key's other limits are charged 1 each, as Unkey
+    // auto-applies them.
+    unnamedRateLimitCost: 1,
+    ...(body.ratelimits === undefined
+      ? {}
+      : { rateLimits: body.ratelimits.map((limit) => ({ name: limit.name, cost: limit.cost ?? 1 })) }),
+  };
+}
+
+/** POST /v2/keys.verifyKey: Keyward's verification, answered in Unkey's shape (always 200 for an outcome). */
+const registerVerifyKey: UnkeyRoute = (scope, deps) => {
+  scope.post(
+    "/v2/keys.verifyKey",
+    {
+      config: { permission: "keys:verify" },
+      schema: {
+        tags: ["unkey"],
+        summary: "Verify a key (Unkey v2)",
+        description:
+          "Unkey-compatible verification over `/v1/keys/verify`'s rules. Needs `keys:verify`. Always HTTP 200 " +
+          "with `valid` and `code`: VALID, NOT_FOUND (unknown, revoked or hidden; no key details), FORBIDDEN " +
+          "(the caller's address is not on the IP allowlist), INSUFFICIENT_PERMISSIONS (the `permissions` query " +
+          "fails on the key's scopes), RATE_LIMITED, USAGE_EXCEEDED (`credits.cost` exceeds the quota), " +
+          "DISABLED, EXPIRED. A malformed query, a rate limit the key does not have, or a per-request " +
+          "`limit`/`duration` override is a 400.",
+        body: VerifyBody,
+        response: {
+          200: Type.Object(
+            { meta: Meta, data: VerifyData },
+            {
+              examples: [
+                {
+                  meta: { requestId: REQUEST_ID },
+                  data: {
+                    valid: true,
+                    code: "VALID",
+                    keyId: UNKEY_KEY_EXAMPLE.keyId,
+                    enabled: true,
+                    credits: 8,
+                    permissions: ["documents.read", "documents.write"],
+                    ratelimits: [
+                      {
+                        exceeded: false,
+                        id: "rl_3Fh9xq0T8cVb2LmN",
+                        name: "requests",
+                        limit: 100,
+                        duration: 60_000,
+                        reset: 1_795_856_460_000,
+                        remaining: 99,
+                        autoApply: true,
+                      },
+                    ],
+                  },
+                },
+                { meta: { requestId: REQUEST_ID }, data: { valid: false, code: "NOT_FOUND" } },
+              ],
+            },
+          ),
+        },
+      },
+    },
+    async (request) => {
+      const input = verifyInput(request.body, request.ip);
+      const result = await deps.keys.verifyKey(principalOf(request), input);
+      return unkeyOk(request, presentVerification(result, input.scopeQuery !== undefined));
+    },
+  );
+};
+
+const KeyEnvelope = Type.Object(
+  { meta: Meta, data: UnkeyKeyData },
+  { examples: [{ meta: { requestId: REQUEST_ID }, data: UNKEY_KEY_EXAMPLE }] },
+);
+
+/** POST /v2/keys.getKey: one key by id. */
+const registerGetKey: UnkeyRoute = (scope, deps) => {
+  scope.post(
+    "/v2/keys.getKey",
+    {
+      config: { permission: "keys:read" },
+      schema: {
+        tags: ["unkey"],
+        summary: "Get a key (Unkey v2)",
+        description:
+          "Unkey-compatible: the key `keyId` (scopes as `permissions`, quota as `credits`, owner as " +
+          "`identity.externalId`). Needs `keys:read`; 404 when it does not exist or the token cannot see it. " +
+          "`decrypt: true` is not supported (reveal a recoverable key with `/v1/keys/{id}/reveal`).",
+        body: Type.Object(
+          { keyId: KeyId, decrypt: Type.Optional(Type.Boolean()) },
+          { additionalProperties: false, examples: [{ keyId: UNKEY_KEY_EXAMPLE.keyId }] },
+        ),
+        response: { 200: KeyEnvelope },
+      },
+    },
+    async (request) => {
+      if (request.body.decrypt === true) refuseDecrypt();
+      const key = await deps.keys.getKey(principalOf(request), request.body.keyId);
+      return unkeyOk(request, presentUnkeyKey(key));
+    },
+  );
+};
+
+/** POST /v2/keys.whoami: the key a plaintext is, found like verification finds it, with no side effect. */
+const registerWhoami: UnkeyRoute = (scope, deps) => {
+  scope.post(
+    "/v2/keys.whoami",
+    {
+      config: { permission: "keys:read" },
+      schema: {
+        tags: ["unkey"],
+        summary: "Identify a key (Unkey v2)",
+        description:
+          "Unkey-compatible: the key whose plaintext is `key`, whatever its state (revoked, expired, disabled). " +
+          "Needs `keys:read`; 404 when no key matches or the token cannot see it. Nothing is verified, counted " +
+          "or charged.",
+        body: Type.Object(
+          { key: PlaintextKey },
+          { additionalProperties: false, examples: [{ key: KEY_EXAMPLE }] },
+        ),
+        response: { 200: KeyEnvelope },
+      },
+    },
+    async (request) => {
+      const key = await deps.keys.findKeyByPlaintext(principalOf(request), request.body.key);
+      return unkeyOk(request, presentUnkeyKey(key));
+    },
+  );
+};
+
+/** POST /v2/apis.listKeys: the project's keys, one page at a time (the /v1 cursor). */
+const registerListKeys: UnkeyRoute = (scope, deps) => {
+  scope.post(
+    "/v2/apis.listKeys",
+    {
+      config: { permission: "keys:read" },
+      schema: {
+        tags: ["unkey"],
+        summary: "List an API's keys (Unkey v2)",
+        description:
+          "Unkey-compatible: the keys of project `apiId` in creation order, `limit` (1-100) per page, only " +
+          "those of owner `externalId` when given. `pagination.cursor` is left out on the last page. Needs " +
+          "`keys:read`; 404 when the project does not exist or the token cannot see it.",
+        body: Type.Object(
+          {
+            apiId: Type.String({ minLength: 1, maxLength: LIMITS.idLength }),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+            cursor: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.cursorLength })),
+            externalId: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.ownerIdLength })),
+            decrypt: Type.Optional(Type.Boolean()),
+            revalidateKeysCache: Type.Optional(Type.Boolean({ description: "Accepted and ignored." })),
+          },
+          {
+            additionalProperties: false,
+            examples: [{ apiId: API_ID, limit: 50, externalId: "user_123" }],
+          },
+        ),
+        response: {
+          200: Type.Object(
+            {
+              meta: Meta,
+              data: Type.Array(UnkeyKeyData),
+              pagination: Type.Object({ hasMore: Type.Boolean(), cursor: Type.Optional(Type.String()) }),
+            },
+            {
+              examples: [
+                {
+                  meta: { requestId: REQUEST_ID },
+                  data: [UNKEY_KEY_EXAMPLE],
+                  pagination: { hasMore: true, cursor: "a2V5XzBWZzNiUW43UUo4WUhoMnhrTG1OMGE" },
+                },
+              ],
+            },
+          ),
+        },
+      },
+    },
+    async (request) => {
+      const { apiId, limit, cursor, externalId, decrypt } = request.body;
+      if (decrypt === true) refuseDecrypt();
+      const principal = principalOf(request);
+      // An unknown or hidden API is a 404, as on Unkey, rather than an empty list.
+      await deps.projects.resolveProject(principal, apiId);
+      const page = await deps.keys.listKeys(principal, {
+        projectId: apiId,
+        limit: limit ?? 100,
+        ...(cursor === undefined ? {} : { cursor }),
+        ...(externalId === undefined ? {} : { ownerId: externalId }),
+      });
+      const pagination: UnkeyPagination =
+        page.nextCursor === null ? { hasMore: false } : { hasMore: true, cursor: page.nextCursor };
+      // Spelled out: the pagination is required here, where unkeyOk() types it as optional.
+      return { ...unkeyOk(request, page.items.map(presentUnkeyKey)), pagination };
+    },
+  );
+};
+
+function refuseDecrypt(): never {
+  throw invalidField("/decrypt", "is not supported: reveal a recoverable key with /v1/keys/{id}/reveal");
+}
+
+export const UNKEY_KEY_READ_ROUTES: readonly UnkeyRoute[] = [
+  registerVerifyKey,
+  registerGetKey,
+  registerWhoami,
+  registerListKeys,
+];
