@@ -384,10 +384,14 @@ export const ProblemSchema = Type.Object(
   },
 );
 
-export const PermissionList = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+// 128 leaves room for an Unkey name around a project id of LIMITS.idLength (`api.<id>.decrypt_key`).
+export const PermissionList = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
   minItems: 1,
   maxItems: LIMITS.permissions,
-  description: `Permissions: ${PERMISSIONS.join(", ")}, or wildcards such as keys:* and *.`,
+  description:
+    `Permissions: ${PERMISSIONS.join(", ")}, or wildcards such as keys:* and *. Unkey root key permission ` +
+    "names (api.*.<action>, api.<apiId>.<action>, ratelimit.*.<action>) are accepted too and stored as the " +
+    "Keyward permissions they map to; api.<apiId> names limit the token to those projects.",
 });
 
 /** Page wrapper for list responses; `example` is one item, shown in the OpenAPI document as a one-item page. */

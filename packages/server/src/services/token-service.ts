@@ -1,7 +1,8 @@
 import { newId } from "@keyward/core/ids.js";
 import { generateKey, keyStart, parseKey } from "@keyward/core/key-format.js";
 import { KeywardError } from "@keyward/core/keyward-error.js";
-import { coversPermissions, isKnownPermission } from "@keyward/core/permissions.js";
+import { coversPermissions } from "@keyward/core/permissions.js";
+import { mapUnkeyPermissions } from "@keyward/core/unkey-permissions.js";
 import { auditEntry, recordDiff } from "../audit/audit-entry.js";
 import { TOKEN_AUDIT_FIELDS } from "../audit/audited-fields.js";
 import type { PepperRing } from "../kms/pepper-ring.js";
@@ -101,26 +102,23 @@ export class TokenService {
     input: CreateTokenInput,
   ): Promise<{ token: string; record: TokenRecord }> {
     requirePermission(principal, "tokens:write");
-    // Checked before deduplication so each pointer indexes the request as sent. The detail does not echo the
-    // value: a caller who pastes a token here must not get it back in an error.
-    throwIfInvalid(
-      input.permissions.flatMap((p, i) =>
-        isKnownPermission(p)
-          ? []
-          : [
-              {
-                pointer: `/permissions/${i}`,
-                detail: "Each permission must be a known permission or wildcard.",
-              },
-            ],
-      ),
-    );
-    const permissions = [...new Set(input.permissions)];
-    const projectIds = input.projectIds == null ? null : [...new Set(input.projectIds)];
+    // Unkey root key names (api.*.create_key, api.<apiId>.read_key, ...) are mapped to Keyward permissions here,
+    // so the stored record, and everything that reads it, knows only Keyward's. Each pointer indexes the request
+    // as sent, duplicates included; no detail echoes the value: a caller who pastes a token here must not get it
+    // back in an error.
+    const mapped = mapUnkeyPermissions(input.permissions);
+    if (!mapped.ok) {
+      const errors = mapped.errors.map((e) => ({ pointer: `/permissions/${e.index}`, detail: e.detail }));
+      throw new KeywardError("VALIDATION_ERROR", errors.map((e) => e.detail).join(" "), { errors });
+    }
+    const { permissions } = mapped;
+    const projectIds = tokenProjectIds(input.projectIds, mapped.projectIds);
     assertCovers(principal, { permissions, projectIds });
     if (projectIds !== null && !(await this.#options.projects.allExist(projectIds))) {
       throwIfInvalid([
-        { pointer: "/projectIds", detail: "Every entry of projectIds must name an existing project." },
+        input.projectIds == null
+          ? { pointer: "/permissions", detail: "Every api.<apiId> permission must name an existing API." }
+          : { pointer: "/projectIds", detail: "Every entry of projectIds must name an existing project." },
       ]);
     }
     return this.#mint({ name: input.name, permissions, projectIds, createdBy: principal.tokenId }, principal);
@@ -213,6 +211,31 @@ export function mintToken(
     lastUsedAt: null,
   };
   return { token, newToken: { record, ...context.digestOf(token) } };
+}
+
+/**
+ * The token's project list: the one asked for, or the API ids its `api.<apiId>` permissions name. Both at once
+ * must agree, since one token has one project list for all its permissions.
+ */
+function tokenProjectIds(
+  requested: readonly string[] | null | undefined,
+  fromApiIds: readonly string[] | null,
+): string[] | null {
+  const asked = requested == null ? null : [...new Set(requested)];
+  if (fromApiIds === null) return asked;
+  if (
+    asked !== null &&
+    !(asked.length === fromApiIds.length && fromApiIds.every((id) => asked.includes(id)))
+  ) {
+    throwIfInvalid([
+      {
+        pointer: "/projectIds",
+        detail:
+          "projectIds must list exactly the API ids of the api.<apiId> permissions (or be left out): one token has one project list.",
+      },
+    ]);
+  }
+  return asked ?? [...fromApiIds];
 }
 
 /** Throws FORBIDDEN unless the principal holds every permission and reaches every project of `target`. */

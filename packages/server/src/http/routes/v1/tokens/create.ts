@@ -28,7 +28,10 @@ export function registerCreateToken(app: KeywardApp, deps: AppDependencies): voi
         summary: "Create an admin token",
         description:
           "Needs `tokens:write`. A token can only mint tokens with permissions it holds itself, and a token " +
-          "limited to projects only tokens limited to (some of) those projects. Returns the plaintext once.",
+          "limited to projects only tokens limited to (some of) those projects. Returns the plaintext once. " +
+          "Unkey root key permission names (`api.*.create_key`, `api.<apiId>.read_key`, `ratelimit.*.limit`, …) " +
+          "are accepted and stored as the Keyward permissions they map to (see docs/migrate-from-unkey.md); " +
+          "`api.<apiId>` names limit the token to those projects, and `projectIds`, if given, must list the same.",
         body: Type.Object(
           {
             name: Type.String({ minLength: 1, maxLength: LIMITS.nameLength }),

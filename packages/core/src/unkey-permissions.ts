@@ -1,0 +1,148 @@
+import { holdsPermission, isKnownPermission, type Permission } from "./permissions.js";
+
+/** Keyward permissions each Unkey `api.<apiId>.<action>` grants. */
+const API_ACTIONS: Readonly<Record<string, readonly Permission[]>> = {
+  create_api: ["projects:write"],
+  read_api: ["projects:read"],
+  // deleteApi revokes the API's keys before it deletes the project.
+  delete_api: ["projects:write", "keys:revoke"],
+  // rerollKey creates the new key, and Keyward calls that a rotation.
+  create_key: ["keys:create", "keys:rotate"],
+  read_key: ["keys:read"],
+  update_key: ["keys:update"],
+  delete_key: ["keys:revoke"],
+  verify_key: ["keys:verify"],
+  encrypt_key: ["keys:reveal"],
+  decrypt_key: ["keys:reveal"],
+};
+
+/** Keyward permissions each Unkey `ratelimit.*.<action>` grants. */
+const RATELIMIT_ACTIONS: Readonly<Record<string, readonly Permission[]>> = {
+  limit: ["ratelimit:limit"],
+  set_override: ["ratelimit:write"],
+  delete_override: ["ratelimit:write"],
+  read_override: ["ratelimit:read"],
+};
+
+/** One refused entry of the list, by its index in the list as given. */
+export interface UnkeyPermissionError {
+  index: number;
+  detail: string;
+}
+
+/**
+ * Keyward permissions, and the projects they are limited to: null when no `api.<apiId>` name limits them
+ * (`api.*`, `ratelimit.*` and Keyward names are instance-wide).
+ */
+export type UnkeyPermissionMapping =
+  | { ok: true; permissions: string[]; projectIds: string[] | null }
+  | { ok: false; errors: UnkeyPermissionError[] };
+
+/** True when `name` is in Unkey's root key permission namespace (`api.…`, `ratelimit.…`), valid or not. */
+export function isUnkeyPermissionName(name: string): boolean {
+  return name.startsWith("api.") || name.startsWith("ratelimit.");
+}
+
+const UNKNOWN_PERMISSION = "Each permission must be a known permission or wildcard.";
+const MALFORMED =
+  "An Unkey permission must read api.<apiId>.<action>, api.*.<action> or ratelimit.*.<action>.";
+const UNKNOWN_API_ACTION = `An Unkey api permission's action must be one of ${Object.keys(API_ACTIONS).join(", ")}.`;
+const UNKNOWN_RATELIMIT_ACTION = `An Unkey ratelimit permission's action must be one of ${Object.keys(RATELIMIT_ACTIONS).join(", ")}.`;
+const NAMESPACED_RATELIMIT =
+  "Keyward rate limits and overrides are not per namespace: use ratelimit.*.<action>, not a namespace id.";
+const MIXED_SCOPES =
+  "api.* (every API) and api.<apiId> (one API) cannot be mixed: one token has one project list; mint one token per API.";
+const UNEVEN_APIS =
+  "One token holds the same permissions in all its projects; mint one token per API, or grant every action for every API.";
+
+interface ParsedName {
+  root: "api" | "ratelimit";
+  /** `*` or an API id (a project id) or a namespace; never empty, never containing a dot. */
+  scope: string;
+  action: string;
+}
+
+/**
+ * Splits `api.<scope>.<action>` at its first and last dots. Ids contain no dots, so a name with more than two
+ * is malformed; indexOf keeps this linear and regex-free on untrusted input.
+ */
+function parseName(name: string): ParsedName | null {
+  const root = name.startsWith("api.") ? "api" : "ratelimit";
+  const rest = name.slice(root.length + 1);
+  const dot = rest.indexOf(".");
+  if (dot <= 0 || dot !== rest.lastIndexOf(".") || dot === rest.length - 1) return null;
+  return { root, scope: rest.slice(0, dot), action: rest.slice(dot + 1) };
+}
+
+/**
+ * Maps a token's requested permissions, Unkey root key names (`api.*.create_key`, `api.<apiId>.read_key`,
+ * `ratelimit.*.limit`) and Keyward names alike, to Keyward permissions. Keyward names pass through unchanged
+ * (duplicates dropped, first appearance kept). `api.<apiId>` names limit the token to those API ids (project ids).
+ * Every refused entry is reported, by its index in `names`; the detail never echoes the entry, which may be a
+ * secret pasted in the wrong field.
+ */
+export function mapUnkeyPermissions(names: readonly string[]): UnkeyPermissionMapping {
+  const errors: UnkeyPermissionError[] = [];
+  const permissions = new Set<string>();
+  /** Permissions granted everywhere the token reaches: Keyward names, `api.*` and `ratelimit.*`. */
+  const everywhere: string[] = [];
+  /** Per API id, the permissions its `api.<apiId>` names grant, and the index of its first name. */
+  const perApi = new Map<string, { permissions: Set<string>; firstIndex: number }>();
+  const wildcardApiIndexes: number[] = [];
+  const scopedApiIndexes: number[] = [];
+
+  names.forEach((name, index) => {
+    if (!isUnkeyPermissionName(name)) {
+      if (!isKnownPermission(name)) errors.push({ index, detail: UNKNOWN_PERMISSION });
+      else everywhere.push(name);
+      permissions.add(name);
+      return;
+    }
+    const parsed = parseName(name);
+    if (parsed === null) {
+      errors.push({ index, detail: MALFORMED });
+      return;
+    }
+    const table = parsed.root === "api" ? API_ACTIONS : RATELIMIT_ACTIONS;
+    const granted = Object.hasOwn(table, parsed.action) ? table[parsed.action] : undefined;
+    if (granted === undefined) {
+      errors.push({ index, detail: parsed.root === "api" ? UNKNOWN_API_ACTION : UNKNOWN_RATELIMIT_ACTION });
+      return;
+    }
+    if (parsed.root === "ratelimit" && parsed.scope !== "*") {
+      errors.push({ index, detail: NAMESPACED_RATELIMIT });
+      return;
+    }
+    for (const p of granted) permissions.add(p);
+    if (parsed.root === "ratelimit" || parsed.scope === "*") {
+      if (parsed.root === "api") wildcardApiIndexes.push(index);
+      everywhere.push(...granted);
+      return;
+    }
+    scopedApiIndexes.push(index);
+    const api = perApi.get(parsed.scope) ?? { permissions: new Set<string>(), firstIndex: index };
+    for (const p of granted) api.permissions.add(p);
+    perApi.set(parsed.scope, api);
+  });
+
+  if (wildcardApiIndexes.length > 0) {
+    for (const index of scopedApiIndexes) errors.push({ index, detail: MIXED_SCOPES });
+  } else if (perApi.size > 1) {
+    // The token's permissions apply to every project in its list, so an API granted less than another would
+    // silently gain the difference: refuse instead.
+    const scoped = new Set([...perApi.values()].flatMap((api) => [...api.permissions]));
+    for (const api of perApi.values()) {
+      const held = [...api.permissions, ...everywhere];
+      if (![...scoped].every((p) => holdsPermission(held, p))) {
+        errors.push({ index: api.firstIndex, detail: UNEVEN_APIS });
+      }
+    }
+  }
+
+  if (errors.length > 0) return { ok: false, errors: errors.sort((a, b) => a.index - b.index) };
+  return {
+    ok: true,
+    permissions: [...permissions],
+    projectIds: perApi.size === 0 ? null : [...perApi.keys()],
+  };
+}
