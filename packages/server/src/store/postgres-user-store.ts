@@ -1,6 +1,7 @@
 import type { RoleBinding } from "@keyward/core/roles.js";
 import { writeEffects } from "./postgres-change-effects.js";
 import type { PostgresDatabase, Queryable } from "./postgres-database.js";
+import { POSTGRES_BYTE_ORDER } from "./project-page-sql.js";
 import type { ChangeEffect, EffectsFor, PageQuery } from "./records.js";
 import {
   CREDENTIAL_COLUMNS,
@@ -24,9 +25,6 @@ import type {
   UserRecord,
   UserStore,
 } from "./user-store.js";
-
-/** Ids sort and page in byte order, as in SQLite (see postgres-webhook-store.ts). */
-const BYTE_ORDER = 'COLLATE "C"';
 
 /** The PostgreSQL {@link UserStore}, sharing its pool (and transactions) with the key store. */
 export class PostgresUserStore implements UserStore {
@@ -64,14 +62,14 @@ export class PostgresUserStore implements UserStore {
     const projectIds = query.projectIds ?? null;
     if (projectIds !== null && projectIds.length === 0) return [];
     const params: unknown[] = [query.after ?? "", query.limit];
-    let where = `WHERE u.id ${BYTE_ORDER} > $1`;
+    let where = `WHERE u.id ${POSTGRES_BYTE_ORDER} > $1`;
     if (projectIds !== null) {
       params.push(projectIds);
       where +=
         " AND EXISTS (SELECT 1 FROM user_roles AS b WHERE b.user_id = u.id AND (b.project_id IS NULL OR b.project_id = ANY($3::text[])))";
     }
     const { rows } = await this.#database.query<UserRoleRow>(
-      usersWithRoles(`${where} ORDER BY u.id ${BYTE_ORDER} LIMIT $2`, "", ` ${BYTE_ORDER}`),
+      usersWithRoles(`${where} ORDER BY u.id ${POSTGRES_BYTE_ORDER} LIMIT $2`, "", ` ${POSTGRES_BYTE_ORDER}`),
       params,
     );
     return groupUsers(rows).map((group) => group.user);
@@ -266,7 +264,7 @@ export class PostgresUserStore implements UserStore {
 
   async listSessions(userId: string): Promise<SessionRecord[]> {
     const { rows } = await this.#database.query<SessionRow>(
-      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id ${BYTE_ORDER} DESC`,
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id ${POSTGRES_BYTE_ORDER} DESC`,
       [userId],
     );
     return rows.map(toSession);
@@ -380,7 +378,7 @@ export class PostgresUserStore implements UserStore {
 
   async #readCredentials(where: string, value: string): Promise<UserCredentials | null> {
     const { rows } = await this.#database.query<UserRoleRow & CredentialsRow>(
-      usersWithRoles(where, `, ${CREDENTIAL_COLUMNS}`, ` ${BYTE_ORDER}`),
+      usersWithRoles(where, `, ${CREDENTIAL_COLUMNS}`, ` ${POSTGRES_BYTE_ORDER}`),
       [value],
     );
     const group = groupUsers(rows)[0];
@@ -434,7 +432,10 @@ async function insertRoles(
 }
 
 async function readUser(db: Queryable, id: string): Promise<UserRecord | null> {
-  const { rows } = await db.query<UserRoleRow>(usersWithRoles("WHERE u.id = $1", "", ` ${BYTE_ORDER}`), [id]);
+  const { rows } = await db.query<UserRoleRow>(
+    usersWithRoles("WHERE u.id = $1", "", ` ${POSTGRES_BYTE_ORDER}`),
+    [id],
+  );
   return groupUsers(rows)[0]?.user ?? null;
 }
 

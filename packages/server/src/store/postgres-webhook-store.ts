@@ -1,6 +1,6 @@
 import { writeEffects } from "./postgres-change-effects.js";
 import type { PostgresDatabase, Queryable } from "./postgres-database.js";
-import { projectPageSql } from "./project-page-sql.js";
+import { POSTGRES_BYTE_ORDER, projectPageSql } from "./project-page-sql.js";
 import type { ChangeEffect, EffectsFor, NewEvent } from "./records.js";
 import type {
   ClaimedDelivery,
@@ -63,11 +63,6 @@ interface ClaimedRow {
 const WEBHOOK_COLUMNS = "id, project_id, url, description, events, enabled, created_at, updated_at";
 const SELECT_DELIVERIES = `SELECT d.webhook_id, d.event_id, e.type, d.status, d.attempts, d.next_attempt_at,
   d.delivered_at, e.created_at FROM webhook_deliveries d JOIN events e ON e.id = d.event_id`;
-/**
- * Ids sort and page in byte order, as in SQLite: base62 ids mix cases, which a linguistic collation (en_US)
- * would interleave, breaking "newest first" and `after` paging.
- */
-const BYTE_ORDER = 'COLLATE "C"';
 
 /** The PostgreSQL {@link WebhookStore}, sharing its pool (and transactions) with the key store. */
 export class PostgresWebhookStore implements WebhookStore {
@@ -174,7 +169,7 @@ export class PostgresWebhookStore implements WebhookStore {
            WHERE d.webhook_id = w.id AND d.status = 'pending' AND d.next_attempt_at <= $1
              AND (d.lease_until IS NULL OR d.lease_until <= $1)
            ORDER BY d.next_attempt_at LIMIT 1) due
-         WHERE w.enabled ORDER BY due.next_attempt_at, w.id ${BYTE_ORDER}`,
+         WHERE w.enabled ORDER BY due.next_attempt_at, w.id ${POSTGRES_BYTE_ORDER}`,
         [nowMs],
       );
       const claimed: ClaimedDelivery[] = [];
@@ -237,14 +232,14 @@ export class PostgresWebhookStore implements WebhookStore {
     const where = ["d.webhook_id = $1"];
     if (query.after !== undefined) {
       params.push(query.after);
-      where.push(`d.event_id ${BYTE_ORDER} < $${params.length}`);
+      where.push(`d.event_id ${POSTGRES_BYTE_ORDER} < $${params.length}`);
     }
     if (query.status !== undefined) {
       params.push(query.status);
       where.push(`d.status = $${params.length}`);
     }
     const { rows } = await this.#database.query<DeliveryRow>(
-      `${SELECT_DELIVERIES} WHERE ${where.join(" AND ")} ORDER BY d.event_id ${BYTE_ORDER} DESC LIMIT $2`,
+      `${SELECT_DELIVERIES} WHERE ${where.join(" AND ")} ORDER BY d.event_id ${POSTGRES_BYTE_ORDER} DESC LIMIT $2`,
       params,
     );
     return this.#withAttempts(webhookId, rows);
@@ -336,7 +331,7 @@ async function leaseDue(
        SELECT d.webhook_id, d.event_id FROM webhook_deliveries d
        WHERE d.webhook_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2
          AND (d.lease_until IS NULL OR d.lease_until <= $2)
-       ORDER BY d.next_attempt_at, d.event_id ${BYTE_ORDER} LIMIT $4
+       ORDER BY d.next_attempt_at, d.event_id ${POSTGRES_BYTE_ORDER} LIMIT $4
        FOR UPDATE SKIP LOCKED
      )
      UPDATE webhook_deliveries d SET lease_until = $3, attempts = d.attempts + 1

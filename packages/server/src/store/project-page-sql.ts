@@ -6,7 +6,10 @@ export interface ProjectPageQuery {
   after?: string;
 }
 
-/** PostgreSQL compares ids byte by byte, as SQLite does, so a page cursor means the same on both. */
+/**
+ * Ids sort and page in byte order on PostgreSQL, as in SQLite: base62 ids mix cases, which a linguistic collation
+ * (en_US) would interleave, breaking "newest first" and `after` paging.
+ */
 export const POSTGRES_BYTE_ORDER = 'COLLATE "C"';
 
 /**

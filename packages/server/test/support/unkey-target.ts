@@ -1,4 +1,5 @@
 import { Unkey } from "@unkey/api";
+import { expect } from "vitest";
 import { createTestApp, type TestApp } from "./test-app.js";
 
 /** A Keyward listening on a loopback port, and the official Unkey client pointed at it with the root token. */
@@ -27,4 +28,16 @@ export async function startUnkeyTarget(
     clientWith,
     close: () => t.close(),
   };
+}
+
+/** Runs `call`, expects it to reject with `type` (one of the client's typed errors), and returns the error. */
+export async function rejection<T>(call: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
+  const error = await call.then(
+    () => {
+      throw new Error("expected the call to fail");
+    },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(type);
+  return error as T;
 }

@@ -7,7 +7,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKey, mintToken, verifyKey } from "../../../../test/support/api-helpers.js";
 import { asSession, userWithTotp } from "../../../../test/support/session-helpers.js";
-import { startUnkeyTarget, type UnkeyTarget } from "../../../../test/support/unkey-target.js";
+import { rejection, startUnkeyTarget, type UnkeyTarget } from "../../../../test/support/unkey-target.js";
 
 let target: UnkeyTarget;
 beforeAll(async () => {
@@ -16,18 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await target.close();
 });
-
-/** Runs `call`, expects it to reject with `type`, and returns the error for further checks. */
-async function rejection<T>(call: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
-  const error = await call.then(
-    () => {
-      throw new Error("expected the call to fail");
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(type);
-  return error as T;
-}
 
 describe("apis.createApi and apis.getApi", () => {
   it("create a Keyward project with the default key prefix and read back its id and name", async () => {

@@ -7,7 +7,7 @@ import {
 import { Ratelimit } from "@unkey/ratelimit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintToken } from "../../../../test/support/api-helpers.js";
-import { startUnkeyTarget, type UnkeyTarget } from "../../../../test/support/unkey-target.js";
+import { rejection, startUnkeyTarget, type UnkeyTarget } from "../../../../test/support/unkey-target.js";
 import { overrideIdOf } from "./ratelimit.js";
 
 let target: UnkeyTarget;
@@ -17,18 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await target.close();
 });
-
-/** Runs `call`, expects it to reject with `type`, and returns the error for further checks. */
-async function rejection<T>(call: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
-  const error = await call.then(
-    () => {
-      throw new Error("expected the call to fail");
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(type);
-  return error as T;
-}
 
 let counter = 0;
 /** A fresh identifier, so no test shares a count with another. */
