@@ -229,6 +229,14 @@ describe("KeywardClient rotation, bulk revocation and policies", () => {
     expect(fake.calls[0]?.body).toEqual({ ownerId: "cus_1", projectId: "proj_1", reason: "churn" });
   });
 
+  it("deleteKey() sends DELETE /v1/keys/{id} and deleteProject() returns how many keys were revoked", async () => {
+    const fake = fakeFetch(new Response(null, { status: 204 }), json(200, { revoked: 2 }));
+    const c = client(fake.fetch);
+    await expect(c.deleteKey("key/1")).resolves.toBeUndefined();
+    expect(await c.deleteProject("proj_1")).toEqual({ revoked: 2 });
+    expect(routes(fake.calls)).toEqual(["DELETE /v1/keys/key%2F1", "DELETE /v1/projects/proj_1"]);
+  });
+
   it("updateProject() patches the name and policies, sending null to remove a policy", async () => {
     const project = {
       id: "proj_1",

@@ -118,6 +118,14 @@ export class KeywardClient {
     return this.#request("PATCH", `/v1/projects/${pathId(id)}`, { body: input });
   }
 
+  /**
+   * Deletes a project: it disappears from every read, its keys stop verifying at once and are then revoked; the
+   * default project cannot be deleted (needs `projects:write` and `keys:revoke`).
+   */
+  async deleteProject(id: string): Promise<RevokeKeysResult> {
+    return this.#request("DELETE", `/v1/projects/${pathId(id)}`);
+  }
+
   /** Issues a key; the answer holds the plaintext `key`, shown this once only (needs `keys:create`). */
   async createKey(input: CreateKeyInput = {}): Promise<CreatedKey> {
     return this.#request("POST", "/v1/keys", { body: withIsoExpiry(input) });
@@ -142,6 +150,13 @@ export class KeywardClient {
   /** Revokes a key for good; revoking again returns the first revocation (needs `keys:revoke`). */
   async revokeKey(id: string, input: RevokeKeyInput = {}): Promise<Key> {
     return this.#request("POST", `/v1/keys/${pathId(id)}/revoke`, { body: input });
+  }
+
+  /**
+   * Erases a key's record for good (revocation keeps it); its audit entries stay (needs `keys:revoke`).
+   */
+  async deleteKey(id: string): Promise<void> {
+    await this.#request("DELETE", `/v1/keys/${pathId(id)}`, { noContent: true });
   }
 
   /** Revokes every live key of a project, of an owner, or of an owner in a project (needs `keys:revoke`). */

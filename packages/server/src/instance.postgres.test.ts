@@ -182,6 +182,27 @@ describe.skipIf(!postgres)("openInstance() on PostgreSQL (KEYWARD_DATABASE_URL)"
       expect((await b.instance.keys.verifyKey(root, request)).code).toBe("IP_NOT_ALLOWED");
     });
 
+    it("erasing a key, and deleting a project, stop its keys on the other nodes", async () => {
+      const config = postgresConfig(env);
+      const a = await openNode(config);
+      const b = await openNode(config);
+      const project = await a.instance.projects.createProject(root, { name: "doomed" });
+      const erased = await a.instance.keys.createKey(root, {});
+      const ofProject = await a.instance.keys.createKey(root, { projectId: project.id });
+      for (const { key } of [erased, ofProject]) {
+        expect((await b.instance.keys.verifyKey(root, { key })).code).toBe("VALID");
+      }
+      let heard = b.heard("key");
+      await a.instance.keys.deleteKey(root, erased.record.id);
+      await heard;
+      expect((await b.instance.keys.verifyKey(root, { key: erased.key })).code).toBe("NOT_FOUND");
+      // The project's deletion alone (before its keys' revocations) already stops them.
+      heard = b.heard("project");
+      await a.instance.projects.deleteProject(root, project.id);
+      await heard;
+      expect((await b.instance.keys.verifyKey(root, { key: ofProject.key })).code).toBe("NOT_FOUND");
+    });
+
     it("a rate limit override applies on the other nodes", async () => {
       const config = postgresConfig(env);
       const a = await openNode(config);

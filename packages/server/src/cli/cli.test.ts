@@ -374,6 +374,31 @@ describe("keyward CLI against a real server", () => {
     expectOneErrorLine(await run(["keys", "revoke", "--project", "proj_doesnotexist"], env), 1, "NOT_FOUND");
   });
 
+  it("keys delete erases a key, and projects delete deletes a project and revokes its keys", async () => {
+    const project = parsed<{ id: string }>(await run(["projects", "create", "doomed", "--json"], env));
+    const create = async () =>
+      parsed<{ id: string; key: string }>(
+        await run(["keys", "create", "--project", project.id, "--json"], env),
+      );
+    const erased = await create();
+    const kept = await create();
+    expect(await run(["keys", "delete", erased.id], env)).toEqual({
+      code: 0,
+      stdout: `Erased key ${erased.id}.\n`,
+      stderr: "",
+    });
+    expectOneErrorLine(await run(["keys", "show", erased.id], env), 1, "NOT_FOUND");
+
+    expect(parsed(await run(["projects", "delete", project.id, "--json"], env))).toEqual({
+      id: project.id,
+      deleted: true,
+      revoked: 1,
+    });
+    expect((await run(["keys", "verify"], env, kept.key)).code).toBe(1);
+    expectOneErrorLine(await run(["projects", "show", project.id], env), 1, "NOT_FOUND");
+    expectOneErrorLine(await run(["projects", "delete", project.id], env), 1, "NOT_FOUND");
+  });
+
   it("projects update sets and removes key policies, and projects show prints them", async () => {
     const project = parsed<{ id: string; policies: unknown }>(
       await run(["projects", "create", "policies", "--json"], env),

@@ -10,6 +10,7 @@ import { registerAuditList } from "./commands/audit-list.js";
 import { registerAuditVerify } from "./commands/audit-verify.js";
 import { registerInit } from "./commands/init.js";
 import { registerKeysCreate } from "./commands/keys-create.js";
+import { registerKeysDelete } from "./commands/keys-delete.js";
 import { registerKeysList } from "./commands/keys-list.js";
 import { registerKeysQuota } from "./commands/keys-quota.js";
 import { registerKeysReveal } from "./commands/keys-reveal.js";
@@ -23,6 +24,7 @@ import { registerLogin } from "./commands/login.js";
 import { registerLogout } from "./commands/logout.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerProjectsCreate } from "./commands/projects-create.js";
+import { registerProjectsDelete } from "./commands/projects-delete.js";
 import { registerProjectsList } from "./commands/projects-list.js";
 import { registerProjectsShow } from "./commands/projects-show.js";
 import { registerProjectsUpdate } from "./commands/projects-update.js";
@@ -120,15 +122,18 @@ function buildProgram(ctx: CommandContext): Command {
 
   const projects = program
     .command("projects")
-    .description("create, list, show and update projects and their key policies");
+    .description("create, list, show, update and delete projects and their key policies");
   registerProjectsCreate(projects, ctx);
   registerProjectsList(projects, ctx);
   registerProjectsShow(projects, ctx);
   registerProjectsUpdate(projects, ctx);
+  registerProjectsDelete(projects, ctx);
 
   const keys = program
     .command("keys")
-    .description("issue, inspect, change, rotate, revoke and verify API keys, and adjust their quotas");
+    .description(
+      "issue, inspect, change, rotate, revoke, erase and verify API keys, and adjust their quotas",
+    );
   registerKeysCreate(keys, ctx);
   registerKeysList(keys, ctx);
   registerKeysShow(keys, ctx);
@@ -136,6 +141,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerKeysQuota(keys, ctx);
   registerKeysRotate(keys, ctx);
   registerKeysRevoke(keys, ctx);
+  registerKeysDelete(keys, ctx);
   registerKeysVerify(keys, ctx);
   registerKeysReveal(keys, ctx);
 

@@ -4,6 +4,7 @@ export const EVENT_TYPES = [
   "key.updated",
   "key.rotated",
   "key.revoked",
+  "key.deleted",
   "key.expiring",
   "key.expired",
   "key.rotation_due",

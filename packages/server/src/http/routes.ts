@@ -16,6 +16,7 @@ import { registerLogout } from "./routes/v1/auth/logout.js";
 import { registerRevokeSession } from "./routes/v1/auth/revoke-session.js";
 import { registerStepUp } from "./routes/v1/auth/step-up.js";
 import { registerCreateKey } from "./routes/v1/keys/create.js";
+import { registerDeleteKey } from "./routes/v1/keys/delete.js";
 import { registerGetKey } from "./routes/v1/keys/get.js";
 import { registerListKeys } from "./routes/v1/keys/list.js";
 import { registerAdjustQuota } from "./routes/v1/keys/quota.js";
@@ -27,6 +28,7 @@ import { registerUpdateKey } from "./routes/v1/keys/update.js";
 import { registerKeyUsage } from "./routes/v1/keys/usage.js";
 import { registerVerifyKey } from "./routes/v1/keys/verify.js";
 import { registerCreateProject } from "./routes/v1/projects/create.js";
+import { registerDeleteProject } from "./routes/v1/projects/delete.js";
 import { registerGetProject } from "./routes/v1/projects/get.js";
 import { registerListProjects } from "./routes/v1/projects/list.js";
 import { registerUpdateProject } from "./routes/v1/projects/update.js";
@@ -71,6 +73,7 @@ export const ROUTES: ReadonlyArray<(app: KeywardApp, deps: AppDependencies) => v
   registerListProjects,
   registerGetProject,
   registerUpdateProject,
+  registerDeleteProject,
   registerCreateKey,
   registerListKeys,
   registerVerifyKey,
@@ -78,6 +81,7 @@ export const ROUTES: ReadonlyArray<(app: KeywardApp, deps: AppDependencies) => v
   registerGetKey,
   registerUpdateKey,
   registerRevokeKey,
+  registerDeleteKey,
   registerRotateKey,
   registerAdjustQuota,
   registerKeyUsage,

@@ -396,6 +396,48 @@ export class KeyService {
     if (input.projectId !== undefined) {
       projectIds = [(await this.#options.projects.resolveProject(principal, input.projectId)).id];
     }
+    return this.#revokeInBatches(principal, projectIds, input);
+  }
+
+  /**
+   * Deletes a project (see ProjectService.deleteProject) and revokes its keys, each with its key.revoked event:
+   * the project's deletion stops them verifying at once, the revocations make it last (and show in each key's
+   * record). Needs `projects:write` and `keys:revoke`.
+   */
+  async deleteProject(principal: Principal, id: string): Promise<{ revoked: number }> {
+    requirePermission(principal, "projects:write");
+    // A missing project is a 404 before the second permission is asked for, as for any project route.
+    await this.#options.projects.resolveProject(principal, id);
+    requirePermission(principal, "keys:revoke");
+    const project = await this.#options.projects.deleteProject(principal, id);
+    return this.#revokeInBatches(principal, [project.id], {
+      projectId: project.id,
+      reason: "project deleted",
+    });
+  }
+
+  /**
+   * Erases a key for good (Unkey's `permanent` deletion): its record and what belongs to it go, its audit
+   * entries stay, and every node stops finding it within a second. Needs `keys:revoke`.
+   */
+  async deleteKey(principal: Principal, id: string): Promise<void> {
+    requirePermission(principal, "keys:revoke");
+    await this.#findVisible(principal, id);
+    const now = this.#options.clock.now();
+    const deleted = await this.#options.store.deleteKey(id, (key) => [
+      keyEvent("key.deleted", key, now),
+      keyAudit(principal, "key.deleted", key, { revokedAt: key.revokedAt }, now),
+    ]);
+    await this.#changed([id]);
+    if (deleted === null) throw notFound();
+    this.#options.onEvents?.();
+  }
+
+  async #revokeInBatches(
+    principal: Principal,
+    projectIds: readonly string[] | null,
+    input: { projectId?: string; ownerId?: string; reason?: string | null },
+  ): Promise<{ revoked: number }> {
     let revoked = 0;
     for (;;) {
       const now = this.#options.clock.now();
@@ -545,19 +587,22 @@ export class KeyService {
         atMs: now,
       });
     }
-    const key =
-      found !== null && !found.canary && canAccessProject(principal, found.projectId) ? found : null;
-    if (key === null) {
+    let key = found !== null && !found.canary && canAccessProject(principal, found.projectId) ? found : null;
+    const { projects } = this.#options;
+    // Synchronously from the cache when fresh: an await per verification is measurable at this rate.
+    const settings =
+      key === null
+        ? null
+        : (projects.cachedSettings(key.projectId, now) ?? (await projects.settingsFor(key.projectId)));
+    // The key of a deleted project is dead even before the project's keys are all revoked.
+    if (settings?.exists === false) key = null;
+    if (key === null || settings === null) {
       const projectId = principal.projectIds?.length === 1 ? (principal.projectIds[0] ?? null) : null;
       await guard?.recordFailure({ ...(source === undefined ? {} : { source }), projectId }, now);
       // No key to count it against: counted for the project only when the token is limited to exactly one.
       if (projectId !== null) this.#options.analytics?.record("", projectId, "NOT_FOUND", now);
       return { valid: false, code: "NOT_FOUND" };
     }
-    const { projects } = this.#options;
-    // Synchronously from the cache when fresh: an await per verification is measurable at this rate.
-    const settings =
-      projects.cachedSettings(key.projectId, now) ?? (await projects.settingsFor(key.projectId));
     const policies = settings.policies;
     const allowlist = this.#allowlistOf(key, settings);
     const decision = decideVerification(

@@ -56,6 +56,8 @@ export interface ProjectSettings {
   /** The project's default allowlist, compiled, or null for none. */
   ipAllowlist: IpAllowlist | null;
   timezone: string;
+  /** False for a project that does not exist (any more): its keys are dead. */
+  exists: boolean;
 }
 
 /** Creates and lists projects, and resolves which project a request means. */
@@ -165,6 +167,40 @@ export class ProjectService {
     return updated;
   }
 
+  /**
+   * Deletes a project: reads treat it as absent from then on, on every node within a second, so its keys stop
+   * verifying at once; its record stays for the audit trail. The caller revokes its keys (see
+   * KeyService.deleteProject). The default project cannot be deleted: keys created without a project go there.
+   */
+  async deleteProject(principal: Principal, id: string): Promise<ProjectRecord> {
+    requirePermission(principal, "projects:write");
+    const existing = await this.#options.store.findProject(id);
+    if (existing === null || !canAccessProject(principal, id)) throw notFound();
+    if (id === (await this.#options.defaultProjectId())) {
+      throw new KeywardError(
+        "CONFLICT",
+        "The default project cannot be deleted: keys created without a projectId go there.",
+      );
+    }
+    const now = this.#options.clock.now();
+    const deleted = await this.#options.store.deleteProject(id, now, (project) => [
+      auditEntry(
+        principal,
+        {
+          action: "project.deleted",
+          target: { type: "project", id: project.id },
+          projectId: project.id,
+          diff: recordDiff(project, PROJECT_AUDIT_FIELDS),
+        },
+        now,
+      ),
+    ]);
+    this.forgetCached([id]);
+    await this.#options.announceChanges?.([id]);
+    if (deleted === null) throw notFound();
+    return deleted;
+  }
+
   /** The parsed policies of a project (see {@link settingsFor}). */
   async policiesFor(projectId: string): Promise<KeyPolicies> {
     return (await this.settingsFor(projectId)).policies;
@@ -185,6 +221,7 @@ export class ProjectService {
       policies: safeParsePolicies(project?.policies ?? {}),
       ipAllowlist: project?.ipAllowlist == null ? null : compileIpAllowlist(project.ipAllowlist),
       timezone: project?.timezone ?? "UTC",
+      exists: project !== null,
     };
     if (generation === this.#generation) this.#settings.set(projectId, { settings, readAt: now });
     return settings;

@@ -209,7 +209,7 @@ describe("WebhookService.createWebhook()", () => {
     );
     expect(empty.errors?.map((e) => e.pointer)).toEqual(["/events"]);
     const unknown = await expectKeywardError(
-      service.createWebhook(root, { url: URL_A, events: ["key.created", "key.deleted"] }),
+      service.createWebhook(root, { url: URL_A, events: ["key.created", "key.exploded"] }),
       "VALIDATION_ERROR",
     );
     expect(unknown.errors?.map((e) => e.pointer)).toEqual(["/events/1"]);

@@ -6,6 +6,7 @@ import type { KeyRecord } from "@keyward/core/key-record.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectKeywardError } from "../../test/support/expect-keyward-error.js";
 import { describeAlertsConformance } from "./alerts.conformance.js";
+import { describeDeletionConformance } from "./deletion.conformance.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore } from "./key-store.js";
 import type { PepperStore } from "./pepper-store.js";
 import type {
@@ -66,6 +67,10 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<St
     });
 
     describeUsageBucketsConformance(() => store);
+    describeDeletionConformance(
+      () => store,
+      () => fx,
+    );
     describeAlertsConformance(
       () => store,
       () => fx,

@@ -72,6 +72,16 @@ export interface KeyStore {
     effectsFor?: EffectsFor<ProjectRecord>,
   ): Promise<ProjectRecord | null>;
 
+  /**
+   * Marks a project deleted: from then on reads treat it as absent (its keys, audit entries and usage stay), and
+   * the sealed copies of its keys are erased. Deletes once: null when no live project has that id.
+   */
+  deleteProject(
+    id: string,
+    nowMs: number,
+    effectsFor?: EffectsFor<ProjectRecord>,
+  ): Promise<ProjectRecord | null>;
+
   createKey(key: NewKey, effects?: readonly ChangeEffect[]): Promise<void>;
   findKey(id: string): Promise<KeyRecord | null>;
   /** Looks a key up by the HMAC digest of its plaintext (an indexed lookup). */
@@ -100,6 +110,11 @@ export interface KeyStore {
     nowMs: number,
     effectsFor?: EffectsFor<KeyRecord>,
   ): Promise<KeyRecord | null>;
+  /**
+   * Erases a key's record and what belongs to it (see `KEY_DEPENDENT_TABLES`); keys it was rotated from or to
+   * keep their records without the link. Returns the record as it was, or null when no key has that id.
+   */
+  deleteKey(id: string, effectsFor?: EffectsFor<KeyRecord>): Promise<KeyRecord | null>;
   /**
    * Revokes up to `limit` unrevoked keys matching the filters, each with its events, in one transaction;
    * returns the keys it revoked (fewer than `limit` means none are left).

@@ -9,6 +9,7 @@ import {
   type RaisedAlert,
   toAlert,
 } from "./alert-records.js";
+import { KEY_DEPENDENT_TABLES } from "./key-dependents.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore } from "./key-store.js";
 import { FIRST_PEPPER_NAME } from "./pepper-store.js";
 import { writeEffects } from "./postgres-change-effects.js";
@@ -174,7 +175,7 @@ export class PostgresKeyStore implements KeyStore {
 
   async findProject(id: string): Promise<ProjectRecord | null> {
     const { rows } = await this.#database.query<ProjectRow>(
-      `SELECT ${PROJECT_COLUMNS} FROM projects WHERE id = $1`,
+      `SELECT ${PROJECT_COLUMNS} FROM projects WHERE id = $1 AND deleted_at IS NULL`,
       [id],
     );
     return rows[0] === undefined ? null : toProject(rows[0]);
@@ -182,7 +183,7 @@ export class PostgresKeyStore implements KeyStore {
 
   async listProjects(query: PageQuery): Promise<ProjectRecord[]> {
     const { rows } = await this.#database.query<ProjectRow>(
-      `SELECT ${PROJECT_COLUMNS} FROM projects WHERE id > $1 ORDER BY id LIMIT $2`,
+      `SELECT ${PROJECT_COLUMNS} FROM projects WHERE id > $1 AND deleted_at IS NULL ORDER BY id LIMIT $2`,
       [query.after ?? "", query.limit],
     );
     return rows.map(toProject);
@@ -190,7 +191,7 @@ export class PostgresKeyStore implements KeyStore {
 
   async listProjectIdsRequiring2fa(): Promise<string[]> {
     const { rows } = await this.#database.query<{ id: string }>(
-      "SELECT id FROM projects WHERE require_2fa",
+      "SELECT id FROM projects WHERE require_2fa AND deleted_at IS NULL",
       [],
     );
     return rows.map((row) => row.id);
@@ -219,7 +220,7 @@ export class PostgresKeyStore implements KeyStore {
     // One statement: the change and the record it returns are one atomic step; its effects join its transaction.
     return this.#database.transaction(async (tx) => {
       const { rows } = await tx.query<ProjectRow>(
-        `UPDATE projects SET ${sets.join(", ")} WHERE id = $1 RETURNING ${PROJECT_COLUMNS}`,
+        `UPDATE projects SET ${sets.join(", ")} WHERE id = $1 AND deleted_at IS NULL RETURNING ${PROJECT_COLUMNS}`,
         params,
       );
       if (rows[0] === undefined) return null;
@@ -233,6 +234,29 @@ export class PostgresKeyStore implements KeyStore {
       }
       if (effectsFor !== undefined) await writeEffects(tx, effectsFor(updated));
       return updated;
+    });
+  }
+
+  async deleteProject(
+    id: string,
+    nowMs: number,
+    effectsFor?: EffectsFor<ProjectRecord>,
+  ): Promise<ProjectRecord | null> {
+    return this.#database.transaction(async (tx): Promise<ProjectRecord | null> => {
+      // The deleted_at IS NULL guard makes the first deletion the only one that writes its effects.
+      const { rows } = await tx.query<ProjectRow>(
+        `UPDATE projects SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL RETURNING ${PROJECT_COLUMNS}`,
+        [id, nowMs],
+      );
+      if (rows[0] === undefined) return null;
+      // The copies of dead keys are kept for nothing: none outlives its project.
+      await tx.query(
+        "DELETE FROM key_recoveries WHERE key_id IN (SELECT id FROM keys WHERE project_id = $1)",
+        [id],
+      );
+      const project = toProject(rows[0]);
+      if (effectsFor !== undefined) await writeEffects(tx, effectsFor(project));
+      return project;
     });
   }
 
@@ -345,6 +369,25 @@ export class PostgresKeyStore implements KeyStore {
       if (rowCount > 0 && record !== null && effectsFor !== undefined) {
         await writeEffects(tx, effectsFor(record));
       }
+      return record;
+    });
+  }
+
+  async deleteKey(id: string, effectsFor?: EffectsFor<KeyRecord>): Promise<KeyRecord | null> {
+    return this.#database.transaction(async (tx): Promise<KeyRecord | null> => {
+      // Locks the row first: a concurrent change waits, then finds nothing left to change.
+      const { rowCount } = await tx.query("SELECT 1 FROM keys WHERE id = $1 FOR UPDATE", [id]);
+      if (rowCount === 0) return null;
+      const record = await readKey(tx, id);
+      if (record === null) return null;
+      for (const table of KEY_DEPENDENT_TABLES) {
+        await tx.query(`DELETE FROM ${table} WHERE key_id = $1`, [id]);
+      }
+      // The other side of a rotation keeps its record; only its link to the erased key goes.
+      await tx.query("UPDATE keys SET replaced_by = NULL WHERE replaced_by = $1", [id]);
+      await tx.query("UPDATE keys SET replaces = NULL WHERE replaces = $1", [id]);
+      await tx.query("DELETE FROM keys WHERE id = $1", [id]);
+      if (effectsFor !== undefined) await writeEffects(tx, effectsFor(record));
       return record;
     });
   }

@@ -392,4 +392,12 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       ALTER TABLE projects ADD COLUMN require_2fa BOOLEAN NOT NULL DEFAULT FALSE;
     `,
   },
+  {
+    version: 11,
+    name: "deleted projects",
+    sql: `
+      -- See the SQLite migration: a deleted project keeps its row, marked.
+      ALTER TABLE projects ADD COLUMN deleted_at BIGINT;
+    `,
+  },
 ];

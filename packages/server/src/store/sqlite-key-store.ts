@@ -9,6 +9,7 @@ import {
   type RaisedAlert,
   toAlert,
 } from "./alert-records.js";
+import { KEY_DEPENDENT_TABLES } from "./key-dependents.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore } from "./key-store.js";
 import { FIRST_PEPPER_NAME } from "./pepper-store.js";
 import type {
@@ -133,7 +134,7 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async findProject(id: string): Promise<ProjectRecord | null> {
-    const row = this.#database.run("SELECT * FROM projects WHERE id = ?", "get", id) as
+    const row = this.#database.run("SELECT * FROM projects WHERE id = ? AND deleted_at IS NULL", "get", id) as
       | ProjectRow
       | undefined;
     return row === undefined ? null : toProject(row);
@@ -141,7 +142,7 @@ export class SqliteKeyStore implements KeyStore {
 
   async listProjects(query: PageQuery): Promise<ProjectRecord[]> {
     const rows = this.#database.run(
-      "SELECT * FROM projects WHERE id > ? ORDER BY id LIMIT ?",
+      "SELECT * FROM projects WHERE id > ? AND deleted_at IS NULL ORDER BY id LIMIT ?",
       "all",
       query.after ?? "",
       query.limit,
@@ -150,7 +151,10 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async listProjectIdsRequiring2fa(): Promise<string[]> {
-    const rows = this.#database.run("SELECT id FROM projects WHERE require_2fa = 1", "all") as Array<{
+    const rows = this.#database.run(
+      "SELECT id FROM projects WHERE require_2fa = 1 AND deleted_at IS NULL",
+      "all",
+    ) as Array<{
       id: string;
     }>;
     return rows.map((row) => row.id);
@@ -196,15 +200,35 @@ export class SqliteKeyStore implements KeyStore {
           .statement("UPDATE projects SET require_2fa = ? WHERE id = ?")
           .run(patch.require2fa ? 1 : 0, id);
       }
-      const updated = this.#database.statement("SELECT * FROM projects WHERE id = ?").get(id) as
-        | ProjectRow
-        | undefined;
+      const updated = this.#database
+        .statement("SELECT * FROM projects WHERE id = ? AND deleted_at IS NULL")
+        .get(id) as ProjectRow | undefined;
       if (updated !== undefined && effectsFor !== undefined) {
         writeEffects(this.#database, effectsFor(toProject(updated)));
       }
       return updated;
     });
     return row === undefined ? null : toProject(row);
+  }
+
+  async deleteProject(
+    id: string,
+    nowMs: number,
+    effectsFor?: EffectsFor<ProjectRecord>,
+  ): Promise<ProjectRecord | null> {
+    return this.#database.write((): ProjectRecord | null => {
+      const row = this.#database
+        .statement("UPDATE projects SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL RETURNING *")
+        .get(nowMs, id) as ProjectRow | undefined;
+      if (row === undefined) return null;
+      // The copies of dead keys are kept for nothing: none outlives its project.
+      this.#database
+        .statement("DELETE FROM key_recoveries WHERE key_id IN (SELECT id FROM keys WHERE project_id = ?)")
+        .run(id);
+      const project = toProject(row);
+      if (effectsFor !== undefined) writeEffects(this.#database, effectsFor(project));
+      return project;
+    });
   }
 
   async createKey(key: NewKey, effects: readonly ChangeEffect[] = []): Promise<void> {
@@ -306,6 +330,22 @@ export class SqliteKeyStore implements KeyStore {
       if (changed > 0 && record !== null && effectsFor !== undefined) {
         writeEffects(this.#database, effectsFor(record));
       }
+      return record;
+    });
+  }
+
+  async deleteKey(id: string, effectsFor?: EffectsFor<KeyRecord>): Promise<KeyRecord | null> {
+    return this.#database.write((): KeyRecord | null => {
+      const record = this.#readKey(id);
+      if (record === null) return null;
+      for (const table of KEY_DEPENDENT_TABLES) {
+        this.#database.statement(`DELETE FROM ${table} WHERE key_id = ?`).run(id);
+      }
+      // The other side of a rotation keeps its record; only its link to the erased key goes.
+      this.#database.statement("UPDATE keys SET replaced_by = NULL WHERE replaced_by = ?").run(id);
+      this.#database.statement("UPDATE keys SET replaces = NULL WHERE replaces = ?").run(id);
+      this.#database.statement("DELETE FROM keys WHERE id = ?").run(id);
+      if (effectsFor !== undefined) writeEffects(this.#database, effectsFor(record));
       return record;
     });
   }

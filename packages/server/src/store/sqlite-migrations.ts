@@ -419,4 +419,13 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ALTER TABLE projects ADD COLUMN require_2fa INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 11,
+    name: "deleted projects",
+    sql: `
+      -- A deleted project keeps its row (audit entries, usage history and its revoked keys point at it), marked
+      -- with when it was deleted; reads treat it as absent.
+      ALTER TABLE projects ADD COLUMN deleted_at INTEGER;
+    `,
+  },
 ];

@@ -83,6 +83,7 @@ export const COPY_TABLES: readonly CopyTable[] = [
       timezone: "text",
       recoverable_keys: "boolean",
       require_2fa: "boolean",
+      deleted_at: "integer",
     }),
     primaryKey: ["id"],
   },

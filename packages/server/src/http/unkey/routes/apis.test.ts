@@ -71,7 +71,7 @@ describe("apis.createApi and apis.getApi", () => {
 });
 
 describe("apis.deleteApi", () => {
-  it("revokes every key of the API, so they stop verifying, and leaves other APIs' keys alone", async () => {
+  it("deletes the project and revokes its keys, and leaves other APIs and their keys alone", async () => {
     const { data: doomed } = await target.unkey.apis.createApi({ name: "doomed" });
     const { data: kept } = await target.unkey.apis.createApi({ name: "kept" });
     const keys = [
@@ -84,12 +84,29 @@ describe("apis.deleteApi", () => {
     expect(deleted.data).toEqual({});
 
     for (const key of keys) {
-      expect(await verifyKey(target.t, key.key)).toMatchObject({ valid: false, code: "REVOKED" });
+      expect(await verifyKey(target.t, key.key)).toMatchObject({ valid: false, code: "NOT_FOUND" });
+      const record = await target.t.request("GET", `/v1/keys/${key.id}`);
+      expect(record.json()).toMatchObject({ revokedReason: "project deleted" });
     }
     expect(await verifyKey(target.t, survivor.key)).toMatchObject({ valid: true });
-    // Keyward keeps the project (documented in docs/migrate-from-unkey.md); a second delete is harmless.
-    expect((await target.unkey.apis.getApi({ apiId: doomed.apiId })).data.name).toBe("doomed");
-    expect((await target.unkey.apis.deleteApi({ apiId: doomed.apiId })).data).toEqual({});
+    expect((await target.unkey.apis.getApi({ apiId: kept.apiId })).data.name).toBe("kept");
+    // Gone for every Unkey operation, as on Unkey; deleting again is a 404.
+    await rejection(target.unkey.apis.getApi({ apiId: doomed.apiId }), NotFoundErrorResponse);
+    await rejection(target.unkey.apis.listKeys({ apiId: doomed.apiId }), NotFoundErrorResponse);
+    await rejection(target.unkey.keys.createKey({ apiId: doomed.apiId }), NotFoundErrorResponse);
+    await rejection(target.unkey.apis.deleteApi({ apiId: doomed.apiId }), NotFoundErrorResponse);
+    const listed = (await target.t.request("GET", "/v1/projects?limit=100")).json() as {
+      items: { id: string }[];
+    };
+    expect(listed.items.map((p) => p.id)).not.toContain(doomed.apiId);
+  });
+
+  it("refuses the default project with a 409", async () => {
+    // A key created without a project goes to the default one.
+    const defaultId = (await createKey(target.t)).projectId;
+    const refused = await target.t.request("POST", "/v2/apis.deleteApi", { apiId: defaultId });
+    expect(refused.statusCode).toBe(409);
+    expect((await target.unkey.apis.getApi({ apiId: defaultId })).data.id).toBe(defaultId);
   });
 
   it("answers a typed 404 for an API the token cannot see, and revokes nothing there", async () => {
@@ -116,7 +133,7 @@ describe("apis.deleteApi", () => {
 
     const both = target.clientWith((await mintToken(target.t, ["projects:write", "keys:revoke"])).token);
     await both.apis.deleteApi({ apiId: data.apiId });
-    expect(await verifyKey(target.t, key.key)).toMatchObject({ code: "REVOKED" });
+    expect(await verifyKey(target.t, key.key)).toMatchObject({ code: "NOT_FOUND" });
   });
 
   it("needs a recent second factor from a session, as bulk revocation does", async () => {

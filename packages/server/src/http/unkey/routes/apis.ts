@@ -72,11 +72,7 @@ const registerGetApi: UnkeyRoute = (scope, deps) => {
   );
 };
 
-/**
- * POST /v2/apis.deleteApi: Keyward keeps projects for their audit history and has no project deletion, so this
- * revokes every key of the project (Unkey's observable effect: the API's keys verify NOT_FOUND) and keeps the
- * project itself. docs/migrate-from-unkey.md says what differs.
- */
+/** POST /v2/apis.deleteApi: deletes the project and revokes its keys (DELETE /v1/projects/{id}). */
 const registerDeleteApi: UnkeyRoute = (scope, deps) => {
   scope.post(
     "/v2/apis.deleteApi",
@@ -87,11 +83,12 @@ const registerDeleteApi: UnkeyRoute = (scope, deps) => {
         tags: ["unkey"],
         summary: "Delete an API (Unkey v2)",
         description:
-          "Unkey-compatible, with a difference: revokes every key of the project `apiId` at once (each emits " +
-          "key.revoked; afterwards they verify as Unkey's NOT_FOUND), but the project stays, since Keyward keeps " +
-          "projects for their audit history: `apis.getApi` still finds it and new keys can still be created in " +
-          "it. Needs `projects:write` and `keys:revoke`; from a session also a second factor within the last 5 " +
-          "minutes. 404 when the token cannot see the project. Irreversible.",
+          "Unkey-compatible: deletes the project `apiId` (DELETE /v1/projects/{id}): `apis.getApi`, " +
+          "`apis.listKeys` and `keys.createKey` answer 404 for it from now on, and its keys verify as NOT_FOUND " +
+          "on every node within a second, then are each revoked (key.revoked). Keyward keeps the record for " +
+          "the audit trail. Needs `projects:write` and `keys:revoke`; from a session also a second factor " +
+          "within the last 5 minutes. 404 when the project does not exist (or is deleted already) or the " +
+          "token cannot see it; 409 for the default project. Irreversible.",
         body: Type.Object({ apiId: ApiId }, { additionalProperties: false, examples: [{ apiId: API_ID }] }),
         response: {
           200: Type.Object(
@@ -102,10 +99,7 @@ const registerDeleteApi: UnkeyRoute = (scope, deps) => {
       },
     },
     async (request) => {
-      await deps.keys.revokeKeys(principalOf(request), {
-        projectId: request.body.apiId,
-        reason: "API deleted (Unkey apis.deleteApi)",
-      });
+      await deps.keys.deleteProject(principalOf(request), request.body.apiId);
       return unkeyOk(request, {});
     },
   );

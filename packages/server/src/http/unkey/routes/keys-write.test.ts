@@ -233,14 +233,21 @@ describe("POST /v2/keys.deleteKey", () => {
     expect(await verify(created.key)).toBe("REVOKED");
   });
 
-  it("refuses permanent deletion with a 400 that says so, and leaves the key working", async () => {
+  it("erases the key with permanent: true; getKey answers 404 and the audit entry stays", async () => {
     const created = await create();
-    await expectBadRequest(
-      target.unkey.keys.deleteKey({ keyId: created.keyId, permanent: true }),
-      "body/permanent",
-      /does not erase/,
+    await target.unkey.keys.deleteKey({ keyId: created.keyId, permanent: true });
+    expect(await verify(created.key)).toBe("NOT_FOUND");
+    expect(await failure(target.unkey.keys.getKey({ keyId: created.keyId }))).toBeInstanceOf(
+      NotFoundErrorResponse,
     );
-    expect(await verify(created.key)).toBe("VALID");
+    expect((await target.t.request("GET", `/v1/keys/${created.keyId}`)).statusCode).toBe(404);
+    const audit = await target.t.request("GET", `/v1/audit?targetId=${created.keyId}`);
+    expect((audit.json() as { items: { action: string }[] }).items.map((e) => e.action)).toContain(
+      "key.deleted",
+    );
+    expect(
+      await failure(target.unkey.keys.deleteKey({ keyId: created.keyId, permanent: true })),
+    ).toBeInstanceOf(NotFoundErrorResponse);
   });
 
   it("answers 404 for an unknown key", async () => {

@@ -387,14 +387,15 @@ const DeleteBody = Type.Object(
     keyId: KeyId,
     permanent: Type.Optional(
       Type.Boolean({
-        description: "Not supported: Keyward keeps revoked keys for the audit trail; only false.",
+        description:
+          "false (default): revoke, keeping the record for the audit trail; true: erase the record for good.",
       }),
     ),
   },
   { additionalProperties: false, examples: [{ keyId: KEY_ID, permanent: false }] },
 );
 
-/** POST /v2/keys.deleteKey */
+/** POST /v2/keys.deleteKey: revocation (Unkey's soft delete), or erasure with `permanent: true`. */
 const registerDeleteKey: UnkeyRoute = (scope, deps) => {
   scope.post(
     "/v2/keys.deleteKey",
@@ -404,21 +405,18 @@ const registerDeleteKey: UnkeyRoute = (scope, deps) => {
         tags: ["unkey"],
         summary: "Delete a key (Unkey v2)",
         description:
-          "Needs `keys:revoke`. Revokes the key (POST /v1/keys/{id}/revoke): it verifies as NOT_FOUND from now on. " +
-          "`permanent: true` is refused with 400: Keyward does not erase key records.",
+          "Needs `keys:revoke`. Revokes the key (POST /v1/keys/{id}/revoke): it verifies as NOT_FOUND from now " +
+          "on and its record stays, revoked. With `permanent: true` erases the record instead (DELETE " +
+          "/v1/keys/{id}): getKey answers 404 afterwards; audit entries stay.",
         body: DeleteBody,
         response: { 200: envelope(Type.Object({}), {}) },
       },
     },
     async (request) => {
       const body = request.body as Static<typeof DeleteBody>;
-      if (body.permanent === true) {
-        throw invalidField(
-          "/permanent",
-          "must be false: Keyward does not erase key records; delete without permanent to revoke the key",
-        );
-      }
-      await deps.keys.revokeKey(principalOf(request), body.keyId, null);
+      const principal = principalOf(request);
+      if (body.permanent === true) await deps.keys.deleteKey(principal, body.keyId);
+      else await deps.keys.revokeKey(principal, body.keyId, null);
       return unkeyOk(request, {});
     },
   );

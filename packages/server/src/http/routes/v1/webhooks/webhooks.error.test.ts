@@ -55,7 +55,7 @@ describe("POST /v1/webhooks validation", () => {
   });
 
   it("names an unknown event type by its index", async () => {
-    expect(expectValidationError(await create({ events: ["key.deleted"] }))).toEqual(["/events/0"]);
+    expect(expectValidationError(await create({ events: ["key.exploded"] }))).toEqual(["/events/0"]);
     expect(expectValidationError(await create({ events: ["*", "key.created", "keys.*"] }))).toEqual([
       "/events/2",
     ]);
