@@ -17,6 +17,8 @@ import type {
   CreateWebhookInput,
   Delivery,
   HealthStatus,
+  ImportKeysInput,
+  ImportKeysResult,
   Key,
   KeyUsage,
   ListAlertsOptions,
@@ -157,6 +159,14 @@ export class KeywardClient {
    */
   async deleteKey(id: string): Promise<void> {
     await this.#request("DELETE", `/v1/keys/${pathId(id)}`, { noContent: true });
+  }
+
+  /**
+   * Imports keys from another system by the SHA-256 of their plaintexts, which keep verifying (needs
+   * `keys:create`); hashes that are not SHA-256 digests or exist already come back in `failed`.
+   */
+  async importKeys(input: ImportKeysInput): Promise<ImportKeysResult> {
+    return this.#request("POST", "/v1/keys/import", { body: input });
   }
 
   /** Revokes every live key of a project, of an owner, or of an owner in a project (needs `keys:revoke`). */

@@ -97,6 +97,8 @@ export interface Key {
   ownerId: string | null;
   start: string;
   scopes: string[];
+  /** Ids of the key's roles, whose permissions count as scopes (absent from servers without key roles). */
+  roles?: string[];
   meta: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
@@ -142,6 +144,8 @@ export interface UpdateKeyInput {
   name?: string | null;
   ownerId?: string | null;
   scopes?: string[];
+  /** Names or ids of existing roles, replacing the key's roles whole. */
+  roles?: string[];
   meta?: Record<string, unknown>;
   /** A Date or ISO 8601 string; on update a time in the past expires the key now; null removes the expiry. */
   expiresAt?: Date | string | null;
@@ -160,6 +164,26 @@ export interface CreateKeyInput extends UpdateKeyInput {
   projectId?: string;
   /** Creates a honeytoken: never valid, any use raises a `canary` alert; it cannot be rotated. */
   canary?: boolean;
+}
+
+/** One key of `POST /v1/keys/import`: the SHA-256 of its plaintext (hex or base64) and the fields of a new key. */
+export interface ImportKeyInput extends UpdateKeyInput {
+  hash: string;
+  /** Shown as the key's `start` (`prefix_`); else it is empty. */
+  prefix?: string;
+}
+
+/** Body of `POST /v1/keys/import`: up to 1000 keys into one project, under a migration id of yours. */
+export interface ImportKeysInput {
+  projectId: string;
+  migrationId: string;
+  keys: ImportKeyInput[];
+}
+
+/** The answer of an import: the keys imported, and those that were not with why (hashes as given). */
+export interface ImportKeysResult {
+  migrated: Array<{ hash: string; keyId: string }>;
+  failed: Array<{ hash: string; reason: string }>;
 }
 
 /** Body of `POST /v1/keys/{id}/revoke`. */
@@ -219,6 +243,10 @@ export interface VerifyKeyResult {
   ownerId?: string | null;
   name?: string | null;
   scopes?: string[];
+  /** When the key has roles: their names. */
+  roles?: string[];
+  /** When the key has roles: its scopes plus its roles' permissions, which the check used. */
+  grantedScopes?: string[];
   meta?: Record<string, unknown>;
   expiresAt?: string | null;
   /** Set only when `code` is INSUFFICIENT_SCOPE. */

@@ -3,7 +3,7 @@ import { encodeBase62Fixed, isBase62 } from "./base62.js";
 
 /**
  * Every kind of prefixed id Keyward issues: keys, projects, admin tokens, requests, events, webhooks, alerts, audit
- * entries and vault secrets.
+ * entries, vault secrets and key roles.
  */
 export const ID_KINDS = [
   "key",
@@ -18,6 +18,7 @@ export const ID_KINDS = [
   "usr",
   "ses",
   "inv",
+  "role",
 ] as const;
 
 /** One kind of prefixed id. */

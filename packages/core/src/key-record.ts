@@ -33,6 +33,8 @@ export interface KeyRecord {
   /** The prefix and first characters of the key, for display. */
   start: string;
   scopes: string[];
+  /** Ids of the key's roles (see key-roles.ts): their permissions count as scopes in verification. */
+  roles: string[];
   meta: Record<string, unknown>;
   createdAt: number;
   updatedAt: number;

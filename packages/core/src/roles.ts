@@ -11,6 +11,8 @@ const READ_METADATA: readonly Permission[] = [
   "webhooks:read",
   "secrets:read",
   "ratelimit:read",
+  "rbac:read",
+  "identities:read",
 ];
 
 /**
@@ -32,6 +34,10 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly string[]>> = {
     "usage:read",
     "ratelimit:limit",
     "ratelimit:read",
+    // To pick roles for the keys they manage; changing the instance-wide catalogue is an admin's.
+    "rbac:read",
+    // Identities are instance-wide (like rate limit overrides): developers see them, admins change them.
+    "identities:read",
   ],
   auditor: [
     ...READ_METADATA,

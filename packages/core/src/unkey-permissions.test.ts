@@ -91,6 +91,20 @@ describe("mapUnkeyPermissions()", () => {
     });
   });
 
+  it("maps rbac.*.<action>: the catalogue to rbac:read/rbac:write, key assignments to keys:update", () => {
+    expect(
+      mapUnkeyPermissions(["rbac.*.read_role", "rbac.*.create_permission", "rbac.*.add_role_to_key"]),
+    ).toEqual({ ok: true, permissions: ["rbac:read", "rbac:write", "keys:update"], projectIds: null });
+    expect(mapUnkeyPermissions(["rbac.ws_1.read_role"])).toEqual({
+      ok: false,
+      errors: [{ index: 0, detail: expect.stringContaining("instance-wide") }],
+    });
+    expect(mapUnkeyPermissions(["rbac.*.grant_everything"])).toEqual({
+      ok: false,
+      errors: [{ index: 0, detail: expect.stringContaining("rbac permission's action must be one of") }],
+    });
+  });
+
   it.each([
     ["api.*", "must read"],
     ["api.", "must read"],
@@ -109,6 +123,25 @@ describe("mapUnkeyPermissions()", () => {
       ok: false,
       errors: [{ index: 1, detail: expect.stringContaining(detail) }],
     });
+  });
+
+  it("maps identity.*.<action> to identities:read/identities:write, and refuses an identity scope", () => {
+    expect(
+      mapUnkeyPermissions([
+        "identity.*.read_identity",
+        "identity.*.create_identity",
+        "identity.*.delete_identity",
+      ]),
+    ).toEqual({ ok: true, permissions: ["identities:read", "identities:write"], projectIds: null });
+    expect(mapUnkeyPermissions(["identity.id_1.read_identity"])).toMatchObject({
+      ok: false,
+      errors: [{ index: 0 }],
+    });
+    expect(mapUnkeyPermissions(["identity.*.merge_identity"])).toMatchObject({
+      ok: false,
+      errors: [{ index: 0 }],
+    });
+    expect(isUnkeyPermissionName("identity.*.read_identity")).toBe(true);
   });
 
   it("never echoes a refused entry, which may be a secret pasted in the wrong field", () => {

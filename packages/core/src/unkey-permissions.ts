@@ -24,6 +24,35 @@ const RATELIMIT_ACTIONS: Readonly<Record<string, readonly Permission[]>> = {
   read_override: ["ratelimit:read"],
 };
 
+/**
+ * Keyward permissions each Unkey `rbac.*.<action>` grants: the catalogue of permissions and roles is instance-wide
+ * (`rbac:*`); giving keys permissions or roles changes keys (`keys:update`).
+ */
+const RBAC_ACTIONS: Readonly<Record<string, readonly Permission[]>> = {
+  create_permission: ["rbac:write"],
+  read_permission: ["rbac:read"],
+  update_permission: ["rbac:write"],
+  delete_permission: ["rbac:write"],
+  create_role: ["rbac:write"],
+  read_role: ["rbac:read"],
+  update_role: ["rbac:write"],
+  delete_role: ["rbac:write"],
+  add_permission_to_role: ["rbac:write"],
+  remove_permission_from_role: ["rbac:write"],
+  add_permission_to_key: ["keys:update"],
+  remove_permission_from_key: ["keys:update"],
+  add_role_to_key: ["keys:update"],
+  remove_role_from_key: ["keys:update"],
+};
+
+/** Keyward permissions each Unkey `identity.*.<action>` grants: identities are instance-wide. */
+const IDENTITY_ACTIONS: Readonly<Record<string, readonly Permission[]>> = {
+  create_identity: ["identities:write"],
+  read_identity: ["identities:read"],
+  update_identity: ["identities:write"],
+  delete_identity: ["identities:write"],
+};
+
 /** One refused entry of the list, by its index in the list as given. */
 export interface UnkeyPermissionError {
   index: number;
@@ -38,16 +67,25 @@ export type UnkeyPermissionMapping =
   | { ok: true; permissions: string[]; projectIds: string[] | null }
   | { ok: false; errors: UnkeyPermissionError[] };
 
-/** True when `name` is in Unkey's root key permission namespace (`api.…`, `ratelimit.…`), valid or not. */
+/** True when `name` is in Unkey's root key permission namespace (`api.…`, `ratelimit.…`, `rbac.…`), valid or not. */
 export function isUnkeyPermissionName(name: string): boolean {
-  return name.startsWith("api.") || name.startsWith("ratelimit.");
+  return (
+    name.startsWith("api.") ||
+    name.startsWith("ratelimit.") ||
+    name.startsWith("rbac.") ||
+    name.startsWith("identity.")
+  );
 }
 
 const UNKNOWN_PERMISSION = "Each permission must be a known permission or wildcard.";
 const MALFORMED =
-  "An Unkey permission must read api.<apiId>.<action>, api.*.<action> or ratelimit.*.<action>.";
+  "An Unkey permission must read api.<apiId>.<action>, api.*.<action>, ratelimit.*.<action>, rbac.*.<action> or identity.*.<action>.";
 const UNKNOWN_API_ACTION = `An Unkey api permission's action must be one of ${Object.keys(API_ACTIONS).join(", ")}.`;
 const UNKNOWN_RATELIMIT_ACTION = `An Unkey ratelimit permission's action must be one of ${Object.keys(RATELIMIT_ACTIONS).join(", ")}.`;
+const UNKNOWN_RBAC_ACTION = `An Unkey rbac permission's action must be one of ${Object.keys(RBAC_ACTIONS).join(", ")}.`;
+const SCOPED_RBAC = "Keyward's permissions and roles are instance-wide: use rbac.*.<action>.";
+const UNKNOWN_IDENTITY_ACTION = `An Unkey identity permission's action must be one of ${Object.keys(IDENTITY_ACTIONS).join(", ")}.`;
+const SCOPED_IDENTITY = "Keyward's identities are instance-wide: use identity.*.<action>.";
 const NAMESPACED_RATELIMIT =
   "Keyward rate limits and overrides are not per namespace: use ratelimit.*.<action>, not a namespace id.";
 const MIXED_SCOPES =
@@ -55,8 +93,16 @@ const MIXED_SCOPES =
 const UNEVEN_APIS =
   "One token holds the same permissions in all its projects; mint one token per API, or grant every action for every API.";
 
+/** The action table of each Unkey namespace. */
+const ACTIONS: Readonly<Record<ParsedName["root"], Readonly<Record<string, readonly Permission[]>>>> = {
+  api: API_ACTIONS,
+  ratelimit: RATELIMIT_ACTIONS,
+  rbac: RBAC_ACTIONS,
+  identity: IDENTITY_ACTIONS,
+};
+
 interface ParsedName {
-  root: "api" | "ratelimit";
+  root: "api" | "ratelimit" | "rbac" | "identity";
   /** `*` or an API id (a project id) or a namespace; never empty, never containing a dot. */
   scope: string;
   action: string;
@@ -67,7 +113,13 @@ interface ParsedName {
  * is malformed; indexOf keeps this linear and regex-free on untrusted input.
  */
 function parseName(name: string): ParsedName | null {
-  const root = name.startsWith("api.") ? "api" : "ratelimit";
+  const root = name.startsWith("api.")
+    ? "api"
+    : name.startsWith("rbac.")
+      ? "rbac"
+      : name.startsWith("identity.")
+        ? "identity"
+        : "ratelimit";
   const rest = name.slice(root.length + 1);
   const dot = rest.indexOf(".");
   if (dot <= 0 || dot !== rest.lastIndexOf(".") || dot === rest.length - 1) return null;
@@ -103,18 +155,36 @@ export function mapUnkeyPermissions(names: readonly string[]): UnkeyPermissionMa
       errors.push({ index, detail: MALFORMED });
       return;
     }
-    const table = parsed.root === "api" ? API_ACTIONS : RATELIMIT_ACTIONS;
+    const table = ACTIONS[parsed.root];
     const granted = Object.hasOwn(table, parsed.action) ? table[parsed.action] : undefined;
     if (granted === undefined) {
-      errors.push({ index, detail: parsed.root === "api" ? UNKNOWN_API_ACTION : UNKNOWN_RATELIMIT_ACTION });
+      errors.push({
+        index,
+        detail:
+          parsed.root === "api"
+            ? UNKNOWN_API_ACTION
+            : parsed.root === "rbac"
+              ? UNKNOWN_RBAC_ACTION
+              : parsed.root === "identity"
+                ? UNKNOWN_IDENTITY_ACTION
+                : UNKNOWN_RATELIMIT_ACTION,
+      });
       return;
     }
     if (parsed.root === "ratelimit" && parsed.scope !== "*") {
       errors.push({ index, detail: NAMESPACED_RATELIMIT });
       return;
     }
+    if (parsed.root === "rbac" && parsed.scope !== "*") {
+      errors.push({ index, detail: SCOPED_RBAC });
+      return;
+    }
+    if (parsed.root === "identity" && parsed.scope !== "*") {
+      errors.push({ index, detail: SCOPED_IDENTITY });
+      return;
+    }
     for (const p of granted) permissions.add(p);
-    if (parsed.root === "ratelimit" || parsed.scope === "*") {
+    if (parsed.root !== "api" || parsed.scope === "*") {
       if (parsed.root === "api") wildcardApiIndexes.push(index);
       everywhere.push(...granted);
       return;

@@ -13,6 +13,7 @@ function key(overrides: Partial<KeyRecord> = {}): KeyRecord {
     ownerId: null,
     start: "kw_abcd",
     scopes: ["orders:*"],
+    roles: [],
     meta: {},
     createdAt: NOW - 1_000,
     updatedAt: NOW - 1_000,

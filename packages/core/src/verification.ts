@@ -28,6 +28,11 @@ export interface VerificationRequirements {
    * not allowed.
    */
   ipAllowed?: boolean;
+  /**
+   * What the key holds: its scopes plus the permissions of its roles (see key-roles.ts); `key.scopes` when
+   * absent.
+   */
+  grantedScopes?: readonly string[];
 }
 
 /** The decision about one key; `missingScopes` is set only for INSUFFICIENT_SCOPE. */
@@ -52,12 +57,13 @@ export function decideVerification(
   if (!key.enabled) return { valid: false, code: "DISABLED" };
   if (key.expiresAt !== null && key.expiresAt <= nowMs) return { valid: false, code: "EXPIRED" };
   if (requirements.ipAllowed === false) return { valid: false, code: "IP_NOT_ALLOWED" };
-  const missing = missingScopes(key.scopes, requirements.scopes ?? []);
+  const granted = requirements.grantedScopes ?? key.scopes;
+  const missing = missingScopes(granted, requirements.scopes ?? []);
   if (missing.length > 0) return { valid: false, code: "INSUFFICIENT_SCOPE", missingScopes: missing };
   const query = requirements.scopeQuery;
   // An OR can pass with some names unmet: only a failing query is refused, and then it names all of them.
-  if (query !== undefined && !evaluatePermissionQuery(query, key.scopes)) {
-    return { valid: false, code: "INSUFFICIENT_SCOPE", missingScopes: unmetPermissions(query, key.scopes) };
+  if (query !== undefined && !evaluatePermissionQuery(query, granted)) {
+    return { valid: false, code: "INSUFFICIENT_SCOPE", missingScopes: unmetPermissions(query, granted) };
   }
   return { valid: true, code: "VALID" };
 }

@@ -29,7 +29,9 @@ import { AuditService } from "./services/audit-service.js";
 import { AuthService } from "./services/auth-service.js";
 import { BruteForceGuard, type BruteForceSuspect } from "./services/brute-force-guard.js";
 import { type Clock, systemClock } from "./services/clock.js";
+import { IdentityService } from "./services/identity-service.js";
 import { KeyLimits } from "./services/key-limits.js";
+import { KeyRoleService } from "./services/key-role-service.js";
 import { KeyService } from "./services/key-service.js";
 import { type LifecycleReport, LifecycleScheduler } from "./services/lifecycle-scheduler.js";
 import { NewSourceDetector } from "./services/new-source-detector.js";
@@ -79,6 +81,10 @@ export interface Instance {
   auth: AuthService;
   /** Admin users and their roles (`/v1/users`). */
   users: UserService;
+  /** The permissions and roles keys can hold (`/v1/roles`, `/v1/permissions`, `/v2/permissions.*`). */
+  keyRoles: KeyRoleService;
+  /** Identities: shared meta and rate limits of the keys of one owner (`/v1/identities`, `/v2/identities.*`). */
+  identities: IdentityService;
   /** Applies key policies in the background; started by {@link Instance.startBackgroundJobs}. */
   scheduler: LifecycleScheduler;
   /** Sends webhooks from the outbox; started by {@link Instance.startBackgroundJobs}. */
@@ -212,11 +218,16 @@ export async function openInstance(options: OpenInstanceOptions): Promise<Instan
       announce,
     });
     await invalidations?.listen(cacheListener(services, metrics, options));
+    // After listening: a role change announced from now on is heard, one committed before is read here.
+    await services.keyRoles.load();
+    // After listening: an import announced from now on is heard, one committed before is read here.
+    await services.keys.refreshImports();
     services.keys.usage.start(config.usageFlushIntervalMs);
     services.keys.lookup.redigests.start(config.usageFlushIntervalMs);
     services.tokens.lookup.redigests.start(config.usageFlushIntervalMs);
     const pepperRefresh = setInterval(() => {
       peppers.refresh().catch((error: unknown) => options.onPepperRefreshError?.(error));
+      services.keys.refreshImports().catch((error: unknown) => options.onPepperRefreshError?.(error));
     }, config.pepperRefreshIntervalMs);
     pepperRefresh.unref();
     services.keys.quotaBalances.start(config.usageFlushIntervalMs);
@@ -298,14 +309,19 @@ function cacheListener(
       token: services.tokens,
       project: services.projects,
       ratelimit_override: services.ratelimits,
+      role: services.keyRoles,
+      identity: services.identities,
     };
   return {
     onInvalidation({ kind, ids }) {
       caches[kind].forgetCached(ids);
+      // Imported keys are announced too: this node must look for them at once.
+      if (kind === "key") services.keys.noteKeysChangedElsewhere();
       metrics.invalidation("received", kind);
     },
     onGap() {
       for (const cache of Object.values(caches)) cache.forgetAllCached();
+      services.keys.noteKeysChangedElsewhere();
       metrics.invalidationGap();
       reporter.onInvalidationGap?.();
     },
@@ -347,6 +363,8 @@ type Services = Pick<
   | "secrets"
   | "auth"
   | "users"
+  | "keyRoles"
+  | "identities"
   | "scheduler"
   | "deliveries"
   | "ratelimits"
@@ -493,7 +511,23 @@ function createServices(input: {
         report,
       })
     : null;
+  const identities = new IdentityService({
+    store: stores.identities,
+    clock,
+    cacheMaxEntries: config.cacheMaxEntries,
+    cacheTtlMs: config.cacheTtlMs,
+    announceChanges: announce("identity"),
+  });
+  const keyRoles = new KeyRoleService({
+    store: stores.keyRoles,
+    clock,
+    catalogueTtlMs: config.cacheTtlMs,
+    announceChanges: announce("role"),
+    ...(options.onInvalidationError === undefined ? {} : { onReloadError: options.onInvalidationError }),
+  });
   const keys = new KeyService({
+    roles: keyRoles,
+    identities,
     ...(analytics === null ? {} : { analytics }),
     ...(detectors === null ? {} : { detectors }),
     alerts: anomalies,
@@ -555,6 +589,8 @@ function createServices(input: {
   return {
     projects,
     keys,
+    keyRoles,
+    identities,
     auth,
     users: new UserService({ users: stores.users, projects, auth, hasher, isCommonPassword, clock }),
     usage: new UsageService({ store, projects, clock }),

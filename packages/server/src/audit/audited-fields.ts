@@ -11,6 +11,7 @@ export const KEY_AUDIT_FIELDS = [
   "name",
   "ownerId",
   "scopes",
+  "roles",
   "meta",
   "expiresAt",
   "enabled",

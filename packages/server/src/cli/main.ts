@@ -11,6 +11,7 @@ import { registerAuditVerify } from "./commands/audit-verify.js";
 import { registerInit } from "./commands/init.js";
 import { registerKeysCreate } from "./commands/keys-create.js";
 import { registerKeysDelete } from "./commands/keys-delete.js";
+import { registerKeysImport } from "./commands/keys-import.js";
 import { registerKeysList } from "./commands/keys-list.js";
 import { registerKeysQuota } from "./commands/keys-quota.js";
 import { registerKeysReveal } from "./commands/keys-reveal.js";
@@ -143,6 +144,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerKeysRevoke(keys, ctx);
   registerKeysDelete(keys, ctx);
   registerKeysVerify(keys, ctx);
+  registerKeysImport(keys, ctx);
   registerKeysReveal(keys, ctx);
 
   const ratelimit = program

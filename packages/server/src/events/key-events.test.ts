@@ -12,6 +12,7 @@ const key: KeyRecord = {
   name: "ci",
   ownerId: "user_1",
   scopes: ["repo:read"],
+  roles: [],
   meta: { team: "infra" },
   expiresAt: NOW + 86_400_000,
   enabled: true,

@@ -13,6 +13,8 @@ import type { Metrics } from "../monitor/metrics.js";
 import type { AlertService } from "../services/alert-service.js";
 import type { AuditService } from "../services/audit-service.js";
 import type { AuthService } from "../services/auth-service.js";
+import type { IdentityService } from "../services/identity-service.js";
+import type { KeyRoleService } from "../services/key-role-service.js";
 import type { KeyService } from "../services/key-service.js";
 import type { ProjectService } from "../services/project-service.js";
 import type { RatelimitService } from "../services/ratelimit-service.js";
@@ -64,6 +66,10 @@ export interface AppDependencies {
   auth: AuthService;
   /** Admin users and their roles (`/v1/users`). */
   users: UserService;
+  /** The permissions and roles keys can hold (`/v1/roles`, `/v1/permissions`, `/v2/permissions.*`). */
+  keyRoles: KeyRoleService;
+  /** Identities (`/v1/identities`, `/v2/identities.*`), and the owners' identities keys are shown with. */
+  identities: IdentityService;
   /** Prometheus metrics (`GET /metrics`). */
   metrics: Metrics;
   /** What `/readyz` checks (the store, its schema, the rate limiter). */
@@ -89,6 +95,8 @@ export type AppServices = Pick<
   | "secrets"
   | "auth"
   | "users"
+  | "keyRoles"
+  | "identities"
   | "metrics"
 >;
 
@@ -106,6 +114,8 @@ export function servicesOf(instance: Instance): AppServices {
     secrets,
     auth,
     users,
+    keyRoles,
+    identities,
     metrics,
   } = instance;
   return {
@@ -120,6 +130,8 @@ export function servicesOf(instance: Instance): AppServices {
     secrets,
     auth,
     users,
+    keyRoles,
+    identities,
     metrics,
   };
 }

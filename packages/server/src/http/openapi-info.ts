@@ -26,6 +26,8 @@ export function describeApi(): NonNullable<Extract<SwaggerOptions, { openapi?: u
       { name: "alerts", description: "Anomalies the detectors raised: dead keys used, canary keys used." },
       { name: "audit", description: "The tamper-evident audit log: entries, verification, checkpoints." },
       { name: "usage", description: "Verification outcomes per key and project, by minute, hour or day." },
+      { name: "identities", description: "Shared meta and rate limits for all the keys of one owner." },
+      { name: "rbac", description: "Permissions and roles keys can hold (an instance-wide catalogue)." },
       { name: "health", description: "Liveness and readiness." },
       { name: "monitoring", description: "Prometheus metrics." },
       {

@@ -22,6 +22,7 @@ export function presentKey(key: KeyView) {
     ownerId: key.ownerId,
     start: key.start,
     scopes: key.scopes,
+    roles: key.roles,
     meta: key.meta,
     createdAt: iso(key.createdAt),
     updatedAt: iso(key.updatedAt),

@@ -15,9 +15,15 @@ import { registerLogin } from "./routes/v1/auth/login.js";
 import { registerLogout } from "./routes/v1/auth/logout.js";
 import { registerRevokeSession } from "./routes/v1/auth/revoke-session.js";
 import { registerStepUp } from "./routes/v1/auth/step-up.js";
+import { registerCreateIdentity } from "./routes/v1/identities/create.js";
+import { registerDeleteIdentity } from "./routes/v1/identities/delete.js";
+import { registerGetIdentity } from "./routes/v1/identities/get.js";
+import { registerListIdentities } from "./routes/v1/identities/list.js";
+import { registerUpdateIdentity } from "./routes/v1/identities/update.js";
 import { registerCreateKey } from "./routes/v1/keys/create.js";
 import { registerDeleteKey } from "./routes/v1/keys/delete.js";
 import { registerGetKey } from "./routes/v1/keys/get.js";
+import { registerImportKeys } from "./routes/v1/keys/import.js";
 import { registerListKeys } from "./routes/v1/keys/list.js";
 import { registerAdjustQuota } from "./routes/v1/keys/quota.js";
 import { registerRevealKey } from "./routes/v1/keys/reveal.js";
@@ -27,6 +33,12 @@ import { registerRotateKey } from "./routes/v1/keys/rotate.js";
 import { registerUpdateKey } from "./routes/v1/keys/update.js";
 import { registerKeyUsage } from "./routes/v1/keys/usage.js";
 import { registerVerifyKey } from "./routes/v1/keys/verify.js";
+import {
+  registerCreatePermission,
+  registerDeletePermission,
+  registerGetPermission,
+  registerListPermissions,
+} from "./routes/v1/permissions/permissions.js";
 import { registerCreateProject } from "./routes/v1/projects/create.js";
 import { registerDeleteProject } from "./routes/v1/projects/delete.js";
 import { registerGetProject } from "./routes/v1/projects/get.js";
@@ -36,6 +48,13 @@ import { registerDeleteOverride } from "./routes/v1/ratelimit/delete-override.js
 import { registerRatelimit } from "./routes/v1/ratelimit/limit.js";
 import { registerListOverrides } from "./routes/v1/ratelimit/list-overrides.js";
 import { registerSetOverride } from "./routes/v1/ratelimit/set-override.js";
+import {
+  registerCreateRole,
+  registerDeleteRole,
+  registerGetRole,
+  registerListRoles,
+  registerSetRolePermissions,
+} from "./routes/v1/roles/roles.js";
 import { registerCreateSecret } from "./routes/v1/secrets/create.js";
 import { registerDeleteSecret } from "./routes/v1/secrets/delete.js";
 import { registerGetSecret } from "./routes/v1/secrets/get.js";
@@ -75,6 +94,7 @@ export const ROUTES: ReadonlyArray<(app: KeywardApp, deps: AppDependencies) => v
   registerUpdateProject,
   registerDeleteProject,
   registerCreateKey,
+  registerImportKeys,
   registerListKeys,
   registerVerifyKey,
   registerRevokeKeys,
@@ -113,6 +133,20 @@ export const ROUTES: ReadonlyArray<(app: KeywardApp, deps: AppDependencies) => v
   registerUpdateSecret,
   registerDeleteSecret,
   registerRevealSecret,
+  registerCreatePermission,
+  registerListPermissions,
+  registerGetPermission,
+  registerDeletePermission,
+  registerCreateRole,
+  registerListRoles,
+  registerGetRole,
+  registerSetRolePermissions,
+  registerDeleteRole,
+  registerCreateIdentity,
+  registerListIdentities,
+  registerGetIdentity,
+  registerUpdateIdentity,
+  registerDeleteIdentity,
   registerRevealKey,
   registerLogin,
   registerLogout,

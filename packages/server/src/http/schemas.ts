@@ -1,4 +1,5 @@
 import { MAX_IP_ALLOWLIST_ENTRIES, MAX_IP_RANGE_LENGTH } from "@keyward/core/ip-allowlist.js";
+import { MAX_ROLES_PER_KEY } from "@keyward/core/key-roles.js";
 import { PERMISSIONS } from "@keyward/core/permissions.js";
 import { type Static, type TSchema, Type } from "typebox";
 import {
@@ -166,6 +167,14 @@ export const Scopes = Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.s
   description: "Granted scopes. `a:*` grants every scope starting with `a:`; `*` grants all.",
 });
 
+/** A key's roles in a request: names or ids of existing roles (see /v1/roles). */
+export const KeyRoles = Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.scopeLength }), {
+  maxItems: MAX_ROLES_PER_KEY,
+  description:
+    "Names or ids of existing roles (see /v1/roles), replaced whole: their permissions count as scopes in " +
+    "verification. A name that is not a role is a 400.",
+});
+
 export const Meta = Type.Record(Type.String(), Type.Unknown(), {
   // TypeBox turns a Record's key schema into `patternProperties` and drops its maxLength; say it directly.
   propertyNames: { maxLength: 256 },
@@ -182,6 +191,7 @@ export const KEY_EXAMPLE = {
   ownerId: "customer_42",
   start: "kw_3Fh9",
   scopes: ["orders:read", "orders:write"],
+  roles: ["role_0Vg3dQ1n2Lq9Pz3RtYu4Ab"],
   meta: { plan: "pro" },
   createdAt: exampleTime,
   updatedAt: exampleTime,
@@ -240,6 +250,9 @@ export const KeySchema = Type.Object(
     }),
     start: Type.String({ description: "Prefix and first characters of the key, for display." }),
     scopes: Type.Array(Type.String()),
+    roles: Type.Array(Type.String(), {
+      description: "Ids of the key's roles (a deleted role is left out); their permissions count as scopes.",
+    }),
     meta: Type.Record(Type.String(), Type.Unknown()),
     createdAt: timestamp("When the key was created."),
     updatedAt: timestamp("When the key was last changed."),

@@ -1,5 +1,9 @@
-/** What a node caches and another node's change can make stale. Overrides are named `namespace\0identifier`. */
-export type CachedKind = "key" | "token" | "project" | "ratelimit_override";
+/**
+ * What a node caches and another node's change can make stale. Overrides are named `namespace\0identifier`;
+ * identities by their externalId; a role change is announced as the changed role ids (every node reloads its role
+ * catalogue).
+ */
+export type CachedKind = "key" | "token" | "project" | "ratelimit_override" | "identity" | "role";
 
 /** Records of one kind that changed: every node drops them from its caches. */
 export interface Invalidation {

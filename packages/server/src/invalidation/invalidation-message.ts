@@ -8,7 +8,14 @@ interface InvalidationMessage {
   ids: string[];
 }
 
-const KINDS: ReadonlySet<string> = new Set<CachedKind>(["key", "token", "project", "ratelimit_override"]);
+const KINDS: ReadonlySet<string> = new Set<CachedKind>([
+  "key",
+  "token",
+  "project",
+  "ratelimit_override",
+  "identity",
+  "role",
+]);
 
 /**
  * PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; a bulk revocation names hundreds of ids, so they go

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { KeywardError } from "@keyward/core/keyward-error.js";
 import { pepperSchedule } from "@keyward/core/pepper-schedule.js";
 import type { Clock } from "../services/clock.js";
+import { IMPORTED_PEPPER_VERSION } from "../store/key-import-records.js";
 import {
   type DigestCounts,
   type PepperRecord,
@@ -35,6 +36,11 @@ export interface PepperStatus {
   pending: { keys: number; tokens: number };
   /** Keys and tokens (not revoked) left on a version retired with `--force`: they no longer verify. */
   stranded: { keys: number; tokens: number };
+  /**
+   * Keys (not revoked) imported by SHA-256 and not verified since (version 0): no pepper holds them, so no
+   * retirement strands them; each moves to the current version at its first verification.
+   */
+  imported: { keys: number };
 }
 
 /** Options for {@link PepperRotation}. */
@@ -133,8 +139,9 @@ export class PepperRotation {
     return {
       current,
       versions,
-      pending: total(usage.filter((u) => u.version < current && !retired.has(u.version))),
+      pending: total(usage.filter((u) => isPeppered(u) && u.version < current && !retired.has(u.version))),
       stranded: total(usage.filter((u) => retired.has(u.version))),
+      imported: { keys: total(usage.filter((u) => !isPeppered(u))).keys },
     };
   }
 
@@ -168,6 +175,11 @@ export class PepperRotation {
       throw new KeywardError("CONFLICT", `Pepper version ${version} is retired already.`);
     }
   }
+}
+
+/** Whether these digests were made with a pepper version, not imported as bare SHA-256 digests. */
+function isPeppered(usage: PepperUsage): boolean {
+  return usage.version !== IMPORTED_PEPPER_VERSION;
 }
 
 /** The versions not retired; throws CONFLICT when there is none (a store never started). */

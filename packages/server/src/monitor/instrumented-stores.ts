@@ -28,6 +28,8 @@ export function instrumentStores(stores: Stores, metrics: OperationMetrics & Web
     secrets: instrumentCalls(stores.secrets, report),
     peppers: instrumentCalls(stores.peppers, report),
     users: instrumentCalls(stores.users, report),
+    identities: instrumentCalls(stores.identities, report),
+    keyRoles: instrumentCalls(stores.keyRoles, report),
     webhooks: instrumentCalls(stores.webhooks, {
       ...report,
       succeeded(operation, args) {

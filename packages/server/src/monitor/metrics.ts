@@ -106,7 +106,14 @@ const LIMITER_OUTCOMES: ReadonlyArray<readonly [LimiterOutageSource, LimiterOuta
   ["brute_force", "not_counted"],
 ];
 
-const CACHED_KINDS: readonly CachedKind[] = ["key", "token", "project", "ratelimit_override"];
+const CACHED_KINDS: readonly CachedKind[] = [
+  "key",
+  "token",
+  "project",
+  "ratelimit_override",
+  "identity",
+  "role",
+];
 
 /** Every code a verification answers, and the errors it can throw on its own; each series starts at 0. */
 export const VERIFY_CODES = [

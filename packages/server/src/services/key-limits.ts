@@ -9,6 +9,7 @@ import type {
   QuotaCharge,
   RateLimiter,
 } from "../limits/rate-limiter.js";
+import type { IdentityRecord } from "../store/identity-store.js";
 import type { QuotaBalanceEntry } from "../store/records.js";
 import { WriteBehindBatcher } from "./write-behind-batcher.js";
 
@@ -32,7 +33,12 @@ export interface RateLimitState {
   resetAt: number;
   /** False for each limit that refused this request. */
   allowed: boolean;
+  /** Set for a limit of the key's identity: its count is shared by every key of that identity. */
+  identityId?: string;
 }
+
+/** The identity limits that apply to a verification: those of the key's owner, if it has an identity. */
+export type LimitIdentity = Pick<IdentityRecord, "id" | "rateLimits">;
 
 /** The outcome of charging a key's limits and quota. */
 export interface LimitOutcome {
@@ -66,6 +72,11 @@ export function rateLimitKey(keyId: string, name: string, windowMs: number): str
   return `key:${keyId}:${name}:${windowMs}`;
 }
 
+/** The limiter's name for an identity's rate limit: one count per identity and name, whichever key is verified. */
+export function identityRateLimitKey(identityId: string, name: string, windowMs: number): string {
+  return `identity:${identityId}:${name}:${windowMs}`;
+}
+
 /** The limiter's name for a quota balance (a key's, shared along its rotations): the pool id, a key id. */
 export function quotaKey(poolId: string): string {
   return poolId;
@@ -90,19 +101,23 @@ export class KeyLimits {
     });
   }
 
-  /** True when verifying `key` involves the limiter. */
-  static applies(key: KeyRecord): boolean {
-    return key.rateLimits.length > 0 || key.quota !== null;
+  /** True when verifying `key` (of `identity`, if any) involves the limiter. */
+  static applies(key: KeyRecord, identity?: LimitIdentity | null): boolean {
+    return key.rateLimits.length > 0 || key.quota !== null || (identity?.rateLimits.length ?? 0) > 0;
   }
 
-  /** Charges the request against the key's limits and quota; a refused request spends nothing. */
+  /**
+   * Charges the request against the key's limits and quota, and its identity's limits (a key's limit shadows an
+   * identity limit of the same name); a refused request spends nothing.
+   */
   async charge(
     key: KeyRecord,
     request: LimitRequest,
     timeZone: string,
     nowMs: number,
+    identity?: LimitIdentity | null,
   ): Promise<LimitOutcome> {
-    const charges = chargesOf(key, request);
+    const charges = chargesOf(key, request, identity ?? null);
     const quota = key.quota === null ? undefined : quotaChargeOf(key, request.cost ?? 1, timeZone, nowMs);
     let result: Awaited<ReturnType<RateLimiter["charge"]>>;
     try {
@@ -118,14 +133,19 @@ export class KeyLimits {
       if (!open) throw error;
       return { rateLimits: [], degraded: true };
     }
-    const rateLimits = result.limits.map((limit, index) => ({
-      name: charges[index]?.name ?? "",
-      limit: limit.limit,
-      windowMs: charges[index]?.charge.windowMs ?? 0,
-      remaining: limit.remaining,
-      resetAt: limit.resetAt,
-      allowed: limit.allowed,
-    }));
+    const rateLimits = result.limits.map((limit, index): RateLimitState => {
+      const state: RateLimitState = {
+        name: charges[index]?.name ?? "",
+        limit: limit.limit,
+        windowMs: charges[index]?.charge.windowMs ?? 0,
+        remaining: limit.remaining,
+        resetAt: limit.resetAt,
+        allowed: limit.allowed,
+      };
+      const identityId = charges[index]?.identityId;
+      if (identityId !== undefined) state.identityId = identityId;
+      return state;
+    });
     const outcome: LimitOutcome = { rateLimits };
     if (result.limits.some((limit) => !limit.allowed)) outcome.code = "RATE_LIMITED";
     if (result.quota !== undefined) {
@@ -189,46 +209,69 @@ export class KeyLimits {
   }
 }
 
-function chargesOf(key: KeyRecord, request: LimitRequest): { name: string; charge: LimitCharge }[] {
-  const cost = request.cost ?? 1;
-  const unnamedCost = request.unnamedRateLimitCost;
-  if (request.rateLimits === undefined) {
-    return key.rateLimits.map((rule) => ({
-      name: rule.name,
-      charge: {
-        key: rateLimitKey(key.id, rule.name, rule.windowMs),
-        limit: rule.limit,
-        windowMs: rule.windowMs,
-        cost: unnamedCost ?? cost,
-      },
-    }));
-  }
-  const named = request.rateLimits.map((asked, index) => {
-    const rule = key.rateLimits.find((r) => r.name === asked.name);
-    if (rule === undefined)
-      throw invalidField(`/rateLimits/${index}/name`, "is not a rate limit of this key");
-    return {
-      name: rule.name,
-      charge: {
-        key: rateLimitKey(key.id, rule.name, rule.windowMs),
-        limit: rule.limit,
-        windowMs: rule.windowMs,
-        cost: asked.cost ?? cost,
-      },
-    };
-  });
-  if (unnamedCost === undefined) return named;
-  const unnamed = key.rateLimits
-    .filter((rule) => !named.some((n) => n.name === rule.name))
+/** One rate limit a verification may charge, and the limiter's name for its count. */
+interface ApplicableLimit {
+  name: string;
+  limit: number;
+  windowMs: number;
+  limiterKey: string;
+  identityId?: string;
+}
+
+/**
+ * The key's rate limits, then its identity's whose names the key does not use (Unkey: the key's limit wins).
+ * Without an identity limit, only the key's, as before.
+ */
+function applicableLimits(key: KeyRecord, identity: LimitIdentity | null): ApplicableLimit[] {
+  const own = key.rateLimits.map((rule) => ({
+    name: rule.name,
+    limit: rule.limit,
+    windowMs: rule.windowMs,
+    limiterKey: rateLimitKey(key.id, rule.name, rule.windowMs),
+  }));
+  if (identity === null || identity.rateLimits.length === 0) return own;
+  const shared = identity.rateLimits
+    .filter((rule) => !key.rateLimits.some((r) => r.name === rule.name))
     .map((rule) => ({
       name: rule.name,
-      charge: {
-        key: rateLimitKey(key.id, rule.name, rule.windowMs),
-        limit: rule.limit,
-        windowMs: rule.windowMs,
-        cost: unnamedCost,
-      },
+      limit: rule.limit,
+      windowMs: rule.windowMs,
+      limiterKey: identityRateLimitKey(identity.id, rule.name, rule.windowMs),
+      identityId: identity.id,
     }));
+  return [...own, ...shared];
+}
+
+function chargeOf(
+  rule: ApplicableLimit,
+  cost: number,
+): { name: string; charge: LimitCharge; identityId?: string } {
+  return {
+    name: rule.name,
+    charge: { key: rule.limiterKey, limit: rule.limit, windowMs: rule.windowMs, cost },
+    ...(rule.identityId === undefined ? {} : { identityId: rule.identityId }),
+  };
+}
+
+function chargesOf(
+  key: KeyRecord,
+  request: LimitRequest,
+  identity: LimitIdentity | null,
+): { name: string; charge: LimitCharge; identityId?: string }[] {
+  const cost = request.cost ?? 1;
+  const unnamedCost = request.unnamedRateLimitCost;
+  const rules = applicableLimits(key, identity);
+  if (request.rateLimits === undefined) return rules.map((rule) => chargeOf(rule, unnamedCost ?? cost));
+  const named = request.rateLimits.map((asked, index) => {
+    const rule = rules.find((r) => r.name === asked.name);
+    if (rule === undefined)
+      throw invalidField(`/rateLimits/${index}/name`, "is not a rate limit of this key or its identity");
+    return chargeOf(rule, asked.cost ?? cost);
+  });
+  if (unnamedCost === undefined) return named;
+  const unnamed = rules
+    .filter((rule) => !named.some((n) => n.name === rule.name))
+    .map((rule) => chargeOf(rule, unnamedCost));
   return [...named, ...unnamed];
 }
 

@@ -20,7 +20,8 @@ import {
   latestAllowedExpiry,
 } from "@keyward/core/key-policies.js";
 import type { KeyQuota, KeyRecord, QuotaRefill } from "@keyward/core/key-record.js";
-import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
+import type { ResolvedRoles } from "@keyward/core/key-roles.js";
+import { type FieldError, invalidField, KeywardError } from "@keyward/core/keyward-error.js";
 import type { PermissionQuery } from "@keyward/core/permission-query.js";
 import { latestRefillBoundary } from "@keyward/core/refill-schedule.js";
 import { decideVerification, type VerificationCode } from "@keyward/core/verification.js";
@@ -33,15 +34,27 @@ import type { PepperRing } from "../kms/pepper-ring.js";
 import type { QuotaAdjustment } from "../limits/rate-limiter.js";
 import type { VerifyCacheMetrics } from "../monitor/metrics.js";
 import type { AuditStore } from "../store/audit-store.js";
+import type { IdentityRecord } from "../store/identity-store.js";
+import { IMPORTED_PEPPER_VERSION } from "../store/key-import-records.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { Redigest } from "../store/pepper-store.js";
-import type { KeyPatch, ProjectRecord } from "../store/records.js";
+import type { KeyPatch, NewKey, ProjectRecord } from "../store/records.js";
 import type { AnomalyAlerts } from "./anomaly-alerts.js";
 import type { BruteForceGuard } from "./brute-force-guard.js";
 import type { Clock } from "./clock.js";
 import { DigestCache } from "./digest-cache.js";
+import type { IdentityLookup } from "./identity-service.js";
+import { INVALID_HASH_REASON, parseSha256Hash } from "./imported-key-hash.js";
+import {
+  type ImportKeysInput,
+  type ImportKeysResult,
+  MAX_IMPORTED_KEYS,
+  MIGRATION_ID_PATTERN,
+} from "./key-import-types.js";
+import { KeyImportWatch } from "./key-import-watch.js";
 import { checkKeyFields, throwIfInvalid } from "./key-input-rules.js";
 import { KeyLimits, type LimitOutcome, type LimitRequest, type RateLimitState } from "./key-limits.js";
+import type { RoleCatalogue } from "./key-role-service.js";
 import { listPage, type Page } from "./page.js";
 import { PepperedLookup } from "./peppered-lookup.js";
 import { canAccessProject, type Principal, requirePermission } from "./principal.js";
@@ -119,6 +132,12 @@ export interface VerifyKeyResult {
   quota?: { remaining: number };
   /** True when the limiter was unavailable and the configuration let the request through uncounted. */
   degraded?: true;
+  /** The names of the key's roles, when it has any (roles that no longer exist are left out). */
+  roles?: string[];
+  /** When the key has roles: its scopes plus its roles' permissions, which verification checked. */
+  grantedScopes?: string[];
+  /** The identity of the key's owner, when it has one: its meta, and its rate limits (charged above). */
+  identity?: IdentityRecord;
 }
 
 /** Options for {@link KeyService}. */
@@ -157,6 +176,10 @@ export interface KeyServiceOptions {
   alerts?: AnomalyAlerts;
   /** Watches every verification that found a key for spikes and new sources; none when detection is off. */
   detectors?: TrafficDetectors;
+  /** The roles keys can hold, kept in memory: without it, keys can hold no roles. */
+  roles?: RoleCatalogue;
+  /** The identities of key owners, whose shared rate limits verification charges; none without identities. */
+  identities?: IdentityLookup;
 }
 
 /** Issues, lists, changes, revokes and verifies API keys. The only way routes and commands reach keys. */
@@ -168,9 +191,14 @@ export class KeyService {
   readonly lookup: PepperedLookup<KeyRecord>;
   /** Compiled allowlists of cached records; a changed key is a new record object, so nothing goes stale. */
   readonly #allowlists = new WeakMap<KeyRecord, IpAllowlist>();
+  /** Whether verification must look for imported keys too (see KeyImportWatch). */
+  readonly #imports: KeyImportWatch;
+  /** Migration ids known to exist, by `migrationId\0projects`: they are never deleted. */
+  readonly #knownMigrations = new Set<string>();
 
   constructor(options: KeyServiceOptions) {
     this.#options = options;
+    this.#imports = new KeyImportWatch(() => options.store.keyImportStatus());
     this.#cache = new DigestCache({
       maxEntries: options.cacheMaxEntries,
       ttlMs: options.cacheTtlMs,
@@ -200,22 +228,12 @@ export class KeyService {
     requirePermission(principal, "keys:create");
     const project = await this.#options.projects.resolveProject(principal, input.projectId);
     const now = this.#options.clock.now();
-    const errors = checkKeyFields(input);
-    if (input.expiresAt != null && input.expiresAt <= now) {
-      errors.push({ pointer: "/expiresAt", detail: "expiresAt must be in the future." });
-    }
-    if (input.prefix !== undefined && !isValidKeyPrefix(input.prefix)) {
-      errors.push({ pointer: "/prefix", detail: `prefix must match ${KEY_PREFIX_PATTERN}.` });
-    }
-    throwIfInvalid(errors);
+    throwIfInvalid(newKeyFieldErrors(input, now));
+    const roles = input.roles === undefined ? [] : await this.#roleIdsFor(input.roles);
     const ipAllowlist = input.ipAllowlist == null ? null : normalizeIpAllowlist(input.ipAllowlist);
     const settings = await this.#options.projects.settingsFor(project.id);
     const policies = settings.policies;
-    // An explicit null asks for a key that never expires, which a maxLifetime refuses; only an absent expiresAt
-    // takes the project's default.
-    const expiresAt =
-      input.expiresAt === null ? null : capExpiry(defaultExpiry(now, input.expiresAt, policies));
-    checkMaxLifetime(expiresAt, now, policies);
+    const expiresAt = newKeyExpiry(input.expiresAt, now, policies);
 
     const { key, record } = this.#newKey({
       projectId: project.id,
@@ -225,6 +243,7 @@ export class KeyService {
         name: input.name ?? null,
         ownerId: input.ownerId ?? null,
         scopes: dedupe(input.scopes ?? []),
+        roles,
         meta: input.meta ?? {},
         expiresAt,
         enabled: input.enabled ?? true,
@@ -243,6 +262,125 @@ export class KeyService {
     ]);
     this.#options.onEvents?.();
     return { key, record: this.#view(record, policies, now) };
+  }
+
+  /**
+   * Imports keys from another system by the SHA-256 of their plaintexts (Unkey's keys.migrateKeys), into one
+   * project, in one transaction: each keeps verifying with its original plaintext and is re-digested under the
+   * current pepper at its first verification. Fields are checked as createKey checks them, and any problem
+   * refuses the whole request (pointers `/keys/<i>/...`); a hash that is not a SHA-256, or that is some key's
+   * already, fails that key alone.
+   */
+  async importKeys(principal: Principal, input: ImportKeysInput): Promise<ImportKeysResult> {
+    requirePermission(principal, "keys:create");
+    const project = await this.#options.projects.resolveProject(principal, input.projectId);
+    if (!new RegExp(MIGRATION_ID_PATTERN).test(input.migrationId)) {
+      throw invalidField("/migrationId", "must be 1-128 characters of A-Z a-z 0-9 _ . : -");
+    }
+    if (input.keys.length > MAX_IMPORTED_KEYS) {
+      throw invalidField("/keys", `must hold at most ${MAX_IMPORTED_KEYS} keys per request`);
+    }
+    const now = this.#options.clock.now();
+    throwIfInvalid(
+      input.keys.flatMap((key, index) =>
+        newKeyFieldErrors(key, now).map((e) => ({ ...e, pointer: `/keys/${index}${e.pointer}` })),
+      ),
+    );
+    const settings = await this.#options.projects.settingsFor(project.id);
+    const random = this.#options.randomBytes;
+    const failed: ImportKeysResult["failed"] = [];
+    const accepted: Array<{ hash: string; key: NewKey }> = [];
+    input.keys.forEach((key, index) => {
+      const digest = parseSha256Hash(key.hash);
+      if (digest === null) {
+        failed.push({ hash: key.hash, reason: INVALID_HASH_REASON });
+        return;
+      }
+      const expiresAt = atKey(index, () => newKeyExpiry(key.expiresAt, now, settings.policies));
+      const record: KeyRecord = {
+        id: newId("key", { now, ...(random === undefined ? {} : { randomBytes: random }) }),
+        projectId: project.id,
+        // Only the prefix is known: the plaintext never reaches Keyward before its first verification.
+        start: key.prefix === undefined ? "" : `${key.prefix}_`,
+        name: key.name ?? null,
+        ownerId: key.ownerId ?? null,
+        scopes: dedupe(key.scopes ?? []),
+        roles: [],
+        meta: key.meta ?? {},
+        expiresAt,
+        enabled: key.enabled ?? true,
+        replaces: null,
+        rateLimits: key.rateLimits ?? [],
+        quota: null,
+        ipAllowlist: key.ipAllowlist == null ? null : normalizeIpAllowlist(key.ipAllowlist),
+        canary: false,
+        createdAt: now,
+        updatedAt: now,
+        revokedAt: null,
+        revokedReason: null,
+        lastUsedAt: null,
+        replacedBy: null,
+      };
+      if (key.quota != null) record.quota = newQuota(record.id, key.quota, settings.timezone, now);
+      accepted.push({ hash: key.hash, key: { record, digest, pepperVersion: IMPORTED_PEPPER_VERSION } });
+    });
+    // Before and after the write: a verification in between must already look for the new keys.
+    this.#imports.note();
+    const outcomes = await this.#options.store.importKeys({
+      migrationId: input.migrationId,
+      projectId: project.id,
+      nowMs: now,
+      keys: accepted.map((a) => a.key),
+      effectsFor: (record) => [
+        keyEvent("key.created", record, now),
+        keyAudit(
+          principal,
+          "key.created",
+          record,
+          { ...createdDiff(record, {}), migrationId: input.migrationId },
+          now,
+        ),
+      ],
+    });
+    this.#imports.note();
+    const migrated: ImportKeysResult["migrated"] = [];
+    accepted.forEach(({ hash, key }, index) => {
+      if (outcomes[index] === "imported") migrated.push({ hash, keyId: key.record.id });
+      else failed.push({ hash, reason: "a key with this hash exists already" });
+    });
+    if (migrated.length > 0) {
+      // New keys, cached nowhere: the announcement tells the other nodes to look for imported keys now.
+      await this.#options.announceChanges?.(migrated.map((m) => m.keyId));
+      this.#options.onEvents?.();
+    }
+    return { migrated, failed };
+  }
+
+  /**
+   * Whether an import used this migration id in a project the principal can see (verifyKey's `migrationId`).
+   * Migrations are never deleted, so a known one is remembered.
+   */
+  async hasMigration(principal: Principal, migrationId: string): Promise<boolean> {
+    requirePermission(principal, "keys:verify");
+    const known = `${migrationId}\0${principal.projectIds?.join(",") ?? "*"}`;
+    if (this.#knownMigrations.has(known)) return true;
+    if (!(await this.#options.store.hasKeyMigration(migrationId, principal.projectIds))) return false;
+    if (this.#knownMigrations.size >= 10_000) this.#knownMigrations.clear();
+    this.#knownMigrations.add(known);
+    return true;
+  }
+
+  /** Reads from the store whether imported keys exist and wait for their first verification (at start, then on a timer). */
+  async refreshImports(): Promise<void> {
+    await this.#imports.refresh();
+  }
+
+  /**
+   * Another node announced changed keys, or announcements may have been missed: they may be imported keys, so
+   * verification looks for imported keys until the next {@link refreshImports} says there are none.
+   */
+  noteKeysChangedElsewhere(): void {
+    this.#imports.note();
   }
 
   /** The key with this id, if the principal may see it; NOT_FOUND otherwise (a hidden key looks absent). */
@@ -264,7 +402,9 @@ export class KeyService {
    */
   async findKeyByPlaintext(principal: Principal, plaintext: string): Promise<KeyView> {
     requirePermission(principal, "keys:read");
-    const found = parseKey(plaintext) === null ? null : await this.lookup.find(plaintext);
+    let found =
+      parseKey(plaintext) === null && !this.#imports.migrations ? null : await this.lookup.find(plaintext);
+    if (found === null && this.#imports.pending) found = await this.lookup.findImported(plaintext);
     // A honeytoken is never shown by its plaintext: whoever holds it must learn nothing from it.
     if (found === null || found.canary || !canAccessProject(principal, found.projectId)) {
       throw new KeywardError("NOT_FOUND", "No key matches.");
@@ -310,6 +450,7 @@ export class KeyService {
     const normalized: KeyPatch = {
       ...rest,
       ...(patch.scopes === undefined ? {} : { scopes: dedupe(patch.scopes) }),
+      ...(patch.roles === undefined ? {} : { roles: await this.#roleIdsFor(patch.roles) }),
       ...(patch.ipAllowlist == null ? {} : { ipAllowlist: normalizeIpAllowlist(patch.ipAllowlist) }),
       ...(quota === undefined
         ? {}
@@ -510,6 +651,7 @@ export class KeyService {
         name: old.name,
         ownerId: old.ownerId,
         scopes: old.scopes,
+        roles: old.roles,
         meta: old.meta,
         expiresAt,
         enabled: old.enabled,
@@ -575,7 +717,11 @@ export class KeyService {
     const source = input.ip ?? input.sourceIp;
     const guard = this.#options.bruteForce;
     guard?.assertAllowed(source, now);
-    const found = parseKey(input.key) === null ? null : await this.lookup.find(input.key);
+    // A key imported from another system is in its format, not Keyward's; until its first verification it is
+    // stored under its SHA-256, which only the fallback looks up (and only while such keys exist).
+    let found =
+      parseKey(input.key) === null && !this.#imports.migrations ? null : await this.lookup.find(input.key);
+    if (found === null && this.#imports.pending) found = await this.lookup.findImported(input.key);
     if (found?.canary === true) {
       // A honeytoken in use: someone has it who should not. The caller learns nothing (the answer is the one an
       // unknown key gets, brute-force counting included); the alert tells the owner.
@@ -605,9 +751,16 @@ export class KeyService {
     }
     const policies = settings.policies;
     const allowlist = this.#allowlistOf(key, settings);
+    // Roles resolve from the in-memory catalogue: no query, unless another node's change made it stale.
+    let roles: ResolvedRoles | undefined;
+    if (key.roles.length > 0 && this.#options.roles !== undefined) {
+      const resolving = this.#options.roles.resolve(key);
+      roles = resolving instanceof Promise ? await resolving : resolving;
+    }
     const decision = decideVerification(
       key,
       {
+        ...(roles === undefined ? {} : { grantedScopes: roles.scopes }),
         ...(input.scopes === undefined ? {} : { scopes: input.scopes }),
         ...(input.scopeQuery === undefined ? {} : { scopeQuery: input.scopeQuery }),
         ...(allowlist === null
@@ -616,10 +769,17 @@ export class KeyService {
       },
       now,
     );
+    // The owner's identity: synchronously from the cache on a hit (owners without one are cached as null).
+    let identity: IdentityRecord | null = null;
+    const identities = this.#options.identities;
+    if (identities !== undefined && key.ownerId !== null) {
+      const cached = identities.cachedIdentity(key.ownerId);
+      identity = cached === undefined ? await identities.identityFor(key.ownerId) : cached;
+    }
     let limits: LimitOutcome | undefined;
     // Naming limits of a key that has none still goes through charge(), which refuses every unknown name.
-    if (decision.valid && (KeyLimits.applies(key) || (input.rateLimits?.length ?? 0) > 0)) {
-      limits = await this.#options.limits.charge(key, input, settings.timezone, now);
+    if (decision.valid && (KeyLimits.applies(key, identity) || (input.rateLimits?.length ?? 0) > 0)) {
+      limits = await this.#options.limits.charge(key, input, settings.timezone, now, identity);
       if (limits.code !== undefined) {
         decision.valid = false;
         decision.code = limits.code;
@@ -642,7 +802,11 @@ export class KeyService {
       code: decision.code,
       key,
       rotationDue: isRotationDue(key, policies, now),
+      ...(roles === undefined || roles.ids.length === 0
+        ? {}
+        : { roles: roles.names, grantedScopes: roles.scopes }),
       ...(limits === undefined ? {} : limitFields(limits)),
+      ...(identity === null ? {} : { identity }),
       ...(decision.missingScopes === undefined ? {} : { missingScopes: decision.missingScopes }),
       ...(decision.valid && key.replacedBy !== null && key.expiresAt !== null
         ? { rotation: { replacedBy: key.replacedBy, expiresAt: key.expiresAt } }
@@ -710,6 +874,7 @@ export class KeyService {
       | "name"
       | "ownerId"
       | "scopes"
+      | "roles"
       | "meta"
       | "expiresAt"
       | "enabled"
@@ -742,7 +907,18 @@ export class KeyService {
   }
 
   #view(key: KeyRecord, policies: KeyPolicies, now: number): KeyView {
-    return { ...key, rotationDue: isRotationDue(key, policies, now) };
+    // A deleted role's id stays on its keys, where it grants nothing: it is not shown either.
+    const roles = key.roles.length === 0 ? key.roles : (this.#options.roles?.liveRoleIds(key.roles) ?? []);
+    return { ...key, roles, rotationDue: isRotationDue(key, policies, now) };
+  }
+
+  /** Role ids for the role names or ids a caller gave; a 400 when one does not exist or there are too many. */
+  async #roleIdsFor(refs: readonly string[]): Promise<string[]> {
+    if (this.#options.roles === undefined) {
+      if (refs.length === 0) return [];
+      throw invalidField("/roles", "must be empty: this Keyward has no role catalogue");
+    }
+    return this.#options.roles.roleIdsFor(refs, "/roles");
   }
 
   async #viewOf(key: KeyRecord): Promise<KeyView> {
@@ -781,6 +957,46 @@ function alreadyRotated(): KeywardError {
     "KEY_ALREADY_ROTATED",
     "This key has already been rotated; rotate its replacement (replacedBy) instead.",
   );
+}
+
+/** Runs a check of the key at `index` of an import: the field errors it throws point into `/keys/<index>`. */
+function atKey<T>(index: number, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof KeywardError) || error.errors === undefined) throw error;
+    throw new KeywardError(error.code, error.message, {
+      cause: error,
+      errors: error.errors.map((e) => ({ ...e, pointer: `/keys/${index}${e.pointer}` })),
+    });
+  }
+}
+
+/** What is wrong with the fields of a new key (created or imported) that a JSON schema cannot tell. */
+function newKeyFieldErrors(input: CreateKeyInput, nowMs: number): FieldError[] {
+  const errors = checkKeyFields(input);
+  if (input.expiresAt != null && input.expiresAt <= nowMs) {
+    errors.push({ pointer: "/expiresAt", detail: "expiresAt must be in the future." });
+  }
+  if (input.prefix !== undefined && !isValidKeyPrefix(input.prefix)) {
+    errors.push({ pointer: "/prefix", detail: `prefix must match ${KEY_PREFIX_PATTERN}.` });
+  }
+  return errors;
+}
+
+/**
+ * A new key's expiry under the project's policies; throws POLICY_VIOLATION past its maxLifetime. An explicit
+ * null asks for a key that never expires, which a maxLifetime refuses; only an absent expiresAt takes the
+ * project's default.
+ */
+function newKeyExpiry(
+  expiresAt: number | null | undefined,
+  nowMs: number,
+  policies: KeyPolicies,
+): number | null {
+  const expiry = expiresAt === null ? null : capExpiry(defaultExpiry(nowMs, expiresAt, policies));
+  checkMaxLifetime(expiry, nowMs, policies);
+  return expiry;
 }
 
 /** Throws POLICY_VIOLATION when an expiry breaks the project's maxLifetime for a key created at `createdAt`. */

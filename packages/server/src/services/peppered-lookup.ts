@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import { digestKey, digestsEqual } from "@keyward/core/digest-key.js";
 import type { PepperRing } from "../kms/pepper-ring.js";
+import { IMPORTED_PEPPER_VERSION } from "../store/key-import-records.js";
 import type { Redigest } from "../store/pepper-store.js";
 import type { WithDigest } from "../store/records.js";
 import type { DigestCache } from "./digest-cache.js";
@@ -75,8 +77,46 @@ export class PepperedLookup<T extends { id: string }> {
     const index = digests.findIndex((d) => digestsEqual(stored.digest, d));
     const matched = lookupOrder[index];
     if (matched === undefined) return null;
+    return this.#found(stored, matched.version, { digest, version: current.version }, generation);
+  }
+
+  /**
+   * The record whose plaintext this is, also among records imported by the SHA-256 of their plaintext
+   * ({@link IMPORTED_PEPPER_VERSION}), which is then re-digested under the current pepper like an old version's.
+   * For a plaintext {@link find} did not find: every live version's digest and the SHA-256 are read in one
+   * statement, so a record another node re-digests meanwhile is found under one or the other.
+   */
+  async findImported(plaintext: string): Promise<T | null> {
+    const { cache } = this.#options;
+    const { current, lookupOrder } = this.#options.peppers.schedule();
+    const generation = cache.generation;
+    const digests = lookupOrder.map((p) => digestKey(plaintext, p.pepper));
+    const sha256 = createHash("sha256").update(plaintext, "utf8").digest();
+    const stored = await this.#options.findAny([...digests, sha256]);
+    if (stored === null) return null;
+    const index = digests.findIndex((d) => digestsEqual(stored.digest, d));
+    const matched = lookupOrder[index];
+    const digest = digestKey(plaintext, current.pepper);
+    const next = { digest, version: current.version };
+    if (matched !== undefined) return this.#found(stored, matched.version, next, generation);
+    // Only a row stored as imported may match by its bare SHA-256.
+    if (stored.pepperVersion !== IMPORTED_PEPPER_VERSION || !digestsEqual(stored.digest, sha256)) return null;
+    return this.#found(stored, IMPORTED_PEPPER_VERSION, next, generation);
+  }
+
+  /**
+   * A record found under `version`: cached under its digest with the current pepper (`current`, from the same
+   * schedule the digest was made with), and queued for re-digesting to it when found under an older version.
+   */
+  #found(
+    stored: WithDigest<T>,
+    version: number,
+    current: { digest: Buffer; version: number },
+    generation: number,
+  ): T {
+    const { digest } = current;
     // Only ever forward: a version newer than this node's current one is left for the nodes already on it.
-    if (matched.version < current.version) {
+    if (version < current.version) {
       const id = stored.record.id;
       this.redigests.upsert(id, () => ({
         id,
@@ -85,7 +125,7 @@ export class PepperedLookup<T extends { id: string }> {
         pepperVersion: current.version,
       }));
     }
-    cache.set(digest, stored.record, generation);
+    this.#options.cache.set(digest, stored.record, generation);
     return stored.record;
   }
 }

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectKeywardError } from "../../test/support/expect-keyward-error.js";
 import { describeAlertsConformance } from "./alerts.conformance.js";
 import { describeDeletionConformance } from "./deletion.conformance.js";
+import { describeKeyImportConformance } from "./key-import.conformance.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore } from "./key-store.js";
 import type { PepperStore } from "./pepper-store.js";
 import type {
@@ -72,6 +73,10 @@ export function describeKeyStoreConformance(name: string, open: () => Promise<St
       () => fx,
     );
     describeAlertsConformance(
+      () => store,
+      () => fx,
+    );
+    describeKeyImportConformance(
       () => store,
       () => fx,
     );

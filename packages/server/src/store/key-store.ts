@@ -1,5 +1,6 @@
 import type { KeyRecord } from "@keyward/core/key-record.js";
 import type { AlertQuery, AlertRaise, AlertRecord, RaisedAlert } from "./alert-records.js";
+import type { KeyImportBatch, KeyImportOutcome, KeyImportStatus } from "./key-import-records.js";
 import type {
   BootstrapSeed,
   BulkRevocation,
@@ -91,6 +92,16 @@ export interface KeyStore {
    * meanwhile is found under one digest or the other.
    */
   findKeyByAnyDigest(digests: readonly Buffer[]): Promise<WithDigest<KeyRecord> | null>;
+  /**
+   * Imports keys by the SHA-256 of their plaintexts in one transaction, recording the migration: a key whose
+   * digest some key has already (or an earlier key of the batch) is left out as a duplicate, the others are
+   * inserted with their effects. Returns each key's outcome, in order.
+   */
+  importKeys(batch: KeyImportBatch): Promise<KeyImportOutcome[]>;
+  /** Whether keys were ever imported, and whether unrevoked ones still wait for their first verification. */
+  keyImportStatus(): Promise<KeyImportStatus>;
+  /** Whether an import used this migration id in one of these projects (null: any project). */
+  hasKeyMigration(migrationId: string, projectIds: readonly string[] | null): Promise<boolean>;
   /** Keys in id order (creation order), at most `limit`. */
   listKeys(query: KeyQuery): Promise<KeyRecord[]>;
   /** Applies the patch and returns the new record, or null when no key has that id. */

@@ -10,6 +10,12 @@ import {
   toAlert,
 } from "./alert-records.js";
 import { KEY_DEPENDENT_TABLES } from "./key-dependents.js";
+import {
+  IMPORTED_PEPPER_VERSION,
+  type KeyImportBatch,
+  type KeyImportOutcome,
+  type KeyImportStatus,
+} from "./key-import-records.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore } from "./key-store.js";
 import { FIRST_PEPPER_NAME } from "./pepper-store.js";
 import { writeEffects } from "./postgres-change-effects.js";
@@ -83,6 +89,7 @@ const KEY_COLUMN_LIST = [
   "ip_allowlist",
   "canary",
   "pepper_version",
+  "roles",
 ] as const;
 const INSERT_KEY = `INSERT INTO keys (${KEY_COLUMN_LIST.join(", ")})
   VALUES (${KEY_COLUMN_LIST.map((_, i) => `$${i + 1}`).join(", ")})`;
@@ -295,6 +302,59 @@ export class PostgresKeyStore implements KeyStore {
       : { record: toKey(row), digest: row.digest, pepperVersion: row.pepper_version };
   }
 
+  async importKeys(batch: KeyImportBatch): Promise<KeyImportOutcome[]> {
+    return this.#database.transaction(async (tx): Promise<KeyImportOutcome[]> => {
+      await tx.query(
+        `INSERT INTO key_migrations (migration_id, project_id, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING`,
+        [batch.migrationId, batch.projectId, batch.nowMs],
+      );
+      const { rows } = await tx.query<{ digest: Buffer }>(
+        "SELECT digest FROM keys WHERE digest = ANY ($1::bytea[])",
+        [batch.keys.map((key) => key.digest)],
+      );
+      // A concurrent import of the same hash commits first or makes this insert fail whole with CONFLICT.
+      const taken = new Set(rows.map((row) => row.digest.toString("hex")));
+      const outcomes: KeyImportOutcome[] = [];
+      const imported: KeyRecord[] = [];
+      for (const key of batch.keys) {
+        const digest = key.digest.toString("hex");
+        if (taken.has(digest)) {
+          outcomes.push("duplicate");
+          continue;
+        }
+        taken.add(digest);
+        await insertKey(tx, key);
+        imported.push(key.record);
+        outcomes.push("imported");
+      }
+      if (batch.effectsFor !== undefined) await writeEffects(tx, imported.flatMap(batch.effectsFor));
+      return outcomes;
+    });
+  }
+
+  async keyImportStatus(): Promise<KeyImportStatus> {
+    const { rows } = await this.#database.query<{ migrations: boolean; pending: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM key_migrations) AS migrations,
+         EXISTS (SELECT 1 FROM keys WHERE pepper_version = ${IMPORTED_PEPPER_VERSION} AND revoked_at IS NULL) AS pending`,
+    );
+    return { migrations: rows[0]?.migrations === true, pending: rows[0]?.pending === true };
+  }
+
+  async hasKeyMigration(migrationId: string, projectIds: readonly string[] | null): Promise<boolean> {
+    if (projectIds !== null && projectIds.length === 0) return false;
+    const { rows } =
+      projectIds === null
+        ? await this.#database.query("SELECT 1 FROM key_migrations WHERE migration_id = $1 LIMIT 1", [
+            migrationId,
+          ])
+        : await this.#database.query(
+            "SELECT 1 FROM key_migrations WHERE migration_id = $1 AND project_id = ANY ($2::text[]) LIMIT 1",
+            [migrationId, projectIds],
+          );
+    return rows.length > 0;
+  }
+
   async listKeys(query: KeyQuery): Promise<KeyRecord[]> {
     if (query.projectIds !== null && query.projectIds.length === 0) return [];
     const params: unknown[] = [query.after ?? ""];
@@ -330,6 +390,7 @@ export class PostgresKeyStore implements KeyStore {
     if (patch.name !== undefined) column("name", patch.name);
     if (patch.ownerId !== undefined) column("owner_id", patch.ownerId);
     if (patch.scopes !== undefined) column("scopes", JSON.stringify(patch.scopes));
+    if (patch.roles !== undefined) column("roles", JSON.stringify(patch.roles));
     if (patch.meta !== undefined) column("meta", JSON.stringify(patch.meta));
     if (patch.expiresAt !== undefined) column("expires_at", patch.expiresAt);
     if (patch.enabled !== undefined) column("enabled", patch.enabled);
@@ -813,6 +874,7 @@ async function insertKey(tx: Queryable, key: NewKey): Promise<void> {
     r.ipAllowlist === null ? null : JSON.stringify(r.ipAllowlist),
     r.canary,
     key.pepperVersion,
+    JSON.stringify(r.roles),
   ]);
   if (r.quota !== null) await writeQuota(tx, r.id, r.quota);
   if (r.lastUsedAt !== null) {

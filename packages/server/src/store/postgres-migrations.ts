@@ -400,4 +400,64 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       ALTER TABLE projects ADD COLUMN deleted_at BIGINT;
     `,
   },
+  {
+    version: 12,
+    name: "imported keys",
+    sql: `
+      -- See the SQLite migration: keys imported by SHA-256 (pepper_version 0) until their first verification.
+      CREATE TABLE key_migrations (
+        migration_id TEXT COLLATE "C" NOT NULL,
+        project_id TEXT COLLATE "C" NOT NULL REFERENCES projects(id),
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (migration_id, project_id)
+      );
+      CREATE INDEX keys_imported_pending ON keys (id) WHERE pepper_version = 0 AND revoked_at IS NULL;
+    `,
+  },
+  {
+    version: 13,
+    name: "key roles and the permission catalogue",
+    sql: `
+      -- See the SQLite migration: the catalogue, and each key's role ids on its own row.
+      CREATE TABLE rbac_permissions (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        slug TEXT COLLATE "C" NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        description TEXT,
+        created_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE rbac_roles (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        name TEXT COLLATE "C" NOT NULL UNIQUE,
+        description TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE rbac_role_permissions (
+        role_id TEXT COLLATE "C" NOT NULL REFERENCES rbac_roles(id) ON DELETE CASCADE,
+        permission_id TEXT COLLATE "C" NOT NULL REFERENCES rbac_permissions(id) ON DELETE CASCADE,
+        PRIMARY KEY (role_id, permission_id)
+      );
+      CREATE INDEX rbac_role_permissions_permission ON rbac_role_permissions (permission_id);
+
+      ALTER TABLE keys ADD COLUMN roles TEXT NOT NULL DEFAULT '[]';
+    `,
+  },
+  {
+    version: 14,
+    name: "identities",
+    sql: `
+      -- See the SQLite migration. "C" collation: externalId order (the list's order) is byte order, as in SQLite.
+      CREATE TABLE identities (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        external_id TEXT COLLATE "C" NOT NULL UNIQUE,
+        meta TEXT NOT NULL,
+        rate_limits TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+    `,
+  },
 ];

@@ -1,6 +1,8 @@
 import { PostgresAuditStore } from "./postgres-audit-store.js";
 import { PostgresDatabase, type PostgresDatabaseOptions } from "./postgres-database.js";
+import { PostgresIdentityStore } from "./postgres-identity-store.js";
 import { PostgresKeyLifecycleStore } from "./postgres-key-lifecycle-store.js";
+import { PostgresKeyRoleStore } from "./postgres-key-role-store.js";
 import { PostgresKeyStore } from "./postgres-key-store.js";
 import { PostgresPepperStore } from "./postgres-pepper-store.js";
 import { PostgresSealedValueStore } from "./postgres-sealed-value-store.js";
@@ -23,5 +25,7 @@ export function openPostgresStores(options: PostgresDatabaseOptions): Stores {
     secrets: new PostgresSecretStore(database),
     peppers: new PostgresPepperStore(database),
     users: new PostgresUserStore(database),
+    keyRoles: new PostgresKeyRoleStore(database),
+    identities: new PostgresIdentityStore(database),
   };
 }

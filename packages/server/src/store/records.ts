@@ -95,6 +95,8 @@ export interface KeyPatch {
   name?: string | null;
   ownerId?: string | null;
   scopes?: string[];
+  /** Role ids, replaced whole. */
+  roles?: string[];
   meta?: Record<string, unknown>;
   expiresAt?: number | null;
   enabled?: boolean;

@@ -90,6 +90,7 @@ describe("SqliteKeyStore on a file", () => {
         ownerId: null,
         start: "kw_exam",
         scopes: [],
+        roles: [],
         meta: {},
         createdAt: T0,
         updatedAt: T0,

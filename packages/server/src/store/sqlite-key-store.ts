@@ -10,6 +10,12 @@ import {
   toAlert,
 } from "./alert-records.js";
 import { KEY_DEPENDENT_TABLES } from "./key-dependents.js";
+import {
+  IMPORTED_PEPPER_VERSION,
+  type KeyImportBatch,
+  type KeyImportOutcome,
+  type KeyImportStatus,
+} from "./key-import-records.js";
 import { DEFAULT_PROJECT_SETTING, type KeyStore } from "./key-store.js";
 import { FIRST_PEPPER_NAME } from "./pepper-store.js";
 import type {
@@ -58,7 +64,7 @@ import { foldBuckets, foldGroups, rollUpUsage } from "./usage-rows.js";
 const USAGE_CHUNK = 250;
 
 const KEY_COLUMNS =
-  "id, project_id, digest, start, name, owner_id, scopes, meta, created_at, updated_at, expires_at, enabled, revoked_at, revoked_reason, replaced_by, replaces, rate_limits, ip_allowlist, canary, pepper_version";
+  "id, project_id, digest, start, name, owner_id, scopes, meta, created_at, updated_at, expires_at, enabled, revoked_at, revoked_reason, replaced_by, replaces, rate_limits, ip_allowlist, canary, pepper_version, roles";
 /** A key row with its usage, which lives in its own table. */
 export const SELECT_KEYS = `SELECT ${KEY_COLUMNS.split(", ")
   .map((c) => `k.${c}`)
@@ -259,6 +265,47 @@ export class SqliteKeyStore implements KeyStore {
       : { record: toKey(row), digest: row.digest, pepperVersion: row.pepper_version };
   }
 
+  async importKeys(batch: KeyImportBatch): Promise<KeyImportOutcome[]> {
+    return this.#database.write(() => {
+      this.#database
+        .statement(
+          `INSERT INTO key_migrations (migration_id, project_id, created_at) VALUES (?, ?, ?)
+           ON CONFLICT DO NOTHING`,
+        )
+        .run(batch.migrationId, batch.projectId, batch.nowMs);
+      const taken = this.#database.statement("SELECT 1 FROM keys WHERE digest = ?");
+      return batch.keys.map((key): KeyImportOutcome => {
+        // Rows inserted earlier in this batch are seen too: a hash given twice imports once.
+        if (taken.get(key.digest) !== undefined) return "duplicate";
+        this.#insertKey(key);
+        if (batch.effectsFor !== undefined) writeEffects(this.#database, batch.effectsFor(key.record));
+        return "imported";
+      });
+    });
+  }
+
+  async keyImportStatus(): Promise<KeyImportStatus> {
+    const row = this.#database.run(
+      `SELECT EXISTS (SELECT 1 FROM key_migrations) AS migrations,
+         EXISTS (SELECT 1 FROM keys WHERE pepper_version = ${IMPORTED_PEPPER_VERSION} AND revoked_at IS NULL) AS pending`,
+      "get",
+    ) as { migrations: number; pending: number };
+    return { migrations: row.migrations === 1, pending: row.pending === 1 };
+  }
+
+  async hasKeyMigration(migrationId: string, projectIds: readonly string[] | null): Promise<boolean> {
+    if (projectIds !== null && projectIds.length === 0) return false;
+    const inProjects =
+      projectIds === null ? "" : ` AND project_id IN (${projectIds.map(() => "?").join(", ")})`;
+    const row = this.#database.run(
+      `SELECT 1 FROM key_migrations WHERE migration_id = ?${inProjects} LIMIT 1`,
+      "get",
+      migrationId,
+      ...(projectIds ?? []),
+    );
+    return row !== undefined;
+  }
+
   async listKeys(query: KeyQuery): Promise<KeyRecord[]> {
     if (query.projectIds !== null && query.projectIds.length === 0) return [];
     const where = ["k.id > ?"];
@@ -291,6 +338,7 @@ export class SqliteKeyStore implements KeyStore {
     if (patch.name !== undefined) column("name", patch.name);
     if (patch.ownerId !== undefined) column("owner_id", patch.ownerId);
     if (patch.scopes !== undefined) column("scopes", JSON.stringify(patch.scopes));
+    if (patch.roles !== undefined) column("roles", JSON.stringify(patch.roles));
     if (patch.meta !== undefined) column("meta", JSON.stringify(patch.meta));
     if (patch.expiresAt !== undefined) column("expires_at", patch.expiresAt);
     if (patch.enabled !== undefined) column("enabled", patch.enabled ? 1 : 0);
@@ -762,6 +810,7 @@ export class SqliteKeyStore implements KeyStore {
         r.ipAllowlist === null ? null : JSON.stringify(r.ipAllowlist),
         r.canary ? 1 : 0,
         key.pepperVersion,
+        JSON.stringify(r.roles),
       );
     if (r.quota !== null) this.#writeQuota(r.id, r.quota);
     if (r.lastUsedAt !== null) {

@@ -428,4 +428,70 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ALTER TABLE projects ADD COLUMN deleted_at INTEGER;
     `,
   },
+  {
+    version: 12,
+    name: "imported keys",
+    sql: `
+      -- Keys imported from another system by the SHA-256 of their plaintext (keys.migrateKeys) have
+      -- pepper_version 0 and that SHA-256 as their digest until their first verification re-digests them under
+      -- the current pepper. Each import names a migration; verifyKey's migrationId must be one of them.
+      CREATE TABLE key_migrations (
+        migration_id TEXT NOT NULL,
+        project_id TEXT NOT NULL REFERENCES projects(id),
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (migration_id, project_id)
+      ) STRICT, WITHOUT ROWID;
+      -- Whether imported keys still wait for their first verification: nodes look them up by SHA-256 until none do.
+      CREATE INDEX keys_imported_pending ON keys (id) WHERE pepper_version = 0 AND revoked_at IS NULL;
+    `,
+  },
+  {
+    version: 13,
+    name: "key roles and the permission catalogue",
+    sql: `
+      -- The instance's permission catalogue: a permission's id is derived from its slug (perm_ + SHA-256), so a
+      -- slug granted to a key as a scope has the same id as its catalogue entry.
+      CREATE TABLE rbac_permissions (
+        id TEXT PRIMARY KEY,
+        slug TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        description TEXT,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE rbac_roles (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        description TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE rbac_role_permissions (
+        role_id TEXT NOT NULL REFERENCES rbac_roles(id) ON DELETE CASCADE,
+        permission_id TEXT NOT NULL REFERENCES rbac_permissions(id) ON DELETE CASCADE,
+        PRIMARY KEY (role_id, permission_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX rbac_role_permissions_permission ON rbac_role_permissions (permission_id);
+
+      -- A key's role ids (JSON array) on its own row, so a verification that misses the cache still reads one row.
+      ALTER TABLE keys ADD COLUMN roles TEXT NOT NULL DEFAULT '[]';
+    `,
+  },
+  {
+    version: 14,
+    name: "identities",
+    sql: `
+      -- Identities: shared meta and rate limits for the keys whose owner_id is the external_id (any project).
+      -- The id is derived from the external_id, so keys name it whether or not the row exists.
+      CREATE TABLE identities (
+        id TEXT PRIMARY KEY,
+        external_id TEXT NOT NULL UNIQUE,
+        meta TEXT NOT NULL,
+        rate_limits TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

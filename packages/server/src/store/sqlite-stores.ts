@@ -1,6 +1,8 @@
 import { SqliteAuditStore } from "./sqlite-audit-store.js";
 import { SqliteDatabase, type SqliteDatabaseOptions } from "./sqlite-database.js";
+import { SqliteIdentityStore } from "./sqlite-identity-store.js";
 import { SqliteKeyLifecycleStore } from "./sqlite-key-lifecycle-store.js";
+import { SqliteKeyRoleStore } from "./sqlite-key-role-store.js";
 import { SqliteKeyStore } from "./sqlite-key-store.js";
 import { SqlitePepperStore } from "./sqlite-pepper-store.js";
 import { SqliteSealedValueStore } from "./sqlite-sealed-value-store.js";
@@ -23,5 +25,7 @@ export function openSqliteStores(options: SqliteDatabaseOptions): Stores {
     secrets: new SqliteSecretStore(database),
     peppers: new SqlitePepperStore(database),
     users: new SqliteUserStore(database),
+    keyRoles: new SqliteKeyRoleStore(database),
+    identities: new SqliteIdentityStore(database),
   };
 }

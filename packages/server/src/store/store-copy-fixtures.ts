@@ -76,11 +76,18 @@ export async function populateSqliteInstallation(dataDir: string): Promise<Popul
       description: "billing sync",
     });
     nowMs += 1_000;
+    // A role whose permissions are one defined in the catalogue and one the role adds: three rbac tables.
+    await instance.keyRoles.createPermission(ROOT, { slug: "orders:write", name: "Écrire des commandes" });
+    await instance.keyRoles.createRole(ROOT, {
+      name: "clerk",
+      permissions: ["orders:write", "orders:refund"],
+    });
     const limited = await instance.keys.createKey(ROOT, {
       projectId: project.id,
       name: "ключ checkout",
       ownerId: "cust_42",
       scopes: ["orders:read", "billing:*"],
+      roles: ["clerk"],
       meta: { plan: "pro", note: "café \u0000 \u{1F511}" },
       rateLimits: [{ name: "burst", limit: 20, windowMs: 1_000 }],
       quota: { remaining: 1_000, refill: { amount: 1_000, interval: "month" } },
@@ -93,6 +100,12 @@ export async function populateSqliteInstallation(dataDir: string): Promise<Popul
     const revoked = await instance.keys.createKey(ROOT, { projectId: project.id, name: "leaked" });
     await instance.keys.revokeKey(ROOT, revoked.record.id, "leaked in a log");
     await instance.keys.createKey(ROOT, { projectId: project.id, name: "paused", enabled: false });
+    // A key imported by the SHA-256 of its plaintext, not verified yet: a key_migrations row, a version 0 digest.
+    await instance.keys.importKeys(ROOT, {
+      projectId: project.id,
+      migrationId: "unkey_export",
+      keys: [{ hash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", name: "imported" }],
+    });
     nowMs += 1_000;
     for (let i = 0; i < 2; i += 1) {
       const outcome = await instance.keys.verifyKey(ROOT, { key: limited.key, ip: "10.1.2.3" });
@@ -111,6 +124,11 @@ export async function populateSqliteInstallation(dataDir: string): Promise<Popul
         windowMs: 60_000,
       });
     }
+    await instance.identities.createIdentity(ROOT, {
+      externalId: "cust_☕",
+      meta: { plan: "pro" },
+      rateLimits: [{ name: "requests", limit: 10, windowMs: 60_000 }],
+    });
     const expiresAt = (await instance.stores.keys.findKey(limited.record.id))?.expiresAt ?? nowMs;
     await instance.stores.lifecycle.recordKeyNotice(
       { keyId: limited.record.id, kind: "key.expiring", subjectAt: expiresAt, sentAt: nowMs },

@@ -110,6 +110,7 @@ export const COPY_TABLES: readonly CopyTable[] = [
       ip_allowlist: "text",
       canary: "boolean",
       pepper_version: "integer",
+      roles: "text",
     }),
     primaryKey: ["id"],
   },
@@ -383,6 +384,50 @@ export const COPY_TABLES: readonly CopyTable[] = [
       accepted_at: "integer",
     }),
     primaryKey: ["id"],
+  },
+  {
+    name: "identities",
+    columns: columns({
+      id: "text",
+      external_id: "text",
+      meta: "text",
+      rate_limits: "text",
+      created_at: "integer",
+      updated_at: "integer",
+    }),
+    primaryKey: ["id"],
+  },
+  {
+    name: "rbac_permissions",
+    columns: columns({
+      id: "text",
+      slug: "text",
+      name: "text",
+      description: "text",
+      created_at: "integer",
+    }),
+    primaryKey: ["id"],
+  },
+  {
+    name: "rbac_roles",
+    columns: columns({
+      id: "text",
+      name: "text",
+      description: "text",
+      created_at: "integer",
+      updated_at: "integer",
+    }),
+    primaryKey: ["id"],
+  },
+  {
+    name: "rbac_role_permissions",
+    columns: columns({ role_id: "text", permission_id: "text" }),
+    primaryKey: ["role_id", "permission_id"],
+  },
+  {
+    name: "key_migrations",
+    columns: columns({ migration_id: "text", project_id: "text", created_at: "integer" }),
+    primaryKey: ["migration_id", "project_id"],
   },
 ];
 

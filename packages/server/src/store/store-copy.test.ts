@@ -16,7 +16,9 @@ import { LocalKms } from "../kms/local-kms.js";
 import { webhookSecretContext } from "../services/webhook-service.js";
 import { PostgresAuditStore } from "./postgres-audit-store.js";
 import { PostgresDatabase } from "./postgres-database.js";
+import { PostgresIdentityStore } from "./postgres-identity-store.js";
 import { PostgresKeyLifecycleStore } from "./postgres-key-lifecycle-store.js";
+import { PostgresKeyRoleStore } from "./postgres-key-role-store.js";
 import { PostgresKeyStore } from "./postgres-key-store.js";
 import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
 import { PostgresPepperStore } from "./postgres-pepper-store.js";
@@ -27,7 +29,9 @@ import { PostgresUserStore } from "./postgres-user-store.js";
 import { PostgresWebhookStore } from "./postgres-webhook-store.js";
 import { SqliteAuditStore } from "./sqlite-audit-store.js";
 import { SqliteDatabase } from "./sqlite-database.js";
+import { SqliteIdentityStore } from "./sqlite-identity-store.js";
 import { SqliteKeyLifecycleStore } from "./sqlite-key-lifecycle-store.js";
+import { SqliteKeyRoleStore } from "./sqlite-key-role-store.js";
 import { SqliteKeyStore } from "./sqlite-key-store.js";
 import { SqlitePepperStore } from "./sqlite-pepper-store.js";
 import { SqliteSealedValueStore } from "./sqlite-sealed-value-store.js";
@@ -86,6 +90,8 @@ function sqliteStores(database: SqliteDatabase): Stores {
     secrets: new SqliteSecretStore(database),
     sealed: new SqliteSealedValueStore(database),
     users: new SqliteUserStore(database),
+    keyRoles: new SqliteKeyRoleStore(database),
+    identities: new SqliteIdentityStore(database),
   };
 }
 
@@ -100,6 +106,8 @@ function postgresStores(database: PostgresDatabase): Stores {
     secrets: new PostgresSecretStore(database),
     sealed: new PostgresSealedValueStore(database),
     users: new PostgresUserStore(database),
+    keyRoles: new PostgresKeyRoleStore(database),
+    identities: new PostgresIdentityStore(database),
   };
 }
 

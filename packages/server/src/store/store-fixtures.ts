@@ -70,6 +70,7 @@ export class StoreFixtures {
       ownerId: "cust_1",
       start: keyStart(key),
       scopes: ["orders:read", "billing:*"],
+      roles: [],
       meta: { plan: "pro" },
       createdAt: now,
       updatedAt: now,

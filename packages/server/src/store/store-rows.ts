@@ -13,6 +13,8 @@ export interface KeyRow {
   name: string | null;
   owner_id: string | null;
   scopes: string;
+  /** JSON array of role ids. */
+  roles: string;
   meta: string;
   created_at: number;
   updated_at: number;
@@ -110,6 +112,7 @@ export function toKey(row: KeyRow): KeyRecord {
     ownerId: row.owner_id,
     start: row.start,
     scopes: JSON.parse(row.scopes) as string[],
+    roles: JSON.parse(row.roles) as string[],
     meta: JSON.parse(row.meta) as Record<string, unknown>,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

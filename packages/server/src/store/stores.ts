@@ -1,5 +1,7 @@
 import type { AuditStore } from "./audit-store.js";
+import type { IdentityStore } from "./identity-store.js";
 import type { KeyLifecycleStore } from "./key-lifecycle-store.js";
+import type { KeyRoleStore } from "./key-role-store.js";
 import type { KeyStore } from "./key-store.js";
 import type { PepperStore } from "./pepper-store.js";
 import type { SealedValueStore } from "./sealed-value-store.js";
@@ -28,4 +30,8 @@ export interface Stores {
   peppers: PepperStore;
   /** Admin users, their roles, second factors, sessions and invitations. */
   users: UserStore;
+  /** The permissions and roles keys can hold. */
+  keyRoles: KeyRoleStore;
+  /** Identities: shared meta and rate limits of the keys of one owner. */
+  identities: IdentityStore;
 }

@@ -248,6 +248,11 @@ export function pepperStatusLines(status: PepperStatus): string[] {
       ? "Every key and token uses the current pepper (or a newer one)."
       : `${keys} key(s) and ${tokens} token(s) still use an older pepper; each moves at its next verification.`,
   );
+  if (status.imported.keys > 0) {
+    lines.push(
+      `  imported  ${status.imported.keys} key(s) imported by SHA-256, not verified yet; each moves to the current pepper at its first verification.`,
+    );
+  }
   const stranded = status.stranded;
   if (stranded.keys + stranded.tokens > 0) {
     lines.push(

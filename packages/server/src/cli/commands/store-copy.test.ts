@@ -150,7 +150,7 @@ describe("keyward store copy", () => {
       const home = await storeCopy(["--from", url, "--to", `sqlite:${back}`, "--batch-size", "2"]);
       expect(home.code).toBe(0);
       expect(home.stdout).toMatch(/^TABLE\s+ROWS\s+TARGET ROWS\s+SHA-256\s+VERIFIED$/m);
-      expect(home.stdout).toMatch(/^keys\s+5\s+5\s+[0-9a-f]{16}…\s+yes$/m);
+      expect(home.stdout).toMatch(/^keys\s+6\s+6\s+[0-9a-f]{16}…\s+yes$/m);
       expect(home.stdout).toContain(`to sqlite:${back}; counts and digests match.`);
       expect(home.stdout + home.stderr).not.toContain(PASSWORD);
       // The digests of the round trip are the source's.

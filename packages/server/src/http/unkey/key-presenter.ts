@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import type { KeyRecord, QuotaRefill } from "@keyward/core/key-record.js";
 import { type Static, Type } from "typebox";
+import { identityIdOf } from "../../services/identity-service.js";
+import type { IdentityRecord } from "../../store/identity-store.js";
 import { compact } from "./envelope.js";
 
 /** A stable made-up id (Keyward has no record for it): `<prefix>_` + 16 base64url characters of a SHA-256. */
@@ -14,9 +16,12 @@ export function unkeyRatelimitId(keyId: string, name: string): string {
   return derivedId("rl", keyId, name);
 }
 
-/** The id Unkey's `Identity` needs for an owner (`externalId`) within a project. */
-export function unkeyIdentityId(projectId: string, ownerId: string): string {
-  return derivedId("id", projectId, ownerId);
+/**
+ * The id of an owner's (`externalId`'s) identity, instance-wide: the id identities.getIdentity answers with,
+ * also shown for an owner without an identity record.
+ */
+export function unkeyIdentityId(ownerId: string): string {
+  return identityIdOf(ownerId);
 }
 
 /** Keyward's refill interval as Unkey names it. */
@@ -44,8 +49,27 @@ export const UnkeyRatelimit = Type.Object({
   autoApply: Type.Boolean(),
 });
 
-/** Unkey's `Identity`, made from the key's owner. */
-export const UnkeyIdentity = Type.Object({ id: Type.String(), externalId: Type.String() });
+/** Unkey's `Identity`: the key owner's identity, with its meta and shared rate limits when it has a record. */
+export const UnkeyIdentity = Type.Object({
+  id: Type.String(),
+  externalId: Type.String(),
+  meta: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  ratelimits: Type.Optional(Type.Array(UnkeyRatelimit)),
+});
+
+/** An owner's identity as Unkey's `Identity`: meta and ratelimits left out when empty (or without a record). */
+export function presentUnkeyIdentity(
+  ownerId: string,
+  identity: IdentityRecord | null | undefined,
+): Static<typeof UnkeyIdentity> {
+  return compact({
+    id: identity?.id ?? unkeyIdentityId(ownerId),
+    externalId: ownerId,
+    meta: identity == null || Object.keys(identity.meta).length === 0 ? undefined : identity.meta,
+    ratelimits:
+      identity == null || identity.rateLimits.length === 0 ? undefined : presentUnkeyRatelimits(identity),
+  }) as Static<typeof UnkeyIdentity>;
+}
 
 /** Unkey's `KeyResponseData` (getKey, whoami, listKeys items). Optional fields are left out, never null. */
 export const UnkeyKeyData = Type.Object({
@@ -59,6 +83,7 @@ export const UnkeyKeyData = Type.Object({
   lastUsedAt: Type.Optional(Type.Integer()),
   expires: Type.Optional(Type.Integer({ description: "Unix milliseconds." })),
   permissions: Type.Optional(Type.Array(Type.String(), { description: "The key's scopes." })),
+  roles: Type.Optional(Type.Array(Type.String(), { description: "The names of the key's roles." })),
   credits: Type.Optional(UnkeyCredits),
   identity: Type.Optional(UnkeyIdentity),
   ratelimits: Type.Optional(Type.Array(UnkeyRatelimit)),
@@ -78,8 +103,9 @@ export const UNKEY_KEY_EXAMPLE: UnkeyKeyDataBody = {
   updatedAt: 1_795_856_400_000,
   expires: 1_827_392_400_000,
   permissions: ["documents.read", "documents.write"],
+  roles: ["editor"],
   credits: { remaining: 9_500, refill: { interval: "monthly", amount: 10_000 } },
-  identity: { id: "id_Xq0T8cVb2LmN7pQr", externalId: "user_123" },
+  identity: { id: "id_Xq0T8cVb2LmN7pQr", externalId: "user_123", meta: { plan: "enterprise" } },
   ratelimits: [
     { id: "rl_3Fh9xq0T8cVb2LmN", name: "requests", limit: 100, duration: 60_000, autoApply: true },
   ],
@@ -110,8 +136,15 @@ export function presentUnkeyRatelimits(
   }));
 }
 
-/** A key (record or view; a view's `quota` should carry the live balance) as Unkey's `KeyResponseData`. */
-export function presentUnkeyKey(key: KeyRecord): UnkeyKeyDataBody {
+/**
+ * A key (record or view; a view's `quota` should carry the live balance) as Unkey's `KeyResponseData`, with its
+ * owner's identity record when it has one.
+ */
+export function presentUnkeyKey(
+  key: KeyRecord,
+  identity?: IdentityRecord | null,
+  roleNames: readonly string[] = [],
+): UnkeyKeyDataBody {
   return compact({
     keyId: key.id,
     start: key.start,
@@ -123,11 +156,9 @@ export function presentUnkeyKey(key: KeyRecord): UnkeyKeyDataBody {
     lastUsedAt: key.lastUsedAt,
     expires: key.expiresAt,
     permissions: key.scopes,
+    roles: roleNames.length === 0 ? undefined : roleNames,
     credits: presentUnkeyCredits(key.quota),
-    identity:
-      key.ownerId === null
-        ? undefined
-        : { id: unkeyIdentityId(key.projectId, key.ownerId), externalId: key.ownerId },
+    identity: key.ownerId === null ? undefined : presentUnkeyIdentity(key.ownerId, identity),
     ratelimits: key.rateLimits.length === 0 ? undefined : presentUnkeyRatelimits(key),
   }) as UnkeyKeyDataBody;
 }

@@ -2,10 +2,21 @@ import type { AppDependencies, KeywardApp } from "../app.js";
 import { prepareErrorReply } from "../app.js";
 import { unkeyError, unkeyErrorContentType } from "./envelope.js";
 import { UNKEY_APIS_ROUTES } from "./routes/apis.js";
+import { UNKEY_IDENTITY_ROUTES } from "./routes/identities.js";
+import { UNKEY_KEY_MIGRATE_ROUTES } from "./routes/keys-migrate.js";
 import { UNKEY_KEY_READ_ROUTES } from "./routes/keys-read.js";
+import { UNKEY_KEY_ROLE_ROUTES } from "./routes/keys-roles.js";
 import { UNKEY_KEY_WRITE_ROUTES } from "./routes/keys-write.js";
 import { UNKEY_LIVENESS_ROUTES } from "./routes/liveness.js";
+import { UNKEY_PERMISSIONS_ROUTES } from "./routes/permissions.js";
 import { UNKEY_RATELIMIT_ROUTES } from "./routes/ratelimit.js";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The content type of this route's errors, when its Unkey client expects another than the usual. */
+    unkeyErrorContentType?: string;
+  }
+}
 
 /** One route of the Unkey-compatible surface, registered in its scope. */
 export type UnkeyRoute = (scope: KeywardApp, deps: AppDependencies) => void;
@@ -21,7 +32,7 @@ export async function registerUnkeyApi(app: KeywardApp, deps: AppDependencies): 
       const problem = await prepareErrorReply(deps, error, request, reply);
       return reply
         .status(problem.status)
-        .type(unkeyErrorContentType(problem.status))
+        .type(request.routeOptions.config.unkeyErrorContentType ?? unkeyErrorContentType(problem.status))
         .send(unkeyError(problem));
     });
     for (const register of [
@@ -29,7 +40,11 @@ export async function registerUnkeyApi(app: KeywardApp, deps: AppDependencies): 
       ...UNKEY_APIS_ROUTES,
       ...UNKEY_KEY_READ_ROUTES,
       ...UNKEY_KEY_WRITE_ROUTES,
+      ...UNKEY_KEY_MIGRATE_ROUTES,
       ...UNKEY_RATELIMIT_ROUTES,
+      ...UNKEY_KEY_ROLE_ROUTES,
+      ...UNKEY_PERMISSIONS_ROUTES,
+      ...UNKEY_IDENTITY_ROUTES,
     ]) {
       register(unkey, deps);
     }

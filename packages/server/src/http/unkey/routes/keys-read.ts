@@ -3,15 +3,17 @@ import { parsePermissionQuery } from "@keyward/core/permission-query.js";
 import type { VerificationCode } from "@keyward/core/verification.js";
 import { type Static, Type } from "typebox";
 import type { VerifyKeyInput, VerifyKeyResult } from "../../../services/key-service.js";
+import type { IdentityRecord } from "../../../store/identity-store.js";
+import type { AppDependencies } from "../../app.js";
 import { principalOf } from "../../auth.js";
 import { Cost, LIMIT_NAME_PATTERN, LIMITS } from "../../schemas.js";
 import { compact, type UnkeyPagination, unkeyOk } from "../envelope.js";
 import {
+  presentUnkeyIdentity,
   presentUnkeyKey,
   UNKEY_KEY_EXAMPLE,
   UnkeyIdentity,
   UnkeyKeyData,
-  unkeyIdentityId,
   unkeyRatelimitId,
 } from "../key-presenter.js";
 import type { UnkeyRoute } from "../register.js";
@@ -90,7 +92,14 @@ const VerifyBody = Type.Object(
         },
       ),
     ),
-    migrationId: Type.Optional(Type.String({ maxLength: 256, description: "Not supported: a 400." })),
+    migrationId: Type.Optional(
+      Type.String({
+        maxLength: 256,
+        description:
+          "A migration id a keys.migrateKeys call used (in a project the token can see), else a 400. Not needed: " +
+          "imported keys verify without it.",
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -121,7 +130,14 @@ const VerifyData = Type.Object({
     Type.Integer({ description: "The quota left, when the key has one and reached it." }),
   ),
   enabled: Type.Optional(Type.Boolean()),
-  permissions: Type.Optional(Type.Array(Type.String(), { description: "The key's scopes, when checked." })),
+  permissions: Type.Optional(
+    Type.Array(Type.String(), {
+      description: "When a query was checked: the key's scopes and its roles' permissions.",
+    }),
+  ),
+  roles: Type.Optional(
+    Type.Array(Type.String(), { description: "When a query was checked: the names of the key's roles." }),
+  ),
   identity: Type.Optional(UnkeyIdentity),
   ratelimits: Type.Optional(
     Type.Array(
@@ -155,14 +171,13 @@ function presentVerification(result: VerifyKeyResult, permissionsChecked: boolea
     expires: key.expiresAt,
     credits: result.quota?.remaining,
     enabled: key.enabled,
-    permissions: permissionsChecked ? key.scopes : undefined,
-    identity:
-      key.ownerId === null
-        ? undefined
-        : { id: unkeyIdentityId(key.projectId, key.ownerId), externalId: key.ownerId },
+    permissions: permissionsChecked ? (result.grantedScopes ?? key.scopes) : undefined,
+    roles: permissionsChecked && (result.roles?.length ?? 0) > 0 ? result.roles : undefined,
+    identity: key.ownerId === null ? undefined : presentUnkeyIdentity(key.ownerId, result.identity),
     ratelimits: result.rateLimits?.map((limit) => ({
       exceeded: !limit.allowed,
-      id: unkeyRatelimitId(key.id, limit.name),
+      // An identity's limit is named by the identity, whose keys share it.
+      id: unkeyRatelimitId(limit.identityId ?? key.id, limit.name),
       name: limit.name,
       limit: limit.limit,
       duration: limit.windowMs,
@@ -175,9 +190,6 @@ function presentVerification(result: VerifyKeyResult, permissionsChecked: boolea
 
 /** The verify request as KeyService takes it; a malformed query or an unsupported field is a 400. */
 function verifyInput(body: Static<typeof VerifyBody>, ip: string): VerifyKeyInput {
-  if (body.migrationId !== undefined) {
-    throw invalidField("/migrationId", "is not supported: import keys with keys.migrateKeys first");
-  }
   const seen = new Set<string>();
   (body.ratelimits ?? []).forEach((limit, index) => {
     if (limit.limit !== undefined || limit.duration !== undefined) {
@@ -222,8 +234,9 @@ const registerVerifyKey: UnkeyRoute = (scope, deps) => {
           "with `valid` and `code`: VALID, NOT_FOUND (unknown, revoked or hidden; no key details), FORBIDDEN " +
           "(the caller's address is not on the IP allowlist), INSUFFICIENT_PERMISSIONS (the `permissions` query " +
           "fails on the key's scopes), RATE_LIMITED, USAGE_EXCEEDED (`credits.cost` exceeds the quota), " +
-          "DISABLED, EXPIRED. A malformed query, a rate limit the key does not have, or a per-request " +
-          "`limit`/`duration` override is a 400.",
+          "DISABLED, EXPIRED. A malformed query, a rate limit the key does not have, a per-request " +
+          "`limit`/`duration` override, or a `migrationId` no keys.migrateKeys call used is a 400. Keys imported " +
+          "by keys.migrateKeys verify with their original plaintext, with or without `migrationId`.",
         body: VerifyBody,
         response: {
           200: Type.Object(
@@ -239,6 +252,7 @@ const registerVerifyKey: UnkeyRoute = (scope, deps) => {
                     enabled: true,
                     credits: 8,
                     permissions: ["documents.read", "documents.write"],
+                    roles: ["editor"],
                     ratelimits: [
                       {
                         exceeded: false,
@@ -262,7 +276,15 @@ const registerVerifyKey: UnkeyRoute = (scope, deps) => {
     },
     async (request) => {
       const input = verifyInput(request.body, request.ip);
-      const result = await deps.keys.verifyKey(principalOf(request), input);
+      const principal = principalOf(request);
+      const { migrationId } = request.body;
+      if (migrationId !== undefined && !(await deps.keys.hasMigration(principal, migrationId))) {
+        throw invalidField(
+          "/migrationId",
+          "names no migration: import keys with keys.migrateKeys under this migrationId first (or leave it out)",
+        );
+      }
+      const result = await deps.keys.verifyKey(principal, input);
       return unkeyOk(request, presentVerification(result, input.scopeQuery !== undefined));
     },
   );
@@ -296,7 +318,10 @@ const registerGetKey: UnkeyRoute = (scope, deps) => {
     async (request) => {
       if (request.body.decrypt === true) refuseDecrypt();
       const key = await deps.keys.getKey(principalOf(request), request.body.keyId);
-      return unkeyOk(request, presentUnkeyKey(key));
+      return unkeyOk(
+        request,
+        presentUnkeyKey(key, await ownerIdentity(deps, key.ownerId), deps.keyRoles.roleNames(key.roles)),
+      );
     },
   );
 };
@@ -323,7 +348,10 @@ const registerWhoami: UnkeyRoute = (scope, deps) => {
     },
     async (request) => {
       const key = await deps.keys.findKeyByPlaintext(principalOf(request), request.body.key);
-      return unkeyOk(request, presentUnkeyKey(key));
+      return unkeyOk(
+        request,
+        presentUnkeyKey(key, await ownerIdentity(deps, key.ownerId), deps.keyRoles.roleNames(key.roles)),
+      );
     },
   );
 };
@@ -390,10 +418,20 @@ const registerListKeys: UnkeyRoute = (scope, deps) => {
       const pagination: UnkeyPagination =
         page.nextCursor === null ? { hasMore: false } : { hasMore: true, cursor: page.nextCursor };
       // Spelled out: the pagination is required here, where unkeyOk() types it as optional.
-      return { ...unkeyOk(request, page.items.map(presentUnkeyKey)), pagination };
+      const data = [];
+      for (const key of page.items) {
+        const roles = deps.keyRoles.roleNames(key.roles);
+        data.push(presentUnkeyKey(key, await ownerIdentity(deps, key.ownerId), roles));
+      }
+      return { ...unkeyOk(request, data), pagination };
     },
   );
 };
+
+/** The identity of a key's owner (through the identity cache), or null for a key without owner or identity. */
+async function ownerIdentity(deps: AppDependencies, ownerId: string | null): Promise<IdentityRecord | null> {
+  return ownerId === null ? null : deps.identities.identityFor(ownerId);
+}
 
 function refuseDecrypt(): never {
   throw invalidField("/decrypt", "is not supported: reveal a recoverable key with /v1/keys/{id}/reveal");

@@ -102,7 +102,7 @@ describe("POST /v2/keys.createKey", () => {
     await expectBadRequest(create({ prefix: "Bad-Prefix" }), "body/prefix");
     await expectBadRequest(create({ byteLength: 8 }), "body/byteLength");
     await expectBadRequest(create({ expires: target.t.clock.now() - 1 }), "body/expires");
-    await expectBadRequest(create({ roles: ["admin"] }), "body/roles", /no roles/);
+    await expectBadRequest(create({ roles: ["admin"] }), "body/roles/0", /roles do not exist/);
     await expectBadRequest(create({ recoverable: true }), "body/recoverable", /recoverable keys/);
     await expectBadRequest(
       create({ credits: { remaining: 5, refill: { interval: "monthly", amount: 5, refillDay: 15 } } }),
@@ -212,9 +212,9 @@ describe("POST /v2/keys.updateKey", () => {
     expect((await keyOf(created.keyId)).quota).toBeNull();
   });
 
-  it("refuses roles, credits without remaining, and an unknown key", async () => {
+  it("refuses unknown roles, credits without remaining, and an unknown key", async () => {
     const { keyId } = await create();
-    await expectBadRequest(target.unkey.keys.updateKey({ keyId, roles: ["admin"] }), "body/roles");
+    await expectBadRequest(target.unkey.keys.updateKey({ keyId, roles: ["admin"] }), "body/roles/0");
     await expectBadRequest(
       target.unkey.keys.updateKey({ keyId, credits: { refill: { interval: "daily", amount: 1 } } }),
       "body/credits/remaining",

@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import { MAX_KEY_BYTES, MIN_KEY_BYTES } from "@keyward/core/key-format.js";
 import type { QuotaRefill, RateLimitRule } from "@keyward/core/key-record.js";
+import { MAX_ROLES_PER_KEY, permissionId } from "@keyward/core/key-roles.js";
 import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
 import { type Static, type TSchema, Type } from "typebox";
 import type { QuotaAdjustment } from "../../../limits/rate-limiter.js";
@@ -28,7 +28,7 @@ const PLAINTEXT = "sk_3Fh9xq0T8cVb2LmN7pQr5sKd1Wz4Ye6uJa9Hg0Bf3Cx7Mv0tO2iZ1r4Ag5
 const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const KeyId = Type.String({ minLength: 1, maxLength: LIMITS.idLength, description: "The key's id." });
 
-const Refill = Type.Object(
+export const Refill = Type.Object(
   {
     interval: Type.Union([Type.Literal("daily"), Type.Literal("monthly")], {
       description: "daily: at midnight; monthly: at midnight on the 1st; in the project's timezone.",
@@ -44,9 +44,9 @@ const Refill = Type.Object(
   },
   { additionalProperties: false },
 );
-const Remaining = Type.Integer({ minimum: 0, maximum: MAX_LIMIT_AMOUNT });
+export const Remaining = Type.Integer({ minimum: 0, maximum: MAX_LIMIT_AMOUNT });
 
-const Ratelimits = Type.Array(
+export const Ratelimits = Type.Array(
   Type.Object(
     {
       name: Type.String({ minLength: 1, maxLength: 64 }),
@@ -63,12 +63,12 @@ const Ratelimits = Type.Array(
   { maxItems: 10, description: "Named sliding-window limits; replaced whole." },
 );
 
-const Roles = Type.Array(Type.String({ maxLength: LIMITS.scopeLength }), {
-  maxItems: LIMITS.scopes,
-  description: "Not supported: Keyward has no roles; only an empty list is accepted.",
+const Roles = Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.scopeLength }), {
+  maxItems: MAX_ROLES_PER_KEY,
+  description: "Role names (or ids) of existing roles; replaced whole.",
 });
 
-const Permissions = Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.scopeLength }), {
+export const Permissions = Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.scopeLength }), {
   maxItems: LIMITS.scopes,
   description: "Permission names (Keyward scopes); for removePermissions also the ids this API returned.",
 });
@@ -92,7 +92,7 @@ function envelope<T extends TSchema>(data: T, example: unknown) {
 }
 
 /** Unkey's refill as a Keyward quota refill; Keyward refills monthly on the 1st, so no other day is accepted. */
-function toRefill(refill: Static<typeof Refill>, pointer: string): QuotaRefill {
+export function toRefill(refill: Static<typeof Refill>, pointer: string): QuotaRefill {
   if (refill.interval === "daily" && refill.refillDay !== undefined) {
     throw invalidField(`${pointer}/refillDay`, "is only for a monthly refill");
   }
@@ -130,7 +130,7 @@ const UNKEY_FIELD_NAMES: Readonly<Record<string, string>> = {
 };
 
 /** Awaits a service call; its field errors point at Unkey's request fields, so `errors[].location` is usable. */
-async function inUnkeyTerms<T>(call: Promise<T>): Promise<T> {
+export async function inUnkeyTerms<T>(call: Promise<T>): Promise<T> {
   try {
     return await call;
   } catch (error) {
@@ -150,20 +150,12 @@ async function inUnkeyTerms<T>(call: Promise<T>): Promise<T> {
   }
 }
 
-function toRateLimits(ratelimits: Static<typeof Ratelimits>): RateLimitRule[] {
+export function toRateLimits(ratelimits: Static<typeof Ratelimits>): RateLimitRule[] {
   return ratelimits.map((r) => ({ name: r.name, limit: r.limit, windowMs: r.duration }));
 }
 
-function refuseRoles(roles: readonly string[] | undefined): void {
-  if (roles !== undefined && roles.length > 0) {
-    throw invalidField("/roles", "must be empty: Keyward has no roles; grant permissions instead");
-  }
-}
-
-/** A stable made-up id for a permission: Keyward scopes have none. */
-export function permissionId(name: string): string {
-  return `perm_${createHash("sha256").update(name).digest("hex").slice(0, 16)}`;
-}
+/** Re-exported: a permission's id is derived from its slug, so a scope and its catalogue entry share one. */
+export { permissionId };
 
 function toPermissions(scopes: readonly string[]) {
   return scopes.map((name) => ({ id: permissionId(name), name, slug: name }));
@@ -233,8 +225,8 @@ const registerCreateKey: UnkeyRoute = (scope, deps) => {
           "Needs `keys:create`. Unkey's createKey over POST /v1/keys: `apiId` is a project id (404 when unknown or " +
           "not visible), `externalId` the owner, `permissions` scopes, `credits` a quota (refill monthly only on day " +
           "1), `ratelimits` the key's rate limits (applied to every verification whatever `autoApply` says), " +
-          "`expires` Unix ms. `byteLength` is accepted (16-64) but keys take the configured length. `roles` must be " +
-          "empty; `recoverable: true` needs a project with recoverable keys.",
+          "`expires` Unix ms. `byteLength` is accepted (16-64) but keys take the configured length. `roles` name " +
+          "existing roles (400 otherwise); `recoverable: true` needs a project with recoverable keys.",
         body: CreateBody,
         response: {
           200: envelope(Type.Object({ keyId: Type.String(), key: Type.String() }), {
@@ -247,7 +239,6 @@ const registerCreateKey: UnkeyRoute = (scope, deps) => {
     async (request) => {
       const body = request.body as Static<typeof CreateBody>;
       const principal = principalOf(request);
-      refuseRoles(body.roles);
       const project = await deps.projects.resolveProject(principal, body.apiId);
       if (body.recoverable === true && !project.recoverableKeys) {
         throw invalidField(
@@ -274,12 +265,15 @@ const registerCreateKey: UnkeyRoute = (scope, deps) => {
           ...(body.externalId === undefined ? {} : { ownerId: body.externalId }),
           ...(body.meta === undefined ? {} : { meta: body.meta }),
           ...(body.permissions === undefined ? {} : { scopes: body.permissions }),
+          ...(body.roles === undefined ? {} : { roles: body.roles }),
           ...(body.expires === undefined ? {} : { expiresAt: body.expires }),
           ...(quota === null ? {} : { quota }),
           ...(body.ratelimits === undefined ? {} : { rateLimits: toRateLimits(body.ratelimits) }),
           ...(body.enabled === undefined ? {} : { enabled: body.enabled }),
         }),
       );
+      // As on Unkey, a new externalId gets an (empty) identity.
+      if (body.externalId !== undefined) await deps.identities.ensureIdentity(principal, body.externalId);
       return unkeyOk(request, { keyId: record.id, key });
     },
   );
@@ -354,7 +348,7 @@ const registerUpdateKey: UnkeyRoute = (scope, deps) => {
         description:
           "Needs `keys:update`. Unkey's updateKey over PATCH /v1/keys/{id}: an absent field stays, null clears it " +
           "(`credits: null` = unlimited, `meta: null` = {}). `credits` needs `remaining`; an absent `refill` keeps " +
-          "the key's refill. `ratelimits` and `permissions` replace the key's whole list. `roles` must be empty.",
+          "the key's refill. `ratelimits`, `permissions` and `roles` (existing roles' names) replace the whole list.",
         body: UpdateBody,
         response: { 200: envelope(Type.Object({}), {}) },
       },
@@ -362,7 +356,6 @@ const registerUpdateKey: UnkeyRoute = (scope, deps) => {
     async (request) => {
       const body = request.body as Static<typeof UpdateBody>;
       const principal = principalOf(request);
-      refuseRoles(body.roles);
       const existing =
         body.credits === undefined ? null : await deps.keys.findKeyToChange(principal, body.keyId);
       const quota = quotaPatch(body.credits, existing?.quota ?? null);
@@ -375,8 +368,12 @@ const registerUpdateKey: UnkeyRoute = (scope, deps) => {
         ...(body.ratelimits === undefined ? {} : { rateLimits: toRateLimits(body.ratelimits) }),
         ...(body.enabled === undefined ? {} : { enabled: body.enabled }),
         ...(body.permissions === undefined ? {} : { scopes: body.permissions }),
+        ...(body.roles === undefined ? {} : { roles: body.roles }),
       };
       await inUnkeyTerms(deps.keys.updateKey(principal, body.keyId, patch));
+      // As on Unkey, a new externalId gets an (empty) identity.
+      if (typeof body.externalId === "string")
+        await deps.identities.ensureIdentity(principal, body.externalId);
       return unkeyOk(request, {});
     },
   );

@@ -6,6 +6,7 @@ import { emptyBodyAsObject, problems } from "../../../route-kit.js";
 import {
   IpAllowlistInput,
   KEY_EXAMPLE,
+  KeyRoles,
   KeySchema,
   LIMITS,
   Meta,
@@ -54,6 +55,7 @@ export function registerCreateKey(app: KeywardApp, deps: AppDependencies): void 
             name: Type.Optional(nullableString({ maxLength: LIMITS.nameLength })),
             ownerId: Type.Optional(nullableString({ maxLength: LIMITS.ownerIdLength })),
             scopes: Type.Optional(Scopes),
+            roles: Type.Optional(KeyRoles),
             meta: Type.Optional(Meta),
             expiresAt: Type.Optional(
               nullableString({
@@ -84,6 +86,7 @@ export function registerCreateKey(app: KeywardApp, deps: AppDependencies): void 
                 name: "acme production",
                 ownerId: "customer_42",
                 scopes: ["orders:read", "orders:write"],
+                roles: ["editor"],
                 meta: { plan: "pro" },
                 expiresAt: "2027-11-28T00:00:00Z",
               },

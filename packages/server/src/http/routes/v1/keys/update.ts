@@ -6,6 +6,7 @@ import { problems, ref } from "../../../route-kit.js";
 import {
   IdParams,
   IpAllowlistInput,
+  KeyRoles,
   LIMITS,
   Meta,
   nullableString,
@@ -24,7 +25,7 @@ export function registerUpdateKey(app: KeywardApp, deps: AppDependencies): void 
         tags: ["keys"],
         summary: "Update a key",
         description:
-          "Needs `keys:update`. Absent fields stay as they are; `scopes` and `meta` are replaced whole. An " +
+          "Needs `keys:update`. Absent fields stay as they are; `scopes`, `roles` and `meta` are replaced whole. An " +
           "`expiresAt` in the past expires the key now. A revoked key cannot be changed (409). An `expiresAt` " +
           "beyond the project's `maxLifetime` (counted from the key's creation), or `null` when the project has " +
           "one, is refused with 422 POLICY_VIOLATION. `rateLimits` and `ipAllowlist` are replaced whole " +
@@ -36,6 +37,7 @@ export function registerUpdateKey(app: KeywardApp, deps: AppDependencies): void 
             name: Type.Optional(nullableString({ maxLength: LIMITS.nameLength })),
             ownerId: Type.Optional(nullableString({ maxLength: LIMITS.ownerIdLength })),
             scopes: Type.Optional(Scopes),
+            roles: Type.Optional(KeyRoles),
             meta: Type.Optional(Meta),
             expiresAt: Type.Optional(nullableString({ format: "date-time", maxLength: 40 })),
             enabled: Type.Optional(Type.Boolean()),
@@ -47,7 +49,7 @@ export function registerUpdateKey(app: KeywardApp, deps: AppDependencies): void 
             additionalProperties: false,
             examples: [
               { enabled: false },
-              { scopes: ["orders:read"] },
+              { scopes: ["orders:read"], roles: ["editor"] },
               { rateLimits: [{ name: "requests", limit: 10, windowMs: 1_000 }], quota: null },
               { quota: { remaining: 500, refill: { amount: 500, interval: "day" } }, ipAllowlist: null },
             ],

@@ -92,6 +92,12 @@ export const VerifyResponse = Type.Object(
     ownerId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     name: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     scopes: Type.Optional(Type.Array(Type.String())),
+    roles: Type.Optional(Type.Array(Type.String(), { description: "When the key has roles: their names." })),
+    grantedScopes: Type.Optional(
+      Type.Array(Type.String(), {
+        description: "When the key has roles: its scopes plus its roles' permissions, which the check used.",
+      }),
+    ),
     meta: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     expiresAt: Type.Optional(Type.Union([Type.String({ format: "date-time" }), Type.Null()])),
     rotationDue: Type.Optional(
@@ -138,6 +144,23 @@ export const VerifyResponse = Type.Object(
           "True when the rate limiter was unavailable and the configuration let the request through uncounted.",
       }),
     ),
+    identity: Type.Optional(
+      Type.Object(
+        {
+          id: Type.String(),
+          externalId: Type.String({ description: "The key's ownerId." }),
+          meta: Type.Record(Type.String(), Type.Unknown()),
+          rateLimits: Type.Array(
+            Type.Object({ name: Type.String(), limit: Type.Integer(), windowMs: Type.Integer() }),
+          ),
+        },
+        {
+          description:
+            "When the key's owner has an identity: its meta, and its rate limits, shared by all its keys and " +
+            "charged with the key's (a key's limit of the same name wins).",
+        },
+      ),
+    ),
   },
   {
     examples: [
@@ -159,6 +182,13 @@ export const VerifyResponse = Type.Object(
         code: "INSUFFICIENT_SCOPE",
         ...FOUND_KEY_EXAMPLE,
         missingScopes: ["admin"],
+      },
+      {
+        valid: true,
+        code: "VALID",
+        ...FOUND_KEY_EXAMPLE,
+        roles: ["editor"],
+        grantedScopes: [...FOUND_KEY_EXAMPLE.scopes, "documents.write"],
       },
       {
         valid: true,
@@ -234,6 +264,7 @@ export async function runVerification(
     ownerId: record.ownerId,
     name: record.name,
     scopes: record.scopes,
+    ...(result.roles === undefined ? {} : { roles: result.roles, grantedScopes: result.grantedScopes }),
     meta: record.meta,
     expiresAt: isoOrNull(record.expiresAt),
     rotationDue: result.rotationDue ?? false,
@@ -259,6 +290,16 @@ export async function runVerification(
         }),
     ...(result.quota === undefined ? {} : { quota: { remaining: result.quota.remaining } }),
     ...(result.degraded === undefined ? {} : { degraded: result.degraded }),
+    ...(result.identity === undefined
+      ? {}
+      : {
+          identity: {
+            id: result.identity.id,
+            externalId: result.identity.externalId,
+            meta: result.identity.meta,
+            rateLimits: result.identity.rateLimits,
+          },
+        }),
   };
 }
 

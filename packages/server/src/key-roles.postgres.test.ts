@@ -1,0 +1,87 @@
+import { randomBytes } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  dropTestSchema,
+  newTestSchema,
+  postgresAvailable,
+  TEST_DATABASE_URL,
+} from "../test/support/services.js";
+import { parseConfig } from "./config.js";
+import { type Instance, openInstance } from "./instance.js";
+import type { CachedKind } from "./invalidation/invalidation-bus.js";
+import { createMetrics } from "./monitor/metrics.js";
+import type { Principal } from "./services/principal.js";
+
+const root: Principal = { tokenId: "tok_root", permissions: ["*"], projectIds: null };
+const postgres = await postgresAvailable();
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A node whose `heard(kind)` resolves when it next receives an invalidation of that kind from another node. */
+async function openNode(
+  schema: string,
+  masterKey: Buffer,
+): Promise<{ instance: Instance; heard(kind: CachedKind): Promise<void> }> {
+  const metrics = createMetrics();
+  const waiting = new Map<CachedKind, Array<() => void>>();
+  const count = metrics.invalidation.bind(metrics);
+  metrics.invalidation = (outcome, kind) => {
+    count(outcome, kind);
+    if (outcome !== "received") return;
+    for (const wake of waiting.get(kind)?.splice(0) ?? []) wake();
+  };
+  const config = parseConfig(
+    // An hour of cache TTL: only the invalidation can make the other node see the change in time.
+    {
+      KEYWARD_DATABASE_URL: TEST_DATABASE_URL,
+      KEYWARD_DATABASE_SCHEMA: schema,
+      KEYWARD_CACHE_TTL_MS: "3600000",
+    },
+    { masterKey, logLevel: "silent", schedulerEnabled: false },
+  );
+  const instance = await openInstance({ config, metrics });
+  cleanups.push(() => instance.close());
+  return {
+    instance,
+    heard: (kind) =>
+      new Promise<void>((resolve) => {
+        waiting.set(kind, [...(waiting.get(kind) ?? []), resolve]);
+      }),
+  };
+}
+
+describe.skipIf(!postgres)("key roles on several nodes (PostgreSQL LISTEN/NOTIFY)", () => {
+  it("a role change or deletion on one node changes verifyKey() on the other at once", async () => {
+    const schema = newTestSchema();
+    cleanups.push(() => dropTestSchema(schema));
+    const masterKey = randomBytes(32);
+    const a = await openNode(schema, masterKey);
+    const b = await openNode(schema, masterKey);
+
+    let heard = b.heard("role");
+    const role = await a.instance.keyRoles.createRole(root, { name: "editor", permissions: ["docs.read"] });
+    await heard;
+    const { key } = await b.instance.keys.createKey(root, { roles: ["editor"] });
+    const check = (scopes: string[]) => b.instance.keys.verifyKey(root, { key, scopes });
+    expect(await check(["docs.read"])).toMatchObject({ code: "VALID", roles: ["editor"] });
+    expect(await check(["docs.write"])).toMatchObject({ code: "INSUFFICIENT_SCOPE" });
+
+    // The key stays in b's verify cache (TTL an hour): only the role catalogue changes.
+    heard = b.heard("role");
+    await a.instance.keyRoles.setRolePermissions(root, role.id, ["docs.read", "docs.write"]);
+    await heard;
+    expect(await check(["docs.write"])).toMatchObject({ code: "VALID" });
+
+    heard = b.heard("role");
+    await a.instance.keyRoles.deleteRole(root, "editor");
+    await heard;
+    expect(await check(["docs.read"])).toMatchObject({
+      code: "INSUFFICIENT_SCOPE",
+      missingScopes: ["docs.read"],
+    });
+    expect((await b.instance.keys.verifyKey(root, { key })).roles).toBeUndefined();
+  });
+});

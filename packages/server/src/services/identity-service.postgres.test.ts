@@ -1,0 +1,82 @@
+import { randomBytes } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  dropTestSchema,
+  newTestSchema,
+  postgresAvailable,
+  TEST_DATABASE_URL,
+} from "../../test/support/services.js";
+import { type Config, parseConfig } from "../config.js";
+import { type Instance, openInstance } from "../instance.js";
+import { createMetrics } from "../monitor/metrics.js";
+import type { Principal } from "./principal.js";
+
+const root: Principal = { tokenId: "tok_root", permissions: ["*"], projectIds: null };
+const postgres = await postgresAvailable();
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A node of `config`, and a promise of the next identity invalidation it hears from another node. */
+async function openNode(config: Config): Promise<{ instance: Instance; heard(): Promise<void> }> {
+  const metrics = createMetrics();
+  const waiting: Array<() => void> = [];
+  const count = metrics.invalidation.bind(metrics);
+  metrics.invalidation = (outcome, kind) => {
+    count(outcome, kind);
+    if (outcome === "received" && kind === "identity") for (const wake of waiting.splice(0)) wake();
+  };
+  const instance = await openInstance({ config, metrics });
+  cleanups.push(() => instance.close());
+  return { instance, heard: () => new Promise<void>((resolve) => waiting.push(resolve)) };
+}
+
+describe.skipIf(!postgres)("identities on two nodes (PostgreSQL LISTEN/NOTIFY)", () => {
+  it("an identity created, changed or deleted on one node applies to verifyKey() on the other at once", async () => {
+    const schema = newTestSchema();
+    cleanups.push(() => dropTestSchema(schema));
+    const config = parseConfig(
+      // An hour of cache TTL: only the invalidation can make the other node see the change.
+      {
+        KEYWARD_DATABASE_URL: TEST_DATABASE_URL,
+        KEYWARD_DATABASE_SCHEMA: schema,
+        KEYWARD_CACHE_TTL_MS: "3600000",
+      },
+      { masterKey: randomBytes(32), logLevel: "silent", schedulerEnabled: false },
+    );
+    const a = await openNode(config);
+    const b = await openNode(config);
+    const { key } = await a.instance.keys.createKey(root, { ownerId: "acme" });
+    // B caches that acme has no identity.
+    expect((await b.instance.keys.verifyKey(root, { key })).identity).toBeUndefined();
+
+    let heard = b.heard();
+    await a.instance.identities.createIdentity(root, {
+      externalId: "acme",
+      meta: { plan: "enterprise" },
+      rateLimits: [{ name: "requests", limit: 1, windowMs: 60_000 }],
+    });
+    await heard;
+    const first = await b.instance.keys.verifyKey(root, { key });
+    expect(first).toMatchObject({
+      code: "VALID",
+      identity: { externalId: "acme", meta: { plan: "enterprise" } },
+    });
+    expect((await b.instance.keys.verifyKey(root, { key })).code).toBe("RATE_LIMITED");
+
+    heard = b.heard();
+    await a.instance.identities.updateIdentity(root, "acme", { meta: { plan: "pro" }, rateLimits: [] });
+    await heard;
+    expect(await b.instance.keys.verifyKey(root, { key })).toMatchObject({
+      code: "VALID",
+      identity: { meta: { plan: "pro" }, rateLimits: [] },
+    });
+
+    heard = b.heard();
+    await a.instance.identities.deleteIdentity(root, "acme");
+    await heard;
+    expect((await b.instance.keys.verifyKey(root, { key })).identity).toBeUndefined();
+  });
+});
