@@ -895,3 +895,98 @@ describe("KeywardClient secrets", () => {
     expect(fake.calls.every((call) => !call.url.includes("sk_live"))).toBe(true);
   });
 });
+
+describe("KeywardClient identities, roles and permissions", () => {
+  const identity = {
+    id: "id_1",
+    externalId: "team/alpha",
+    meta: { plan: "pro" },
+    rateLimits: [{ name: "requests", limit: 100, windowMs: 60_000 }],
+    createdAt: "2026-11-28T09:00:00.000Z",
+    updatedAt: "2026-11-28T09:00:00.000Z",
+  };
+  const permission = {
+    id: "perm_1",
+    slug: "documents.read",
+    name: "Read documents",
+    description: null,
+    createdAt: "2026-11-28T09:00:00.000Z",
+  };
+  const role = {
+    id: "role_1",
+    name: "editor",
+    description: null,
+    permissions: [permission],
+    createdAt: "2026-11-28T09:00:00.000Z",
+    updatedAt: "2026-11-28T09:00:00.000Z",
+  };
+  const noContent = () => new Response(null, { status: 204 });
+
+  it("identity methods call their routes, encoding an externalId into one path segment", async () => {
+    const fake = fakeFetch(
+      json(201, identity),
+      json(200, { items: [identity], nextCursor: null }),
+      json(200, identity),
+      json(200, identity),
+      noContent(),
+    );
+    const c = client(fake.fetch);
+    const input = { externalId: "team/alpha", meta: { plan: "pro" }, rateLimits: identity.rateLimits };
+    expect(await c.createIdentity(input)).toEqual(identity);
+    expect((await c.listIdentities({ search: "team", limit: 2, cursor: "c1" })).items).toEqual([identity]);
+    await c.getIdentity("team/alpha");
+    await c.updateIdentity("id_1", { rateLimits: [] });
+    await expect(c.deleteIdentity("id_1")).resolves.toBeUndefined();
+    expect(routes(fake.calls)).toEqual([
+      "POST /v1/identities",
+      "GET /v1/identities?search=team&limit=2&cursor=c1",
+      "GET /v1/identities/team%2Falpha",
+      "PATCH /v1/identities/id_1",
+      "DELETE /v1/identities/id_1",
+    ]);
+    expect(fake.calls[0]?.body).toEqual(input);
+    expect(fake.calls[3]?.body).toEqual({ rateLimits: [] });
+    await expect(c.getIdentity("")).rejects.toMatchObject({ code: "VALIDATION_ERROR" });
+    expect(fake.calls).toHaveLength(5);
+  });
+
+  it("permission and role methods call their routes; setRolePermissions() PUTs the slugs", async () => {
+    const page = (item: unknown) => json(200, { items: [item], nextCursor: null });
+    const fake = fakeFetch(
+      json(201, permission),
+      page(permission),
+      json(200, permission),
+      noContent(),
+      json(201, role),
+      page(role),
+      json(200, role),
+      json(200, role),
+      noContent(),
+    );
+    const c = client(fake.fetch);
+    await c.createPermission({ slug: "documents.read", name: "Read documents" });
+    await c.listPermissions();
+    expect(await c.getPermission("documents.read")).toEqual(permission);
+    await c.deletePermission("perm_1");
+    await c.createRole({ name: "editor", permissions: ["documents.read"] });
+    await c.listRoles({ search: "edit" });
+    expect(await c.getRole("editor")).toEqual(role);
+    await c.setRolePermissions("editor", ["documents.read", "documents.write"]);
+    await c.deleteRole("role_1");
+    expect(routes(fake.calls)).toEqual([
+      "POST /v1/permissions",
+      "GET /v1/permissions",
+      "GET /v1/permissions/documents.read",
+      "DELETE /v1/permissions/perm_1",
+      "POST /v1/roles",
+      "GET /v1/roles?search=edit",
+      "GET /v1/roles/editor",
+      "PUT /v1/roles/editor/permissions",
+      "DELETE /v1/roles/role_1",
+    ]);
+    expect(fake.calls[4]?.body).toEqual({ name: "editor", permissions: ["documents.read"] });
+    expect(fake.calls[7]?.body).toEqual({ permissions: ["documents.read", "documents.write"] });
+    await expect(c.setRolePermissions("", [])).rejects.toMatchObject({ code: "VALIDATION_ERROR" });
+    expect(fake.calls).toHaveLength(9);
+  });
+});

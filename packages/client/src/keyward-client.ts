@@ -10,13 +10,17 @@ import type {
   CreatedKey,
   CreatedToken,
   CreatedWebhook,
+  CreateIdentityInput,
   CreateKeyInput,
+  CreatePermissionInput,
   CreateProjectInput,
+  CreateRoleInput,
   CreateSecretInput,
   CreateTokenInput,
   CreateWebhookInput,
   Delivery,
   HealthStatus,
+  Identity,
   ImportKeysInput,
   ImportKeysResult,
   Key,
@@ -29,6 +33,7 @@ import type {
   ListWebhooksOptions,
   Page,
   PageOptions,
+  Permission,
   Project,
   QuotaAdjustment,
   RateLimitOverride,
@@ -39,11 +44,14 @@ import type {
   RevokeKeyInput,
   RevokeKeysInput,
   RevokeKeysResult,
+  Role,
   RotatedKey,
   RotateKeyInput,
+  SearchPageOptions,
   Secret,
   SetRateLimitOverrideInput,
   Token,
+  UpdateIdentityInput,
   UpdateKeyInput,
   UpdateProjectInput,
   UpdateWebhookInput,
@@ -414,6 +422,82 @@ export class KeywardClient {
    */
   async revealKey(id: string): Promise<RevealedKey> {
     return this.#request("POST", `/v1/keys/${pathId(id)}/reveal`, { body: {} });
+  }
+
+  /**
+   * Creates an identity: meta and rate limits shared by every key whose ownerId is its externalId, in every project
+   * (needs `identities:write`).
+   */
+  async createIdentity(input: CreateIdentityInput): Promise<Identity> {
+    return this.#request("POST", "/v1/identities", { body: input });
+  }
+
+  /** Lists identities in externalId order; `search` matches id or externalId (needs `identities:read`). */
+  async listIdentities(options: SearchPageOptions = {}): Promise<Page<Identity>> {
+    const { search, limit, cursor } = options;
+    return this.#request("GET", "/v1/identities", { query: { search, limit, cursor } });
+  }
+
+  /** Gets one identity by its id (`id_…`) or its externalId (needs `identities:read`). */
+  async getIdentity(id: string): Promise<Identity> {
+    return this.#request("GET", `/v1/identities/${pathId(id)}`);
+  }
+
+  /** Replaces an identity's meta and/or rate limits; absent fields stay (needs `identities:write`). */
+  async updateIdentity(id: string, input: UpdateIdentityInput): Promise<Identity> {
+    return this.#request("PATCH", `/v1/identities/${pathId(id)}`, { body: input });
+  }
+
+  /** Deletes an identity; its keys keep their ownerId (needs `identities:write`). */
+  async deleteIdentity(id: string): Promise<void> {
+    await this.#request("DELETE", `/v1/identities/${pathId(id)}`, { noContent: true });
+  }
+
+  /** Adds a permission to the instance's catalogue; CONFLICT when the slug exists (needs `rbac:write`). */
+  async createPermission(input: CreatePermissionInput): Promise<Permission> {
+    return this.#request("POST", "/v1/permissions", { body: input });
+  }
+
+  /** Lists the catalogue's permissions in id order (needs `rbac:read`). */
+  async listPermissions(options: SearchPageOptions = {}): Promise<Page<Permission>> {
+    const { search, limit, cursor } = options;
+    return this.#request("GET", "/v1/permissions", { query: { search, limit, cursor } });
+  }
+
+  /** Gets one permission by id or slug (needs `rbac:read`). */
+  async getPermission(ref: string): Promise<Permission> {
+    return this.#request("GET", `/v1/permissions/${pathId(ref, "/ref")}`);
+  }
+
+  /** Deletes a permission, by id or slug, and takes it out of every role (needs `rbac:write`). */
+  async deletePermission(ref: string): Promise<void> {
+    await this.#request("DELETE", `/v1/permissions/${pathId(ref, "/ref")}`, { noContent: true });
+  }
+
+  /** Creates a role; permission slugs not in the catalogue yet are added to it (needs `rbac:write`). */
+  async createRole(input: CreateRoleInput): Promise<Role> {
+    return this.#request("POST", "/v1/roles", { body: input });
+  }
+
+  /** Lists roles in creation order, with their permissions (needs `rbac:read`). */
+  async listRoles(options: SearchPageOptions = {}): Promise<Page<Role>> {
+    const { search, limit, cursor } = options;
+    return this.#request("GET", "/v1/roles", { query: { search, limit, cursor } });
+  }
+
+  /** Gets one role by id or name (needs `rbac:read`). */
+  async getRole(ref: string): Promise<Role> {
+    return this.#request("GET", `/v1/roles/${pathId(ref, "/ref")}`);
+  }
+
+  /** Replaces a role's permissions with these slugs; every key holding it sees the change (needs `rbac:write`). */
+  async setRolePermissions(ref: string, permissions: string[]): Promise<Role> {
+    return this.#request("PUT", `/v1/roles/${pathId(ref, "/ref")}/permissions`, { body: { permissions } });
+  }
+
+  /** Deletes a role, by id or name; keys holding it lose its permissions at once (needs `rbac:write`). */
+  async deleteRole(ref: string): Promise<void> {
+    await this.#request("DELETE", `/v1/roles/${pathId(ref, "/ref")}`, { noContent: true });
   }
 
   /** Liveness: resolves when the server answers `GET /healthz`. */

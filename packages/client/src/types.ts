@@ -219,8 +219,11 @@ export interface VerifyKeyInput {
   ip?: string;
   /** Units this request takes from the key's limits and quota, 0 to 1e6; defaults to 1. */
   cost?: number;
-  /** Charge only these of the key's limits (by name), each with its own cost or else `cost`. */
-  rateLimits?: Array<{ name: string; cost?: number }>;
+  /**
+   * Charge only these of the key's limits (by name), each with its own cost or else `cost`; `limit` and `windowMs`
+   * override the limit's own for this call (an overridden window is counted apart).
+   */
+  rateLimits?: Array<{ name: string; cost?: number; limit?: number; windowMs?: number }>;
 }
 
 /** Where one of a key's rate limits stands after a verification. */
@@ -661,4 +664,79 @@ export interface ListSecretsOptions extends PageOptions {
 export interface RevealedKey {
   id: string;
   key: string;
+}
+
+/** Paging of a list that can be searched: `search` keeps entries holding the text, ignoring case. */
+export interface SearchPageOptions extends PageOptions {
+  search?: string;
+}
+
+/**
+ * An identity: meta and rate limits shared by every key whose `ownerId` is its `externalId`, in every project
+ * (docs/identities.md). Times are ISO 8601.
+ */
+export interface Identity {
+  /** `id_…`, derived from the externalId. */
+  id: string;
+  externalId: string;
+  /** Returned with every verification of its keys. */
+  meta: Record<string, unknown>;
+  /** Counted once for all its keys, per name. */
+  rateLimits: KeyRateLimit[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Body of `POST /v1/identities`. */
+export interface CreateIdentityInput {
+  /** The ownerId of the keys it groups: 1 to 255 characters, unique in the instance. */
+  externalId: string;
+  meta?: Record<string, unknown>;
+  rateLimits?: KeyRateLimit[];
+}
+
+/** Body of `PATCH /v1/identities/{id}`: each field given is replaced whole; absent fields stay. */
+export interface UpdateIdentityInput {
+  meta?: Record<string, unknown>;
+  rateLimits?: KeyRateLimit[];
+}
+
+/** A permission of the instance's catalogue (docs/key-roles.md). */
+export interface Permission {
+  /** `perm_` + 16 hex digits of the slug's SHA-256. */
+  id: string;
+  /** A scope, which keys hold and verification queries name. */
+  slug: string;
+  name: string;
+  description: string | null;
+  /** ISO 8601 timestamp. */
+  createdAt: string;
+}
+
+/** Body of `POST /v1/permissions`. */
+export interface CreatePermissionInput {
+  slug: string;
+  name: string;
+  description?: string | null;
+}
+
+/** A role: a named set of catalogue permissions that keys can hold. Times are ISO 8601. */
+export interface Role {
+  /** `role_…`. */
+  id: string;
+  /** Unique in the instance. */
+  name: string;
+  description: string | null;
+  permissions: Permission[];
+  createdAt: string;
+  /** When its permissions last changed. */
+  updatedAt: string;
+}
+
+/** Body of `POST /v1/roles`. */
+export interface CreateRoleInput {
+  name: string;
+  description?: string | null;
+  /** Permission slugs; those not in the catalogue yet are added to it. */
+  permissions?: string[];
 }

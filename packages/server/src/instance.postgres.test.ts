@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { type ListeningNode, openListeningNode } from "../test/support/listening-node.js";
 import {
   dropTestSchema,
   newTestSchema,
@@ -13,9 +14,7 @@ import {
   TEST_REDIS_URL,
 } from "../test/support/services.js";
 import { type Config, parseConfig } from "./config.js";
-import { type Instance, openInstance } from "./instance.js";
-import type { CachedKind } from "./invalidation/invalidation-bus.js";
-import { createMetrics } from "./monitor/metrics.js";
+import { openInstance } from "./instance.js";
 import type { Principal } from "./services/principal.js";
 
 const root: Principal = { tokenId: "tok_root", permissions: ["*"], projectIds: null };
@@ -28,30 +27,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A node whose `heard(kind)` resolves when it next receives an invalidation of that kind from another node. */
-interface Node {
-  instance: Instance;
-  heard(kind: CachedKind): Promise<void>;
-}
-
-async function openNode(config: Config): Promise<Node> {
-  const metrics = createMetrics();
-  const waiting = new Map<CachedKind, Array<() => void>>();
-  const count = metrics.invalidation.bind(metrics);
-  metrics.invalidation = (outcome, kind) => {
-    count(outcome, kind);
-    if (outcome !== "received") return;
-    for (const wake of waiting.get(kind)?.splice(0) ?? []) wake();
-  };
-  const instance = await openInstance({ config, metrics });
-  cleanups.push(() => instance.close());
-  return {
-    instance,
-    heard: (kind) =>
-      new Promise<void>((resolve) => {
-        waiting.set(kind, [...(waiting.get(kind) ?? []), resolve]);
-      }),
-  };
+function openNode(config: Config): Promise<ListeningNode> {
+  return openListeningNode(config, cleanups);
 }
 
 function postgresConfig(env: Record<string, string> = {}, schema = newTestSchema()): Config {

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import { type ListeningNode, openListeningNode } from "../test/support/listening-node.js";
 import {
   dropTestSchema,
   newTestSchema,
@@ -7,9 +8,6 @@ import {
   TEST_DATABASE_URL,
 } from "../test/support/services.js";
 import { parseConfig } from "./config.js";
-import { type Instance, openInstance } from "./instance.js";
-import type { CachedKind } from "./invalidation/invalidation-bus.js";
-import { createMetrics } from "./monitor/metrics.js";
 import type { Principal } from "./services/principal.js";
 
 const root: Principal = { tokenId: "tok_root", permissions: ["*"], projectIds: null };
@@ -20,21 +18,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A node whose `heard(kind)` resolves when it next receives an invalidation of that kind from another node. */
-async function openNode(
-  schema: string,
-  masterKey: Buffer,
-): Promise<{ instance: Instance; heard(kind: CachedKind): Promise<void> }> {
-  const metrics = createMetrics();
-  const waiting = new Map<CachedKind, Array<() => void>>();
-  const count = metrics.invalidation.bind(metrics);
-  metrics.invalidation = (outcome, kind) => {
-    count(outcome, kind);
-    if (outcome !== "received") return;
-    for (const wake of waiting.get(kind)?.splice(0) ?? []) wake();
-  };
+/** A node on the schema, with an hour of cache TTL: only the invalidation can make the other node see a change. */
+function openNode(schema: string, masterKey: Buffer): Promise<ListeningNode> {
   const config = parseConfig(
-    // An hour of cache TTL: only the invalidation can make the other node see the change in time.
     {
       KEYWARD_DATABASE_URL: TEST_DATABASE_URL,
       KEYWARD_DATABASE_SCHEMA: schema,
@@ -42,15 +28,7 @@ async function openNode(
     },
     { masterKey, logLevel: "silent", schedulerEnabled: false },
   );
-  const instance = await openInstance({ config, metrics });
-  cleanups.push(() => instance.close());
-  return {
-    instance,
-    heard: (kind) =>
-      new Promise<void>((resolve) => {
-        waiting.set(kind, [...(waiting.get(kind) ?? []), resolve]);
-      }),
-  };
+  return openListeningNode(config, cleanups);
 }
 
 describe.skipIf(!postgres)("key roles on several nodes (PostgreSQL LISTEN/NOTIFY)", () => {

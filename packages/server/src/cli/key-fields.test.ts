@@ -87,4 +87,11 @@ describe("keyFields()", () => {
       "(empty: every address is refused)",
     ]);
   });
+
+  it("shows a key's roles after its scopes only when it has some", () => {
+    expect(labels({ ...key, roles: [] })).not.toContain("roles");
+    const fields = keyFields({ ...key, roles: ["role_1"] }, 0);
+    expect(fields.map(([label]) => label).slice(6, 8)).toEqual(["scopes", "roles"]);
+    expect(fields).toContainEqual(["roles", ["role_1"]]);
+  });
 });

@@ -14,6 +14,7 @@ export function keyFields(key: Key, nowMs: number): Field[] {
     ["owner", key.ownerId],
     ["start", key.start],
     ["scopes", key.scopes],
+    ...(key.roles === undefined || key.roles.length === 0 ? [] : ([["roles", key.roles]] as const)),
     ["meta", Object.keys(key.meta).length === 0 ? null : key.meta],
     ["expires", key.expiresAt],
     ["created", key.createdAt],
@@ -37,7 +38,7 @@ export function keyFields(key: Key, nowMs: number): Field[] {
 }
 
 /** `burst 100/1s`: a limit the way `--rate-limit burst=100/1s` sets it. */
-function showRateLimit(rule: KeyRateLimit): string {
+export function showRateLimit(rule: KeyRateLimit): string {
   return `${rule.name} ${rule.limit}/${formatWindowMs(rule.windowMs)}`;
 }
 

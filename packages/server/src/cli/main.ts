@@ -8,6 +8,11 @@ import { registerAuditCheckpoints } from "./commands/audit-checkpoints.js";
 import { registerAuditExport } from "./commands/audit-export.js";
 import { registerAuditList } from "./commands/audit-list.js";
 import { registerAuditVerify } from "./commands/audit-verify.js";
+import { registerIdentitiesCreate } from "./commands/identities-create.js";
+import { registerIdentitiesDelete } from "./commands/identities-delete.js";
+import { registerIdentitiesList } from "./commands/identities-list.js";
+import { registerIdentitiesShow } from "./commands/identities-show.js";
+import { registerIdentitiesUpdate } from "./commands/identities-update.js";
 import { registerInit } from "./commands/init.js";
 import { registerKeysCreate } from "./commands/keys-create.js";
 import { registerKeysDelete } from "./commands/keys-delete.js";
@@ -24,6 +29,10 @@ import { registerKms } from "./commands/kms.js";
 import { registerLogin } from "./commands/login.js";
 import { registerLogout } from "./commands/logout.js";
 import { registerMigrate } from "./commands/migrate.js";
+import { registerPermissionsCreate } from "./commands/permissions-create.js";
+import { registerPermissionsDelete } from "./commands/permissions-delete.js";
+import { registerPermissionsList } from "./commands/permissions-list.js";
+import { registerPermissionsShow } from "./commands/permissions-show.js";
 import { registerProjectsCreate } from "./commands/projects-create.js";
 import { registerProjectsDelete } from "./commands/projects-delete.js";
 import { registerProjectsList } from "./commands/projects-list.js";
@@ -33,6 +42,11 @@ import { LIMITED_EXIT_CODE, registerRatelimitCheck } from "./commands/ratelimit-
 import { registerRatelimitOverridesDelete } from "./commands/ratelimit-overrides-delete.js";
 import { registerRatelimitOverridesList } from "./commands/ratelimit-overrides-list.js";
 import { registerRatelimitOverridesSet } from "./commands/ratelimit-overrides-set.js";
+import { registerRolesCreate } from "./commands/roles-create.js";
+import { registerRolesDelete } from "./commands/roles-delete.js";
+import { registerRolesList } from "./commands/roles-list.js";
+import { registerRolesSetPermissions } from "./commands/roles-set-permissions.js";
+import { registerRolesShow } from "./commands/roles-show.js";
 import { registerSecretsCreate } from "./commands/secrets-create.js";
 import { registerSecretsDelete } from "./commands/secrets-delete.js";
 import { registerSecretsList } from "./commands/secrets-list.js";
@@ -185,6 +199,32 @@ function buildProgram(ctx: CommandContext): Command {
   registerSecretsUpdate(secrets, ctx);
   registerSecretsDelete(secrets, ctx);
   registerSecretsReveal(secrets, ctx);
+
+  const identities = program
+    .command("identities")
+    .description("shared meta and rate limits for all the keys of one owner");
+  registerIdentitiesCreate(identities, ctx);
+  registerIdentitiesList(identities, ctx);
+  registerIdentitiesShow(identities, ctx);
+  registerIdentitiesUpdate(identities, ctx);
+  registerIdentitiesDelete(identities, ctx);
+
+  const roles = program
+    .command("roles")
+    .description("named sets of permissions that keys can hold, and the permissions they grant");
+  registerRolesCreate(roles, ctx);
+  registerRolesList(roles, ctx);
+  registerRolesShow(roles, ctx);
+  registerRolesDelete(roles, ctx);
+  registerRolesSetPermissions(roles, ctx);
+
+  const permissions = program
+    .command("permissions")
+    .description("the instance's catalogue of permissions, which roles grant");
+  registerPermissionsCreate(permissions, ctx);
+  registerPermissionsList(permissions, ctx);
+  registerPermissionsShow(permissions, ctx);
+  registerPermissionsDelete(permissions, ctx);
 
   const alerts = program
     .command("alerts")

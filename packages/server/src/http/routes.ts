@@ -33,12 +33,10 @@ import { registerRotateKey } from "./routes/v1/keys/rotate.js";
 import { registerUpdateKey } from "./routes/v1/keys/update.js";
 import { registerKeyUsage } from "./routes/v1/keys/usage.js";
 import { registerVerifyKey } from "./routes/v1/keys/verify.js";
-import {
-  registerCreatePermission,
-  registerDeletePermission,
-  registerGetPermission,
-  registerListPermissions,
-} from "./routes/v1/permissions/permissions.js";
+import { registerCreatePermission } from "./routes/v1/permissions/create.js";
+import { registerDeletePermission } from "./routes/v1/permissions/delete.js";
+import { registerGetPermission } from "./routes/v1/permissions/get.js";
+import { registerListPermissions } from "./routes/v1/permissions/list.js";
 import { registerCreateProject } from "./routes/v1/projects/create.js";
 import { registerDeleteProject } from "./routes/v1/projects/delete.js";
 import { registerGetProject } from "./routes/v1/projects/get.js";
@@ -48,13 +46,11 @@ import { registerDeleteOverride } from "./routes/v1/ratelimit/delete-override.js
 import { registerRatelimit } from "./routes/v1/ratelimit/limit.js";
 import { registerListOverrides } from "./routes/v1/ratelimit/list-overrides.js";
 import { registerSetOverride } from "./routes/v1/ratelimit/set-override.js";
-import {
-  registerCreateRole,
-  registerDeleteRole,
-  registerGetRole,
-  registerListRoles,
-  registerSetRolePermissions,
-} from "./routes/v1/roles/roles.js";
+import { registerCreateRole } from "./routes/v1/roles/create.js";
+import { registerDeleteRole } from "./routes/v1/roles/delete.js";
+import { registerGetRole } from "./routes/v1/roles/get.js";
+import { registerListRoles } from "./routes/v1/roles/list.js";
+import { registerSetRolePermissions } from "./routes/v1/roles/set-permissions.js";
 import { registerCreateSecret } from "./routes/v1/secrets/create.js";
 import { registerDeleteSecret } from "./routes/v1/secrets/delete.js";
 import { registerGetSecret } from "./routes/v1/secrets/get.js";

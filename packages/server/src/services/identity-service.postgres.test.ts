@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import { openListeningNode } from "../../test/support/listening-node.js";
 import {
   dropTestSchema,
   newTestSchema,
@@ -7,8 +8,7 @@ import {
   TEST_DATABASE_URL,
 } from "../../test/support/services.js";
 import { type Config, parseConfig } from "../config.js";
-import { type Instance, openInstance } from "../instance.js";
-import { createMetrics } from "../monitor/metrics.js";
+import type { Instance } from "../instance.js";
 import type { Principal } from "./principal.js";
 
 const root: Principal = { tokenId: "tok_root", permissions: ["*"], projectIds: null };
@@ -21,16 +21,8 @@ afterEach(async () => {
 
 /** A node of `config`, and a promise of the next identity invalidation it hears from another node. */
 async function openNode(config: Config): Promise<{ instance: Instance; heard(): Promise<void> }> {
-  const metrics = createMetrics();
-  const waiting: Array<() => void> = [];
-  const count = metrics.invalidation.bind(metrics);
-  metrics.invalidation = (outcome, kind) => {
-    count(outcome, kind);
-    if (outcome === "received" && kind === "identity") for (const wake of waiting.splice(0)) wake();
-  };
-  const instance = await openInstance({ config, metrics });
-  cleanups.push(() => instance.close());
-  return { instance, heard: () => new Promise<void>((resolve) => waiting.push(resolve)) };
+  const node = await openListeningNode(config, cleanups);
+  return { instance: node.instance, heard: () => node.heard("identity") };
 }
 
 describe.skipIf(!postgres)("identities on two nodes (PostgreSQL LISTEN/NOTIFY)", () => {

@@ -11,12 +11,24 @@ import type {
 } from "../limits/rate-limiter.js";
 import type { IdentityRecord } from "../store/identity-store.js";
 import type { QuotaBalanceEntry } from "../store/records.js";
+import { checkKeyFields, throwIfInvalid } from "./key-input-rules.js";
 import { WriteBehindBatcher } from "./write-behind-batcher.js";
+
+/**
+ * One named limit a verification charges, optionally with a `limit` and/or `windowMs` for this call only (Unkey's
+ * per-call override), checked as a key's limits are. An overridden window is counted apart from the usual one.
+ */
+export interface NamedLimitRequest {
+  name: string;
+  cost?: number;
+  limit?: number;
+  windowMs?: number;
+}
 
 /** What a verification asks to spend: `cost` on every limit of the key, or only the named limits. */
 export interface LimitRequest {
   cost?: number;
-  rateLimits?: readonly { name: string; cost?: number }[];
+  rateLimits?: readonly NamedLimitRequest[];
   /**
    * When set, every rate limit of the key not named in `rateLimits` is charged this much (instead of `cost`, or
    * of being skipped when `rateLimits` names some): Unkey's auto-applied limits, charged apart from credits.
@@ -266,13 +278,43 @@ function chargesOf(
     const rule = rules.find((r) => r.name === asked.name);
     if (rule === undefined)
       throw invalidField(`/rateLimits/${index}/name`, "is not a rate limit of this key or its identity");
-    return chargeOf(rule, asked.cost ?? cost);
+    const overridden =
+      asked.limit === undefined && asked.windowMs === undefined
+        ? rule
+        : overriddenLimit(key, rule, asked, index);
+    return chargeOf(overridden, asked.cost ?? cost);
   });
   if (unnamedCost === undefined) return named;
   const unnamed = rules
     .filter((rule) => !named.some((n) => n.name === rule.name))
     .map((rule) => chargeOf(rule, unnamedCost));
   return [...named, ...unnamed];
+}
+
+/**
+ * A named limit with this call's `limit`/`windowMs` in place of its own, checked as a key's rate limits are (a 400
+ * naming `/rateLimits/<index>/...`). The limiter's name carries the window, so an overridden window has a count
+ * of its own and never reads or skews the usual one; an overridden `limit` alone shares the usual count.
+ */
+function overriddenLimit(
+  key: KeyRecord,
+  rule: ApplicableLimit,
+  asked: NamedLimitRequest,
+  index: number,
+): ApplicableLimit {
+  const limit = asked.limit ?? rule.limit;
+  const windowMs = asked.windowMs ?? rule.windowMs;
+  throwIfInvalid(
+    checkKeyFields({ rateLimits: [{ name: rule.name, limit, windowMs }] }).map((error) => ({
+      ...error,
+      pointer: error.pointer.replace("/rateLimits/0/", `/rateLimits/${index}/`),
+    })),
+  );
+  const limiterKey =
+    rule.identityId === undefined
+      ? rateLimitKey(key.id, rule.name, windowMs)
+      : identityRateLimitKey(rule.identityId, rule.name, windowMs);
+  return { ...rule, limit, windowMs, limiterKey };
 }
 
 function quotaChargeOf(key: KeyRecord, cost: number, timeZone: string, nowMs: number): QuotaCharge {

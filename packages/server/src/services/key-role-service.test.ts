@@ -81,3 +81,65 @@ describe("KeyRoleService's in-memory catalogue", () => {
     expect(roles.roleNames(["role_gone", "role_1"])).toEqual(["editor"]);
   });
 });
+
+describe("KeyRoleService's reloads under races and outages", () => {
+  const editor = { id: "role_1", name: "editor", permissions: ["a.write"] };
+
+  it("load() leaves the catalogue to the reload a change started while it read, even when that reload answers first", async () => {
+    const answers: ((rows: Catalogue) => void)[] = [];
+    const store = {
+      loadRoleCatalogue: () => new Promise<Catalogue>((resolve) => answers.push(resolve)),
+    } as unknown as KeyRoleStore;
+    const roles = new KeyRoleService({ store, clock: new ManualClock(), catalogueTtlMs: 60_000 });
+    const loading = roles.load();
+    // A role is created on another node while the first load reads; the reload it starts answers first.
+    roles.forgetCached(["role_1"]);
+    answers[1]?.([editor]);
+    await Promise.resolve();
+    answers[0]?.([]);
+    await loading;
+    expect(await roles.resolve(key)).toMatchObject({ ids: ["role_1"], names: ["editor"] });
+  });
+
+  it("reloads again after a store that throws synchronously (the reload is not left pending for good)", async () => {
+    let fail = true;
+    const store = {
+      loadRoleCatalogue() {
+        if (fail) throw new Error("store down");
+        return Promise.resolve([editor]);
+      },
+    } as unknown as KeyRoleStore;
+    const errors: unknown[] = [];
+    const roles = new KeyRoleService({
+      store,
+      clock: new ManualClock(),
+      catalogueTtlMs: 60_000,
+      onReloadError: (e) => errors.push(e),
+    });
+    roles.forgetAllCached();
+    expect(errors).toHaveLength(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    fail = false;
+    expect(await roles.resolve(key)).toMatchObject({ ids: ["role_1"], names: ["editor"] });
+  });
+
+  it("refuses an unknown role as STORE_UNAVAILABLE (retryable), not as a 400, while the catalogue cannot be read", async () => {
+    const state = { rows: [editor], loads: 0, fail: false };
+    const roles = new KeyRoleService({
+      store: fakeStore(state),
+      clock: new ManualClock(),
+      catalogueTtlMs: 60_000,
+      onReloadError: () => {},
+    });
+    await roles.load();
+    state.fail = true;
+    await expect(roles.roleIdsFor(["ghost"], "/roles")).rejects.toMatchObject({
+      code: "STORE_UNAVAILABLE",
+      retryable: true,
+    });
+    // Known roles still resolve from the catalogue at hand.
+    expect(await roles.roleIdsFor(["editor"], "/roles")).toEqual(["role_1"]);
+    state.fail = false;
+    await expect(roles.roleIdsFor(["ghost"], "/roles")).rejects.toMatchObject({ code: "VALIDATION_ERROR" });
+  });
+});

@@ -82,6 +82,10 @@ export class KeyRoleService implements RoleCatalogue {
   #version = 0;
   #loadedAt = Number.NEGATIVE_INFINITY;
   #stale = true;
+  /** The last reload failed: the catalogue may lack roles created since, so "no such role" would be a guess. */
+  #reloadFailed = false;
+  /** Bumped by every invalidation: a load that read before one must not install what it read. */
+  #invalidations = 0;
   #reloading: Promise<void> | null = null;
   readonly #resolved = new WeakMap<KeyRecord, { version: number; roles: ResolvedRoles }>();
 
@@ -91,10 +95,15 @@ export class KeyRoleService implements RoleCatalogue {
 
   /** Loads the catalogue; rejects when the store cannot answer (at start, where that must be loud). */
   async load(): Promise<void> {
-    this.#stale = true;
+    const invalidations = this.#invalidations;
     const rows = await this.#options.store.loadRoleCatalogue();
-    this.#install(rows);
-    this.#stale = false;
+    if (invalidations === this.#invalidations && this.#reloading === null) {
+      this.#install(rows);
+      this.#stale = false;
+      return;
+    }
+    // A change announced while reading started a reload, which may have read (and installed) a newer catalogue.
+    if (this.#reloading !== null || this.#stale) await this.#refresh();
   }
 
   resolve(key: KeyRecord): ResolvedRoles | Promise<ResolvedRoles> {
@@ -112,6 +121,11 @@ export class KeyRoleService implements RoleCatalogue {
       this.#stale = true;
       await this.#refresh();
       unknown = this.#unknownRefs(refs);
+      if (unknown.length > 0 && this.#reloadFailed) {
+        throw new KeywardError("STORE_UNAVAILABLE", "The role catalogue cannot be read; try again.", {
+          retryable: true,
+        });
+      }
     }
     if (unknown.length > 0) {
       throw new KeywardError("VALIDATION_ERROR", "Some roles do not exist.", {
@@ -332,6 +346,7 @@ export class KeyRoleService implements RoleCatalogue {
   }
 
   #invalidate(): void {
+    this.#invalidations += 1;
     this.#stale = true;
     void this.#refresh();
   }
@@ -350,13 +365,17 @@ export class KeyRoleService implements RoleCatalogue {
         } while (this.#stale);
       } catch (error) {
         this.#stale = true;
+        this.#reloadFailed = true;
         this.#options.onReloadError?.(error);
-      } finally {
-        this.#reloading = null;
       }
     };
-    this.#reloading = reload();
-    return this.#reloading;
+    // Cleared once settled, never before it is set: a store that throws synchronously settles reload() at once,
+    // and a `finally` inside it would then clear the field before this assignment, leaving it set for good.
+    const reloading = reload().finally(() => {
+      this.#reloading = null;
+    });
+    this.#reloading = reloading;
+    return reloading;
   }
 
   #install(rows: readonly CataloguedRole[], loadedAt = this.#options.clock.now()): void {
@@ -371,6 +390,7 @@ export class KeyRoleService implements RoleCatalogue {
     this.#byName = byName;
     this.#version += 1;
     this.#loadedAt = loadedAt;
+    this.#reloadFailed = false;
   }
 
   #resolveNow(key: KeyRecord): ResolvedRoles {

@@ -186,6 +186,34 @@ describe("KeyService.verifyKey() with unnamedRateLimitCost", () => {
     const only = await keys.verifyKey(root, { key, cost: 0, rateLimits: [{ name: "a", cost: 1 }] });
     expect(remaining(only)).toEqual({ a: 5 });
   });
+
+  it("overrides a named limit's limit and windowMs for one call, counting an overridden window apart", async () => {
+    const keys = t.instance.keys;
+    const root = await t.instance.tokens.authenticate(t.rootToken);
+    if (root === null) throw new Error("the root token must authenticate");
+    const { key } = await keys.createKey(root, { rateLimits: [{ name: "req", limit: 2, windowMs: 60_000 }] });
+    const verify = (asked: { limit?: number; windowMs?: number } = {}) =>
+      keys.verifyKey(root, { key, rateLimits: [{ name: "req", ...asked }] });
+    await verify();
+    await verify();
+    expect((await verify()).code).toBe("RATE_LIMITED");
+    // A higher limit on the same window reads the same count (2 used).
+    const raised = await verify({ limit: 5 });
+    expect(raised).toMatchObject({ valid: true, rateLimits: [{ limit: 5, windowMs: 60_000, remaining: 2 }] });
+    // Another window is another count: it neither sees nor adds to the usual one.
+    const short = await verify({ limit: 1, windowMs: 1_000 });
+    expect(short).toMatchObject({ valid: true, rateLimits: [{ limit: 1, windowMs: 1_000, remaining: 0 }] });
+    expect((await verify({ limit: 1, windowMs: 1_000 })).code).toBe("RATE_LIMITED");
+    expect((await verify()).rateLimits).toMatchObject([{ limit: 2, windowMs: 60_000, remaining: 0 }]);
+    // Bounded as a key's limits are.
+    const tooShort = await expectKeywardError(verify({ windowMs: 50 }), "VALIDATION_ERROR");
+    expect(tooShort.errors?.map((e) => e.pointer)).toEqual(["/rateLimits/0/windowMs"]);
+    const tooMany = await expectKeywardError(
+      verify({ limit: 2 ** 40, windowMs: 30 * 86_400_000 }),
+      "VALIDATION_ERROR",
+    );
+    expect(tooMany.errors?.map((e) => e.pointer)).toEqual(["/rateLimits/0/limit"]);
+  });
 });
 
 describe("KeyService.findKeyByPlaintext()", () => {

@@ -198,7 +198,7 @@ export class KeyService {
 
   constructor(options: KeyServiceOptions) {
     this.#options = options;
-    this.#imports = new KeyImportWatch(() => options.store.keyImportStatus());
+    this.#imports = new KeyImportWatch(() => options.store.keyImportStatus(options.clock.now()));
     this.#cache = new DigestCache({
       maxEntries: options.cacheMaxEntries,
       ttlMs: options.cacheTtlMs,
@@ -286,6 +286,15 @@ export class KeyService {
         newKeyFieldErrors(key, now).map((e) => ({ ...e, pointer: `/keys/${index}${e.pointer}` })),
       ),
     );
+    // Role names or ids as createKey takes them; an unknown one refuses the request like any invalid field.
+    const roleIds: string[][] = [];
+    for (const [index, key] of input.keys.entries()) {
+      roleIds.push(
+        key.roles === undefined || key.roles.length === 0
+          ? []
+          : await this.#roleIdsFor(key.roles, `/keys/${index}/roles`),
+      );
+    }
     const settings = await this.#options.projects.settingsFor(project.id);
     const random = this.#options.randomBytes;
     const failed: ImportKeysResult["failed"] = [];
@@ -305,7 +314,7 @@ export class KeyService {
         name: key.name ?? null,
         ownerId: key.ownerId ?? null,
         scopes: dedupe(key.scopes ?? []),
-        roles: [],
+        roles: roleIds[index] ?? [],
         meta: key.meta ?? {},
         expiresAt,
         enabled: key.enabled ?? true,
@@ -465,6 +474,8 @@ export class KeyService {
       keyEvent("key.updated", key, now),
       keyAudit(principal, "key.updated", key, changeDiff(existing, key, KEY_AUDIT_FIELDS), now),
     ]);
+    // A new expiry may revive an imported key that expired before its first verification (no longer pending).
+    if (patch.expiresAt !== undefined && this.#imports.migrations) this.#imports.note();
     await this.#changed([id]);
     if (updated === null) throw notFound();
     // The limiter holds the live balance: a new quota replaces it there too.
@@ -913,12 +924,12 @@ export class KeyService {
   }
 
   /** Role ids for the role names or ids a caller gave; a 400 when one does not exist or there are too many. */
-  async #roleIdsFor(refs: readonly string[]): Promise<string[]> {
+  async #roleIdsFor(refs: readonly string[], pointer = "/roles"): Promise<string[]> {
     if (this.#options.roles === undefined) {
       if (refs.length === 0) return [];
-      throw invalidField("/roles", "must be empty: this Keyward has no role catalogue");
+      throw invalidField(pointer, "must be empty: this Keyward has no role catalogue");
     }
-    return this.#options.roles.roleIdsFor(refs, "/roles");
+    return this.#options.roles.roleIdsFor(refs, pointer);
   }
 
   async #viewOf(key: KeyRecord): Promise<KeyView> {

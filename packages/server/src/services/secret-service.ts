@@ -1,5 +1,6 @@
 import type { AuditEntryContent } from "@keyward/core/audit-chain.js";
 import { newId } from "@keyward/core/ids.js";
+import type { KeyRecord } from "@keyward/core/key-record.js";
 import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
 import { auditEntry, recordDiff } from "../audit/audit-entry.js";
 import { openSecret, type SealedSecret, sealSecret } from "../kms/envelope.js";
@@ -190,14 +191,48 @@ export class SecretService {
     await this.#chargeReveal(principal);
     const sealed = await this.#options.store.readKeyCopy(keyId);
     if (sealed === null) throw noKeyCopy();
-    const facts = { action: "key.revealed", target: { type: "key", id: keyId }, projectId: key.projectId };
-    const plaintext = await this.#open(principal, sealed, keyCopyContext(keyId), facts);
+    const plaintext = await this.#openKeyCopy(principal, key, sealed);
+    if (plaintext === null) throw noKeyCopy();
+    return { id: keyId, key: plaintext };
+  }
+
+  /**
+   * The plaintext of a key the caller already holds (Unkey's `decrypt: true`), or null when Keyward kept no copy
+   * of it: then nothing is counted or audited. A kept copy is revealed as by {@link revealKey}: `keys:reveal`,
+   * counted against the token's reveal limit (429 TOO_MANY_REVEALS), audited (`key.revealed`) before it is returned.
+   */
+  async revealKeyIfKept(
+    principal: Principal,
+    key: Pick<KeyRecord, "id" | "projectId" | "start">,
+  ): Promise<string | null> {
+    requirePermission(principal, "keys:reveal");
+    if (!canAccessProject(principal, key.projectId)) {
+      throw new KeywardError("NOT_FOUND", "No key has this id.");
+    }
+    // Only keys with a copy count: a page of keys without one is not a page of reveals.
+    const sealed = await this.#options.store.readKeyCopy(key.id);
+    if (sealed === null) return null;
+    await this.#chargeReveal(principal);
+    return this.#openKeyCopy(principal, key, sealed);
+  }
+
+  /** Opens a key's sealed copy and records `key.revealed` with it; null when the copy went meanwhile. */
+  async #openKeyCopy(
+    principal: Principal,
+    key: Pick<KeyRecord, "id" | "projectId" | "start">,
+    sealed: string,
+  ): Promise<string | null> {
+    const facts = { action: "key.revealed", target: { type: "key", id: key.id }, projectId: key.projectId };
+    const plaintext = await this.#open(principal, sealed, keyCopyContext(key.id), facts);
     const now = this.#options.clock.now();
-    const marked = await this.#options.store.markKeyCopyRevealed(keyId, now, [
+    const marked = await this.#options.store.markKeyCopyRevealed(key.id, now, [
       auditEntry(principal, { ...facts, diff: { start: key.start } }, now),
     ]);
-    if (!marked) throw noKeyCopy();
-    return { id: keyId, key: plaintext.toString("utf8") };
+    try {
+      return marked ? plaintext.toString("utf8") : null;
+    } finally {
+      plaintext.fill(0);
+    }
   }
 
   async #seal(value: Buffer, secretId: string): Promise<string> {

@@ -27,6 +27,6 @@ export type KeyImportOutcome = "imported" | "duplicate";
 export interface KeyImportStatus {
   /** At least one migration was recorded: plaintexts in another system's format may be keys. */
   migrations: boolean;
-  /** Unrevoked keys still stored under their SHA-256: a plaintext not found otherwise may be one of them. */
+  /** Unrevoked, unexpired keys still stored under their SHA-256: a plaintext not found otherwise may be one. */
   pending: boolean;
 }

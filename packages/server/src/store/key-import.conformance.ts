@@ -49,19 +49,19 @@ export function describeKeyImportConformance(store: () => KeyStore, fx: () => St
     });
 
     it("reports migrations and pending imported keys, which a re-digest or a revocation ends", async () => {
-      expect(await store().keyImportStatus()).toEqual({ migrations: false, pending: false });
+      expect(await store().keyImportStatus(10)).toEqual({ migrations: false, pending: false });
       await fx().createKey(project.id);
-      expect(await store().keyImportStatus()).toEqual({ migrations: false, pending: false });
+      expect(await store().keyImportStatus(10)).toEqual({ migrations: false, pending: false });
       const one = imported("acme_one");
       const two = imported("acme_two");
       await store().importKeys({ migrationId: "m1", projectId: project.id, nowMs: 1, keys: [one, two] });
-      expect(await store().keyImportStatus()).toEqual({ migrations: true, pending: true });
+      expect(await store().keyImportStatus(10)).toEqual({ migrations: true, pending: true });
       await fx().stores.peppers.redigestKeys([
         { id: one.record.id, expected: one.digest, digest: Buffer.alloc(32, 1), pepperVersion: 1 },
       ]);
-      expect(await store().keyImportStatus()).toEqual({ migrations: true, pending: true });
+      expect(await store().keyImportStatus(10)).toEqual({ migrations: true, pending: true });
       await store().revokeKey(two.record.id, null, 2);
-      expect(await store().keyImportStatus()).toEqual({ migrations: true, pending: false });
+      expect(await store().keyImportStatus(10)).toEqual({ migrations: true, pending: false });
       expect(await store().findKeyByDigest(one.digest)).toBeNull();
       // The usage per pepper version counts the imported key still on version 0 apart.
       const usage = await fx().stores.peppers.pepperUsage();
@@ -69,6 +69,20 @@ export function describeKeyImportConformance(store: () => KeyStore, fx: () => St
         active: 0,
         revoked: 1,
       });
+    });
+
+    it("does not count imported keys expired at the given time as pending: they can never verify", async () => {
+      const expiring = imported("acme_expiring", { expiresAt: 1_000 });
+      await store().importKeys({ migrationId: "m1", projectId: project.id, nowMs: 1, keys: [expiring] });
+      expect(await store().keyImportStatus(999)).toEqual({ migrations: true, pending: true });
+      expect(await store().keyImportStatus(1_000)).toEqual({ migrations: true, pending: false });
+      const lasting = imported("acme_lasting", { expiresAt: null });
+      await store().importKeys({ migrationId: "m1", projectId: project.id, nowMs: 2, keys: [lasting] });
+      expect(await store().keyImportStatus(5_000)).toEqual({ migrations: true, pending: true });
+      await store().updateKey(expiring.record.id, { expiresAt: 9_000 }, 3);
+      await store().revokeKey(lasting.record.id, null, 4);
+      expect(await store().keyImportStatus(5_000)).toEqual({ migrations: true, pending: true });
+      expect(await store().keyImportStatus(9_000)).toEqual({ migrations: true, pending: false });
     });
 
     it("records a migration once per project and finds it by id within the given projects", async () => {

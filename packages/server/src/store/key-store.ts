@@ -98,8 +98,11 @@ export interface KeyStore {
    * inserted with their effects. Returns each key's outcome, in order.
    */
   importKeys(batch: KeyImportBatch): Promise<KeyImportOutcome[]>;
-  /** Whether keys were ever imported, and whether unrevoked ones still wait for their first verification. */
-  keyImportStatus(): Promise<KeyImportStatus>;
+  /**
+   * Whether keys were ever imported, and whether unrevoked ones still wait for their first verification (those
+   * expired at `nowMs` do not count: they can never verify).
+   */
+  keyImportStatus(nowMs: number): Promise<KeyImportStatus>;
   /** Whether an import used this migration id in one of these projects (null: any project). */
   hasKeyMigration(migrationId: string, projectIds: readonly string[] | null): Promise<boolean>;
   /** Keys in id order (creation order), at most `limit`. */

@@ -333,10 +333,13 @@ export class PostgresKeyStore implements KeyStore {
     });
   }
 
-  async keyImportStatus(): Promise<KeyImportStatus> {
+  async keyImportStatus(nowMs: number): Promise<KeyImportStatus> {
+    // The partial index keys_imported_pending holds the unrevoked ones; their expiry is checked row by row.
     const { rows } = await this.#database.query<{ migrations: boolean; pending: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM key_migrations) AS migrations,
-         EXISTS (SELECT 1 FROM keys WHERE pepper_version = ${IMPORTED_PEPPER_VERSION} AND revoked_at IS NULL) AS pending`,
+         EXISTS (SELECT 1 FROM keys WHERE pepper_version = ${IMPORTED_PEPPER_VERSION} AND revoked_at IS NULL
+           AND (expires_at IS NULL OR expires_at > $1)) AS pending`,
+      [nowMs],
     );
     return { migrations: rows[0]?.migrations === true, pending: rows[0]?.pending === true };
   }

@@ -284,11 +284,14 @@ export class SqliteKeyStore implements KeyStore {
     });
   }
 
-  async keyImportStatus(): Promise<KeyImportStatus> {
+  async keyImportStatus(nowMs: number): Promise<KeyImportStatus> {
+    // The partial index keys_imported_pending holds the unrevoked ones; their expiry is checked row by row.
     const row = this.#database.run(
       `SELECT EXISTS (SELECT 1 FROM key_migrations) AS migrations,
-         EXISTS (SELECT 1 FROM keys WHERE pepper_version = ${IMPORTED_PEPPER_VERSION} AND revoked_at IS NULL) AS pending`,
+         EXISTS (SELECT 1 FROM keys WHERE pepper_version = ${IMPORTED_PEPPER_VERSION} AND revoked_at IS NULL
+           AND (expires_at IS NULL OR expires_at > ?)) AS pending`,
       "get",
+      nowMs,
     ) as { migrations: number; pending: number };
     return { migrations: row.migrations === 1, pending: row.pending === 1 };
   }

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { clientFromEnv } from "../client-from-env.js";
+import { collectOption } from "../collect-option.js";
 import type { CommandContext } from "../command-context.js";
 import { expiryOption } from "../expiry-option.js";
 import { addHttpOptions, type HttpOptions } from "../http-options.js";
@@ -14,6 +15,7 @@ interface KeysCreateOptions extends HttpOptions, KeyLimitOptions {
   name?: string;
   owner?: string;
   scopes?: string[];
+  role?: string[];
   meta?: Record<string, unknown>;
   expires?: { expiresAt: string | null };
   disabled?: boolean;
@@ -30,6 +32,11 @@ export function registerKeysCreate(keys: Command, ctx: CommandContext): void {
       .option("--name <name>", "a name for people")
       .option("--owner <id>", "your own id for the key's holder, e.g. a customer id")
       .option("--scopes <list>", "comma-separated scopes, e.g. orders:read,orders:write", parseList)
+      .option(
+        "--role <name>",
+        "a role (name or id) whose permissions the key gets; repeatable",
+        collectOption,
+      )
       .option("--meta <json>", `a JSON object stored with the key, e.g. '{"plan":"pro"}'`, parseJsonObject)
       .option("--expires <when>", "30d, 2h, 15m, 45s, 1w, an ISO 8601 date, or never", expiryOption)
       .option("--disabled", "create the key disabled")
@@ -43,6 +50,7 @@ export function registerKeysCreate(keys: Command, ctx: CommandContext): void {
       ...(options.name === undefined ? {} : { name: options.name }),
       ...(options.owner === undefined ? {} : { ownerId: options.owner }),
       ...(options.scopes === undefined ? {} : { scopes: options.scopes }),
+      ...(options.role === undefined ? {} : { roles: options.role }),
       ...(options.meta === undefined ? {} : { meta: options.meta }),
       ...(options.expires === undefined ? {} : options.expires),
       ...(options.disabled === true ? { enabled: false } : {}),

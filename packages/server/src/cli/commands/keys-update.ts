@@ -1,6 +1,7 @@
 import type { UpdateKeyInput } from "@keyward/client/types.js";
 import { type Command, Option } from "commander";
 import { clientFromEnv } from "../client-from-env.js";
+import { collectOption } from "../collect-option.js";
 import type { CommandContext } from "../command-context.js";
 import { expiryOption } from "../expiry-option.js";
 import { addHttpOptions, type HttpOptions } from "../http-options.js";
@@ -14,6 +15,9 @@ interface KeysUpdateOptions extends HttpOptions, KeyLimitOptions {
   name?: string;
   owner?: string;
   scopes?: string[];
+  role?: string[];
+  /** False for `--no-roles`. */
+  roles?: boolean;
   meta?: Record<string, unknown>;
   expires?: { expiresAt: string | null };
   enable?: boolean;
@@ -30,6 +34,12 @@ export function registerKeysUpdate(keys: Command, ctx: CommandContext): void {
       .option("--name <name>", 'new name ("" removes it)')
       .option("--owner <id>", 'new owner id ("" removes it)')
       .option("--scopes <list>", 'comma-separated scopes, replacing the old ones ("" removes all)', parseList)
+      .option(
+        "--role <name>",
+        "a role (name or id); repeatable; the given roles replace all the old ones",
+        collectOption,
+      )
+      .addOption(new Option("--no-roles", "remove every role of the key").conflicts("role"))
       .option("--meta <json>", "a JSON object replacing the old meta", parseJsonObject)
       .option(
         "--expires <when>",
@@ -48,6 +58,8 @@ export function registerKeysUpdate(keys: Command, ctx: CommandContext): void {
       ...(options.name === undefined ? {} : { name: options.name === "" ? null : options.name }),
       ...(options.owner === undefined ? {} : { ownerId: options.owner === "" ? null : options.owner }),
       ...(options.scopes === undefined ? {} : { scopes: options.scopes }),
+      ...(options.role === undefined ? {} : { roles: options.role }),
+      ...(options.roles === false ? { roles: [] } : {}),
       ...(options.meta === undefined ? {} : { meta: options.meta }),
       ...(options.expires === undefined ? {} : options.expires),
       ...(options.enable === true ? { enabled: true } : {}),
@@ -56,7 +68,7 @@ export function registerKeysUpdate(keys: Command, ctx: CommandContext): void {
     };
     if (Object.keys(patch).length === 0) {
       command.error(
-        "nothing to update; pass --name, --owner, --scopes, --meta, --expires, --enable, --disable, " +
+        "nothing to update; pass --name, --owner, --scopes, --role, --meta, --expires, --enable, --disable, " +
           "--rate-limit, --quota, --refill, --ip or one of their --no- forms",
       );
     }

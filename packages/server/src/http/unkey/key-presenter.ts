@@ -87,6 +87,9 @@ export const UnkeyKeyData = Type.Object({
   credits: Type.Optional(UnkeyCredits),
   identity: Type.Optional(UnkeyIdentity),
   ratelimits: Type.Optional(Type.Array(UnkeyRatelimit)),
+  plaintext: Type.Optional(
+    Type.String({ description: "With `decrypt: true`: the key, when Keyward kept a copy of it." }),
+  ),
 });
 
 /** A key as Unkey's clients read it. */
@@ -144,6 +147,7 @@ export function presentUnkeyKey(
   key: KeyRecord,
   identity?: IdentityRecord | null,
   roleNames: readonly string[] = [],
+  plaintext?: string,
 ): UnkeyKeyDataBody {
   return compact({
     keyId: key.id,
@@ -160,5 +164,6 @@ export function presentUnkeyKey(
     credits: presentUnkeyCredits(key.quota),
     identity: key.ownerId === null ? undefined : presentUnkeyIdentity(key.ownerId, identity),
     ratelimits: key.rateLimits.length === 0 ? undefined : presentUnkeyRatelimits(key),
+    plaintext,
   }) as UnkeyKeyDataBody;
 }

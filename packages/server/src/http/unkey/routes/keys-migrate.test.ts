@@ -164,6 +164,33 @@ describe("POST /v2/keys.migrateKeys and verifyKey of the imported keys", () => {
     expect((await verify("acme_invalid_batch")).data).toEqual({ valid: false, code: "NOT_FOUND" });
   });
 
+  it("gives imported keys existing roles by name, and refuses an unknown role with a 400, importing nothing", async () => {
+    await target.unkey.permissions.createRole({ name: "importer", permissions: ["reports.export"] });
+    const { data } = await target.unkey.keys.migrateKeys({
+      migrationId: "acme_roles",
+      apiId,
+      keys: [{ hash: sha256("acme_with_role").toString("hex"), roles: ["importer"] }],
+    });
+    const keyId = data.migrated[0]?.keyId as string;
+    expect((await target.unkey.keys.getKey({ keyId })).data.roles).toEqual(["importer"]);
+    const checked = await verify("acme_with_role", { permissions: "reports.export" });
+    expect(checked.data).toMatchObject({ valid: true, roles: ["importer"] });
+
+    const unknown = await rejection(
+      target.unkey.keys.migrateKeys({
+        migrationId: "acme_roles",
+        apiId,
+        keys: [
+          { hash: sha256("acme_role_ok").toString("hex"), roles: ["importer"] },
+          { hash: sha256("acme_role_bad").toString("hex"), roles: ["importer", "nobody"] },
+        ],
+      }),
+      BadRequestErrorResponse,
+    );
+    expect(unknown.data$.error.errors.map((e) => e.location)).toEqual(["body/keys/1/roles/1"]);
+    expect((await verify("acme_role_ok")).data).toEqual({ valid: false, code: "NOT_FOUND" });
+  });
+
   it("POST /v1/keys/import imports the same way and tells why each failed key failed", async () => {
     const hash = sha256("acme_native_import").toString("hex");
     const res = await target.t.request("POST", "/v1/keys/import", {

@@ -1,4 +1,5 @@
 import { KEY_PREFIX_PATTERN } from "@keyward/core/key-format.js";
+import { MAX_ROLES_PER_KEY } from "@keyward/core/key-roles.js";
 import { invalidField } from "@keyward/core/keyward-error.js";
 import { type Static, Type } from "typebox";
 import {
@@ -52,9 +53,10 @@ const MigrateKey = Type.Object(
     externalId: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.ownerIdLength })),
     meta: Type.Optional(Meta),
     roles: Type.Optional(
-      Type.Array(Type.String({ maxLength: LIMITS.scopeLength }), {
-        maxItems: LIMITS.scopes,
-        description: "Not supported for imported keys: only an empty list is accepted.",
+      Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.scopeLength }), {
+        maxItems: MAX_ROLES_PER_KEY,
+        description:
+          "Names (or ids) of existing roles, as in createKey; one that does not exist is a 400 and imports nothing.",
       }),
     ),
     permissions: Type.Optional(Permissions),
@@ -98,6 +100,7 @@ const MigrateBody = Type.Object(
             externalId: "user_1",
             meta: { plan: "pro" },
             permissions: ["documents.read"],
+            roles: ["editor"],
             credits: { remaining: 1_000, refill: { interval: "monthly", amount: 1_000 } },
           },
           { hash: HASH_HEX, name: "legacy", enabled: true },
@@ -118,12 +121,6 @@ const MigrateData = Type.Object({
 
 /** One Unkey key of the request as the service takes it; field errors point into `/keys/<i>`. */
 function toImportKey(key: Static<typeof MigrateKey>, index: number): ImportKeyInput {
-  if (key.roles !== undefined && key.roles.length > 0) {
-    throw invalidField(
-      `/keys/${index}/roles`,
-      "must be empty: imported keys cannot have roles; use permissions",
-    );
-  }
   const credits = key.credits;
   if (credits?.remaining === null && credits.refill !== undefined) {
     throw invalidField(
@@ -146,6 +143,7 @@ function toImportKey(key: Static<typeof MigrateKey>, index: number): ImportKeyIn
     ...(key.externalId === undefined ? {} : { ownerId: key.externalId }),
     ...(key.meta === undefined ? {} : { meta: key.meta }),
     ...(key.permissions === undefined ? {} : { scopes: key.permissions }),
+    ...(key.roles === undefined ? {} : { roles: key.roles }),
     ...(key.expires === undefined ? {} : { expiresAt: key.expires }),
     ...(key.enabled === undefined ? {} : { enabled: key.enabled }),
     ...(quota === null ? {} : { quota }),
@@ -169,7 +167,7 @@ const registerMigrateKeys: UnkeyRoute = (scope, deps) => {
           "SHA-256 is no longer stored. Fields map as in createKey; any invalid field is a 400 and imports " +
           "nothing. A hash that is not a SHA-256 (hex or base64) or that some key has already is listed in " +
           "`failed` and the others are imported (HTTP 200). Each imported key gets a key.created event and audit " +
-          "entry. `roles` must be empty.",
+          "entry. `roles` name existing roles (an unknown one is a 400 naming `keys/<i>/roles/<j>`).",
         body: MigrateBody,
         response: {
           200: Type.Object(

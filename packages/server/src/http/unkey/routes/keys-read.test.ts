@@ -7,17 +7,20 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintToken } from "../../../../test/support/api-helpers.js";
 import { rootPrincipal } from "../../../../test/support/session-helpers.js";
-import { startUnkeyTarget, type UnkeyTarget } from "../../../../test/support/unkey-target.js";
+import { rejection, startUnkeyTarget, type UnkeyTarget } from "../../../../test/support/unkey-target.js";
 import type { CreateKeyInput } from "../../../services/key-service.js";
 import type { Principal } from "../../../services/principal.js";
 import { unkeyRatelimitId } from "../key-presenter.js";
+
+/** Keys one token may reveal per minute: low, so `decrypt` reaches it in a few calls. */
+const REVEAL_LIMIT = 5;
 
 let target: UnkeyTarget;
 let root: Principal;
 let apiId: string;
 
 beforeAll(async () => {
-  target = await startUnkeyTarget();
+  target = await startUnkeyTarget({ env: { KEYWARD_REVEAL_LIMIT_PER_MINUTE: String(REVEAL_LIMIT) } });
   root = await rootPrincipal(target.t);
   apiId = (await target.t.instance.projects.createProject(root, { name: "docs-api" })).id;
 });
@@ -128,12 +131,32 @@ describe("POST /v2/keys.verifyKey", () => {
     expect(limited.data.ratelimits?.find((l) => l.name === "tokens")?.exceeded).toBe(false);
   });
 
-  it("answers 400 for a rate limit the key does not have or a per-request override", async () => {
+  it("overrides a limit's limit and duration for one call (another window, another count)", async () => {
+    const { key } = await createKey({ rateLimits: [{ name: "requests", limit: 1, windowMs: 60_000 }] });
+    expect((await target.unkey.keys.verifyKey({ key })).data.code).toBe("VALID");
+    expect((await target.unkey.keys.verifyKey({ key })).data.code).toBe("RATE_LIMITED");
+    const burst = await target.unkey.keys.verifyKey({
+      key,
+      ratelimits: [{ name: "requests", limit: 3, duration: 1_000 }],
+    });
+    expect(burst.data).toMatchObject({ valid: true, code: "VALID" });
+    expect(burst.data.ratelimits).toEqual([
+      expect.objectContaining({ name: "requests", limit: 3, duration: 1_000, remaining: 2, exceeded: false }),
+    ]);
+  });
+
+  it("answers 400 for a rate limit the key does not have or an override out of a key limit's bounds", async () => {
     const { key } = await createKey({ rateLimits: [{ name: "requests", limit: 2, windowMs: 60_000 }] });
-    for (const ratelimits of [[{ name: "nope" }], [{ name: "requests", limit: 10, duration: 1_000 }]]) {
-      await expect(target.unkey.keys.verifyKey({ key, ratelimits })).rejects.toBeInstanceOf(
+    const cases = [
+      { ratelimits: [{ name: "nope" }], location: "body/ratelimits/0/name" },
+      { ratelimits: [{ name: "requests", limit: 10, duration: 10 }], location: "body/ratelimits/0/duration" },
+    ];
+    for (const { ratelimits, location } of cases) {
+      const error = await rejection(
+        target.unkey.keys.verifyKey({ key, ratelimits }),
         BadRequestErrorResponse,
       );
+      expect(error.data$.error.errors.map((e) => e.location)).toEqual([location]);
     }
   });
 
@@ -240,14 +263,65 @@ describe("POST /v2/keys.getKey", () => {
     ]);
   });
 
-  it("answers 404 for an unknown key and 400 for decrypt", async () => {
+  it("answers 404 for an unknown key", async () => {
     await expect(target.unkey.keys.getKey({ keyId: "key_missing" })).rejects.toBeInstanceOf(
       NotFoundErrorResponse,
     );
-    const { keyId } = await createKey();
-    await expect(target.unkey.keys.getKey({ keyId, decrypt: true })).rejects.toBeInstanceOf(
-      BadRequestErrorResponse,
+  });
+});
+
+describe("decrypt: true (recoverable keys)", () => {
+  /** A project whose first key has no copy (made before recoverableKeys was on) and whose later keys have one. */
+  async function recoverableProject(name: string) {
+    const project = await target.t.instance.projects.createProject(root, { name });
+    const plain = await target.t.instance.keys.createKey(root, { projectId: project.id });
+    await target.t.instance.projects.updateProject(root, project.id, { recoverableKeys: true });
+    return { apiId: project.id, plain: { key: plain.key, keyId: plain.record.id } };
+  }
+
+  it("getKey answers the plaintext of a key created with recoverable: true, audited; none for a key without a copy", async () => {
+    const { apiId: api, plain } = await recoverableProject("recoverable-get");
+    const { key, keyId } = (await target.unkey.keys.createKey({ apiId: api, recoverable: true })).data;
+    expect((await target.unkey.keys.getKey({ keyId, decrypt: true })).data.plaintext).toBe(key);
+    expect((await target.unkey.keys.getKey({ keyId })).data).not.toHaveProperty("plaintext");
+    expect((await target.unkey.keys.getKey({ keyId: plain.keyId, decrypt: true })).data).not.toHaveProperty(
+      "plaintext",
     );
+    const audit = await target.t.request("GET", `/v1/audit?action=key.revealed&targetId=${keyId}`);
+    expect(audit.json().items).toHaveLength(1);
+    expect(audit.body).not.toContain(key);
+    // decrypt needs keys:reveal (Unkey's decrypt_key) besides keys:read.
+    const reader = target.clientWith((await mintToken(target.t, ["keys:read"])).token);
+    await rejection(reader.keys.getKey({ keyId, decrypt: true }), ForbiddenErrorResponse);
+    await rejection(reader.apis.listKeys({ apiId: api, decrypt: true }), ForbiddenErrorResponse);
+  });
+
+  it("listKeys reveals each key of the page that has a copy, no-store, and 429s past the token's reveal limit", async () => {
+    const { apiId: api, plain } = await recoverableProject("recoverable-list");
+    const kept: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      target.t.clock.advance(1);
+      kept.push((await target.t.instance.keys.createKey(root, { projectId: api })).key);
+    }
+    const { token } = await mintToken(target.t, ["keys:read", "keys:reveal"]);
+    const list = () =>
+      fetch(`${target.baseUrl}/v2/apis.listKeys`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ apiId: api, decrypt: true }),
+      });
+    const res = await list();
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const { data } = (await res.json()) as { data: Array<{ keyId: string; plaintext?: string }> };
+    expect(data.map((k) => k.plaintext)).toEqual([undefined, ...kept]);
+    expect(data[0]?.keyId).toBe(plain.keyId);
+    // Two reveals a page; the limit is REVEAL_LIMIT per token and minute.
+    expect((await list()).status).toBe(200);
+    const limited = await list();
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("cache-control")).toBe("no-store");
+    expect(((await limited.json()) as { error: { type: string } }).error.type).toMatch(/too_many_reveals/);
   });
 });
 

@@ -1,8 +1,11 @@
-import { invalidField } from "@keyward/core/keyward-error.js";
+import type { KeyRecord } from "@keyward/core/key-record.js";
+import { invalidField, KeywardError } from "@keyward/core/keyward-error.js";
 import { parsePermissionQuery } from "@keyward/core/permission-query.js";
 import type { VerificationCode } from "@keyward/core/verification.js";
+import type { FastifyReply } from "fastify";
 import { type Static, Type } from "typebox";
 import type { VerifyKeyInput, VerifyKeyResult } from "../../../services/key-service.js";
+import { type Principal, requirePermission } from "../../../services/principal.js";
 import type { IdentityRecord } from "../../../store/identity-store.js";
 import type { AppDependencies } from "../../app.js";
 import { principalOf } from "../../auth.js";
@@ -80,15 +83,28 @@ const VerifyBody = Type.Object(
           {
             name: Type.String({ minLength: 1, maxLength: 64, pattern: LIMIT_NAME_PATTERN }),
             cost: Type.Optional(Cost),
-            limit: Type.Optional(Type.Integer({ description: "Not supported: a 400." })),
-            duration: Type.Optional(Type.Integer({ description: "Not supported: a 400." })),
+            limit: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                description:
+                  "This call only: the limit in place of the named limit's (as a key's limit is checked).",
+              }),
+            ),
+            duration: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                description:
+                  "This call only: the window in ms in place of the named limit's, counted apart from its usual window.",
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
         {
           maxItems: 10,
           description:
-            "Charges these rate limits of the key `cost` each (default 1); its other limits are charged 1.",
+            "Charges these rate limits of the key `cost` each (default 1); its other limits are charged 1. " +
+            "`limit`/`duration` override a limit for this call only.",
         },
       ),
     ),
@@ -106,6 +122,7 @@ const VerifyBody = Type.Object(
     examples: [
       { key: KEY_EXAMPLE, permissions: "documents.read AND (documents.write OR admin)" },
       { key: KEY_EXAMPLE, credits: { cost: 2 }, ratelimits: [{ name: "requests", cost: 1 }] },
+      { key: KEY_EXAMPLE, ratelimits: [{ name: "requests", limit: 10, duration: 1_000 }] },
     ],
   },
 );
@@ -192,9 +209,6 @@ function presentVerification(result: VerifyKeyResult, permissionsChecked: boolea
 function verifyInput(body: Static<typeof VerifyBody>, ip: string): VerifyKeyInput {
   const seen = new Set<string>();
   (body.ratelimits ?? []).forEach((limit, index) => {
-    if (limit.limit !== undefined || limit.duration !== undefined) {
-      throw invalidField(`/ratelimits/${index}`, "cannot override limit or duration per request");
-    }
     if (seen.has(limit.name)) throw invalidField(`/ratelimits/${index}/name`, "must name each limit once");
     seen.add(limit.name);
   });
@@ -216,8 +230,25 @@ function verifyInput(body: Static<typeof VerifyBody>, ip: string): VerifyKeyInpu
     unnamedRateLimitCost: 1,
     ...(body.ratelimits === undefined
       ? {}
-      : { rateLimits: body.ratelimits.map((limit) => ({ name: limit.name, cost: limit.cost ?? 1 })) }),
+      : {
+          rateLimits: body.ratelimits.map((limit) => ({
+            name: limit.name,
+            cost: limit.cost ?? 1,
+            ...(limit.limit === undefined ? {} : { limit: limit.limit }),
+            ...(limit.duration === undefined ? {} : { windowMs: limit.duration }),
+          })),
+        }),
   };
+}
+
+/** The service's field errors about `rateLimits` named as this request's fields (`ratelimits`, `duration`). */
+function inUnkeyFields(error: unknown): unknown {
+  if (!(error instanceof KeywardError) || error.errors === undefined) return error;
+  const errors = error.errors.map((e) => ({
+    ...e,
+    pointer: e.pointer.replace(/^\/rateLimits\//, "/ratelimits/").replace(/\/windowMs$/, "/duration"),
+  }));
+  return new KeywardError(error.code, error.message, { cause: error, errors, retryable: error.retryable });
 }
 
 /** POST /v2/keys.verifyKey: Keyward's verification, answered in Unkey's shape (always 200 for an outcome). */
@@ -234,8 +265,8 @@ const registerVerifyKey: UnkeyRoute = (scope, deps) => {
           "with `valid` and `code`: VALID, NOT_FOUND (unknown, revoked or hidden; no key details), FORBIDDEN " +
           "(the caller's address is not on the IP allowlist), INSUFFICIENT_PERMISSIONS (the `permissions` query " +
           "fails on the key's scopes), RATE_LIMITED, USAGE_EXCEEDED (`credits.cost` exceeds the quota), " +
-          "DISABLED, EXPIRED. A malformed query, a rate limit the key does not have, a per-request " +
-          "`limit`/`duration` override, or a `migrationId` no keys.migrateKeys call used is a 400. Keys imported " +
+          "DISABLED, EXPIRED. A malformed query, a rate limit the key does not have, a per-call " +
+          "`limit`/`duration` override out of a key limit's bounds, or a `migrationId` no keys.migrateKeys call used is a 400. Keys imported " +
           "by keys.migrateKeys verify with their original plaintext, with or without `migrationId`.",
         body: VerifyBody,
         response: {
@@ -284,7 +315,9 @@ const registerVerifyKey: UnkeyRoute = (scope, deps) => {
           "names no migration: import keys with keys.migrateKeys under this migrationId first (or leave it out)",
         );
       }
-      const result = await deps.keys.verifyKey(principal, input);
+      const result = await deps.keys.verifyKey(principal, input).catch((error: unknown) => {
+        throw inUnkeyFields(error);
+      });
       return unkeyOk(request, presentVerification(result, input.scopeQuery !== undefined));
     },
   );
@@ -307,20 +340,31 @@ const registerGetKey: UnkeyRoute = (scope, deps) => {
         description:
           "Unkey-compatible: the key `keyId` (scopes as `permissions`, quota as `credits`, owner as " +
           "`identity.externalId`). Needs `keys:read`; 404 when it does not exist or the token cannot see it. " +
-          "`decrypt: true` is not supported (reveal a recoverable key with `/v1/keys/{id}/reveal`).",
+          DECRYPT_DESCRIPTION,
         body: Type.Object(
-          { keyId: KeyId, decrypt: Type.Optional(Type.Boolean()) },
-          { additionalProperties: false, examples: [{ keyId: UNKEY_KEY_EXAMPLE.keyId }] },
+          { keyId: KeyId, decrypt: Type.Optional(Decrypt) },
+          {
+            additionalProperties: false,
+            examples: [{ keyId: UNKEY_KEY_EXAMPLE.keyId }, { keyId: UNKEY_KEY_EXAMPLE.keyId, decrypt: true }],
+          },
         ),
         response: { 200: KeyEnvelope },
       },
     },
-    async (request) => {
-      if (request.body.decrypt === true) refuseDecrypt();
-      const key = await deps.keys.getKey(principalOf(request), request.body.keyId);
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const decrypt = request.body.decrypt === true;
+      if (decrypt) mayDecrypt(deps, principal, reply);
+      const key = await deps.keys.getKey(principal, request.body.keyId);
+      const plaintext = decrypt ? await revealed(deps, principal, key) : undefined;
       return unkeyOk(
         request,
-        presentUnkeyKey(key, await ownerIdentity(deps, key.ownerId), deps.keyRoles.roleNames(key.roles)),
+        presentUnkeyKey(
+          key,
+          await ownerIdentity(deps, key.ownerId),
+          deps.keyRoles.roleNames(key.roles),
+          plaintext,
+        ),
       );
     },
   );
@@ -368,14 +412,17 @@ const registerListKeys: UnkeyRoute = (scope, deps) => {
         description:
           "Unkey-compatible: the keys of project `apiId` in creation order, `limit` (1-100) per page, only " +
           "those of owner `externalId` when given. `pagination.cursor` is left out on the last page. Needs " +
-          "`keys:read`; 404 when the project does not exist or the token cannot see it.",
+          "`keys:read`; 404 when the project does not exist or the token cannot see it. " +
+          DECRYPT_DESCRIPTION +
+          " With `decrypt`, each key of the page with a copy is one reveal: a page with more than the token's " +
+          "reveal limit of them is a 429 (ask for smaller pages).",
         body: Type.Object(
           {
             apiId: Type.String({ minLength: 1, maxLength: LIMITS.idLength }),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
             cursor: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.cursorLength })),
             externalId: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.ownerIdLength })),
-            decrypt: Type.Optional(Type.Boolean()),
+            decrypt: Type.Optional(Decrypt),
             revalidateKeysCache: Type.Optional(Type.Boolean({ description: "Accepted and ignored." })),
           },
           {
@@ -403,10 +450,10 @@ const registerListKeys: UnkeyRoute = (scope, deps) => {
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { apiId, limit, cursor, externalId, decrypt } = request.body;
-      if (decrypt === true) refuseDecrypt();
       const principal = principalOf(request);
+      if (decrypt === true) mayDecrypt(deps, principal, reply);
       // An unknown or hidden API is a 404, as on Unkey, rather than an empty list.
       await deps.projects.resolveProject(principal, apiId);
       const page = await deps.keys.listKeys(principal, {
@@ -421,7 +468,8 @@ const registerListKeys: UnkeyRoute = (scope, deps) => {
       const data = [];
       for (const key of page.items) {
         const roles = deps.keyRoles.roleNames(key.roles);
-        data.push(presentUnkeyKey(key, await ownerIdentity(deps, key.ownerId), roles));
+        const plaintext = decrypt === true ? await revealed(deps, principal, key) : undefined;
+        data.push(presentUnkeyKey(key, await ownerIdentity(deps, key.ownerId), roles, plaintext));
       }
       return { ...unkeyOk(request, data), pagination };
     },
@@ -433,8 +481,35 @@ async function ownerIdentity(deps: AppDependencies, ownerId: string | null): Pro
   return ownerId === null ? null : deps.identities.identityFor(ownerId);
 }
 
-function refuseDecrypt(): never {
-  throw invalidField("/decrypt", "is not supported: reveal a recoverable key with /v1/keys/{id}/reveal");
+const Decrypt = Type.Boolean({
+  description:
+    "Also answer `plaintext` for keys Keyward kept a copy of (`recoverableKeys`); needs `keys:reveal` (Unkey's " +
+    "`decrypt_key`).",
+});
+
+const DECRYPT_DESCRIPTION =
+  "`decrypt: true` also needs `keys:reveal` (and, from a user's session, a recent second factor) and answers " +
+  "`plaintext` for a key Keyward kept a copy of (left out for any other key), through `/v1/keys/{id}/reveal`'s " +
+  "path: audited as `key.revealed`, counted against the token's reveal limit (429 TOO_MANY_REVEALS), " +
+  "`Cache-Control: no-store`.";
+
+/**
+ * `decrypt: true` is a reveal: refused up front without `keys:reveal` or (for a session) a recent step-up. The
+ * answer is never cached, whatever it holds (a 429 or a failure after some keys of a page were revealed too).
+ */
+function mayDecrypt(deps: AppDependencies, principal: Principal, reply: FastifyReply): void {
+  requirePermission(principal, "keys:reveal");
+  deps.auth.requireStepUp(principal);
+  reply.header("cache-control", "no-store");
+}
+
+/** A key's plaintext through the reveal path (audited, counted), or undefined when no copy was kept. */
+async function revealed(
+  deps: AppDependencies,
+  principal: Principal,
+  key: KeyRecord,
+): Promise<string | undefined> {
+  return (await deps.secrets.revealKeyIfKept(principal, key)) ?? undefined;
 }
 
 export const UNKEY_KEY_READ_ROUTES: readonly UnkeyRoute[] = [

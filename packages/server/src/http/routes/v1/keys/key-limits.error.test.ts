@@ -130,7 +130,9 @@ describe("POST /v1/keys/verify limit fields", () => {
       [[{ name: "a b" }], ["/rateLimits/0/name"]],
       [[{}], ["/rateLimits/0/name"]],
       [[{ name: "a", cost: -1 }], ["/rateLimits/0/cost"]],
-      [[{ name: "a", limit: 5 }], ["/rateLimits/0/limit"]],
+      [[{ name: "a", duration: 5 }], ["/rateLimits/0/duration"]],
+      [[{ name: "a", limit: 0 }], ["/rateLimits/0/limit"]],
+      [[{ name: "a", windowMs: 1.5 }], ["/rateLimits/0/windowMs"]],
       [Array.from({ length: 11 }, (_, i) => ({ name: `l${i}` })), ["/rateLimits"]],
       ["requests", ["/rateLimits"]],
     ];

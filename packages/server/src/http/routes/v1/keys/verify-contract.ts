@@ -29,6 +29,19 @@ export const VerifyRequest = Type.Object(
           {
             name: Type.String({ minLength: 1, maxLength: 64, pattern: LIMIT_NAME_PATTERN }),
             cost: Type.Optional(Cost),
+            limit: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                description: "This call only: the limit in place of the key's (checked as a key's limit is).",
+              }),
+            ),
+            windowMs: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                description:
+                  "This call only: the window in place of the key's, counted apart from the usual window.",
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -36,7 +49,7 @@ export const VerifyRequest = Type.Object(
           maxItems: 10,
           description:
             "Charge only these rate limits of the key (each once, with its own cost or `cost`); absent: all of " +
-            "them. A name the key does not have is a 400.",
+            "them. A name the key does not have is a 400. `limit`/`windowMs` override a limit for this call.",
         },
       ),
     ),
@@ -53,6 +66,10 @@ export const VerifyRequest = Type.Object(
         ip: "203.0.113.7",
         cost: 5,
         rateLimits: [{ name: "requests" }],
+      },
+      {
+        key: "kw_3Fh9xq0T8cVb2LmN7pQr5sKd1Wz4Ye6uJa9Hg0Bf3Cx7Mv0tO2iZ1r4Ag5",
+        rateLimits: [{ name: "requests", limit: 10, windowMs: 1_000 }],
       },
     ],
   },
