@@ -39,6 +39,24 @@ export class Output {
       this.line(`${label.padEnd(width)}${GAP}${showValue(value)}`.trimEnd());
   }
 
+  /**
+   * Writes one page of a list: as JSON (items and `nextCursor`), or as a table followed by how to get the next
+   * page when there is one.
+   */
+  page<T>(
+    page: { items: readonly T[]; nextCursor: string | null },
+    json: boolean,
+    columns: readonly Column<T>[],
+    empty: string,
+  ): void {
+    if (json) {
+      this.json(page);
+      return;
+    }
+    this.table(page.items, columns, empty);
+    if (page.nextCursor !== null) this.line(`More: add --cursor ${page.nextCursor}`);
+  }
+
   /** Writes rows under upper-case headers, columns aligned; `empty` instead when there are no rows. */
   table<T>(rows: readonly T[], columns: readonly Column<T>[], empty: string): void {
     if (rows.length === 0) {

@@ -13,14 +13,12 @@ import {
   PERMISSION_COLUMNS,
   type PermissionRow,
   ROLE_COLUMNS,
+  ROLE_PERMISSIONS,
   type RoleRow,
   toPermission,
   toRole,
 } from "./rbac-rows.js";
 import type { ChangeEffect, EffectsFor } from "./records.js";
-
-const ROLE_PERMISSIONS = `SELECT rp.role_id, p.id, p.slug, p.name, p.description, p.created_at
-  FROM rbac_role_permissions rp JOIN rbac_permissions p ON p.id = rp.permission_id`;
 
 /** The PostgreSQL {@link KeyRoleStore}, sharing its pool (and transactions) with the key store. */
 export class PostgresKeyRoleStore implements KeyRoleStore {

@@ -86,3 +86,7 @@ export function foldCatalogue(
   }
   return [...roles.values()];
 }
+
+/** Each role's permissions, joined (both dialects); callers add their WHERE and ORDER BY. */
+export const ROLE_PERMISSIONS = `SELECT rp.role_id, p.id, p.slug, p.name, p.description, p.created_at
+  FROM rbac_role_permissions rp JOIN rbac_permissions p ON p.id = rp.permission_id`;

@@ -11,6 +11,7 @@ import {
   PERMISSION_COLUMNS,
   type PermissionRow,
   ROLE_COLUMNS,
+  ROLE_PERMISSIONS,
   type RoleRow,
   toPermission,
   toRole,
@@ -18,9 +19,6 @@ import {
 import type { ChangeEffect, EffectsFor } from "./records.js";
 import { writeEffects } from "./sqlite-change-effects.js";
 import type { SqliteDatabase } from "./sqlite-database.js";
-
-const ROLE_PERMISSIONS = `SELECT rp.role_id, p.id, p.slug, p.name, p.description, p.created_at
-  FROM rbac_role_permissions rp JOIN rbac_permissions p ON p.id = rp.permission_id`;
 
 /** The SQLite {@link KeyRoleStore}, sharing its connection (and transactions) with the key store. */
 export class SqliteKeyRoleStore implements KeyRoleStore {

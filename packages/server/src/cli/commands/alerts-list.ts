@@ -48,13 +48,9 @@ export function registerAlertsList(alerts: Command, ctx: CommandContext): void {
       limit: options.limit,
       cursor: options.cursor,
     });
-    const out = new Output(ctx.io);
-    if (options.json === true) {
-      out.json(page);
-      return;
-    }
-    out.table<Alert>(
-      page.items,
+    new Output(ctx.io).page<Alert>(
+      page,
+      options.json === true,
       [
         { header: "id", cell: (a) => a.id },
         { header: "type", cell: (a) => a.type },
@@ -67,6 +63,5 @@ export function registerAlertsList(alerts: Command, ctx: CommandContext): void {
       ],
       "No alerts.",
     );
-    if (page.nextCursor !== null) out.line(`More: add --cursor ${page.nextCursor}`);
   });
 }

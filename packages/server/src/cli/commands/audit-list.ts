@@ -31,13 +31,9 @@ export function registerAuditList(audit: Command, ctx: CommandContext): void {
       limit: options.limit,
       cursor: options.cursor,
     });
-    const out = new Output(ctx.io);
-    if (options.json === true) {
-      out.json(page);
-      return;
-    }
-    out.table<AuditEntry>(
-      page.items,
+    new Output(ctx.io).page<AuditEntry>(
+      page,
+      options.json === true,
       [
         { header: "seq", cell: (e) => String(e.seq) },
         { header: "at", cell: (e) => e.at },
@@ -50,6 +46,5 @@ export function registerAuditList(audit: Command, ctx: CommandContext): void {
       ],
       "No audit entries.",
     );
-    if (page.nextCursor !== null) out.line(`More: add --cursor ${page.nextCursor}`);
   });
 }

@@ -28,13 +28,9 @@ export function registerIdentitiesList(identities: Command, ctx: CommandContext)
       limit: options.limit,
       cursor: options.cursor,
     });
-    const out = new Output(ctx.io);
-    if (options.json === true) {
-      out.json(page);
-      return;
-    }
-    out.table<Identity>(
-      page.items,
+    new Output(ctx.io).page<Identity>(
+      page,
+      options.json === true,
       [
         { header: "id", cell: (i) => i.id },
         { header: "external id", cell: (i) => i.externalId },
@@ -44,6 +40,5 @@ export function registerIdentitiesList(identities: Command, ctx: CommandContext)
       ],
       "No identities.",
     );
-    if (page.nextCursor !== null) out.line(`More: add --cursor ${page.nextCursor}`);
   });
 }

@@ -30,13 +30,9 @@ export function registerPermissionsList(permissions: Command, ctx: CommandContex
       limit: options.limit,
       cursor: options.cursor,
     });
-    const out = new Output(ctx.io);
-    if (options.json === true) {
-      out.json(page);
-      return;
-    }
-    out.table<Permission>(
-      page.items,
+    new Output(ctx.io).page<Permission>(
+      page,
+      options.json === true,
       [
         { header: "id", cell: (p) => p.id },
         { header: "slug", cell: (p) => p.slug },
@@ -45,6 +41,5 @@ export function registerPermissionsList(permissions: Command, ctx: CommandContex
       ],
       "No permissions.",
     );
-    if (page.nextCursor !== null) out.line(`More: add --cursor ${page.nextCursor}`);
   });
 }

@@ -22,13 +22,9 @@ export function registerProjectsList(projects: Command, ctx: CommandContext): vo
   ).action(async (options: ProjectsListOptions) => {
     const client = clientFromEnv(ctx.io, options.url);
     const page = await client.listProjects({ limit: options.limit, cursor: options.cursor });
-    const out = new Output(ctx.io);
-    if (options.json === true) {
-      out.json(page);
-      return;
-    }
-    out.table<Project>(
-      page.items,
+    new Output(ctx.io).page<Project>(
+      page,
+      options.json === true,
       [
         { header: "id", cell: (p) => p.id },
         { header: "name", cell: (p) => p.name },
@@ -37,6 +33,5 @@ export function registerProjectsList(projects: Command, ctx: CommandContext): vo
       ],
       "No projects.",
     );
-    if (page.nextCursor !== null) out.line(`More: add --cursor ${page.nextCursor}`);
   });
 }

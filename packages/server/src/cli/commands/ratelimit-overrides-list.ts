@@ -27,13 +27,9 @@ export function registerRatelimitOverridesList(overrides: Command, ctx: CommandC
       limit: options.limit,
       cursor: options.cursor,
     });
-    const out = new Output(ctx.io);
-    if (options.json === true) {
-      out.json(page);
-      return;
-    }
-    out.table<RateLimitOverride>(
-      page.items,
+    new Output(ctx.io).page<RateLimitOverride>(
+      page,
+      options.json === true,
       [
         { header: "identifier", cell: (o) => o.identifier },
         { header: "limit", cell: (o) => o.limit },
@@ -42,6 +38,5 @@ export function registerRatelimitOverridesList(overrides: Command, ctx: CommandC
       ],
       "No overrides.",
     );
-    if (page.nextCursor !== null) out.line(`More: add --cursor ${page.nextCursor}`);
   });
 }

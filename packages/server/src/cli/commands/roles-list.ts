@@ -27,13 +27,9 @@ export function registerRolesList(roles: Command, ctx: CommandContext): void {
       limit: options.limit,
       cursor: options.cursor,
     });
-    const out = new Output(ctx.io);
-    if (options.json === true) {
-      out.json(page);
-      return;
-    }
-    out.table<Role>(
-      page.items,
+    new Output(ctx.io).page<Role>(
+      page,
+      options.json === true,
       [
         { header: "id", cell: (r) => r.id },
         { header: "name", cell: (r) => r.name },
@@ -42,6 +38,5 @@ export function registerRolesList(roles: Command, ctx: CommandContext): void {
       ],
       "No roles.",
     );
-    if (page.nextCursor !== null) out.line(`More: add --cursor ${page.nextCursor}`);
   });
 }

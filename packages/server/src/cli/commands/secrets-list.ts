@@ -27,13 +27,9 @@ export function registerSecretsList(secrets: Command, ctx: CommandContext): void
       limit: options.limit,
       cursor: options.cursor,
     });
-    const out = new Output(ctx.io);
-    if (options.json === true) {
-      out.json(page);
-      return;
-    }
-    out.table<Secret>(
-      page.items,
+    new Output(ctx.io).page<Secret>(
+      page,
+      options.json === true,
       [
         { header: "id", cell: (s) => s.id },
         { header: "project", cell: (s) => s.projectId },
@@ -43,6 +39,5 @@ export function registerSecretsList(secrets: Command, ctx: CommandContext): void
       ],
       "No secrets.",
     );
-    if (page.nextCursor !== null) out.line(`More: add --cursor ${page.nextCursor}`);
   });
 }

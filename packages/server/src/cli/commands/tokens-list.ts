@@ -22,13 +22,9 @@ export function registerTokensList(tokens: Command, ctx: CommandContext): void {
   ).action(async (options: TokensListOptions) => {
     const client = clientFromEnv(ctx.io, options.url);
     const page = await client.listTokens({ limit: options.limit, cursor: options.cursor });
-    const out = new Output(ctx.io);
-    if (options.json === true) {
-      out.json(page);
-      return;
-    }
-    out.table<Token>(
-      page.items,
+    new Output(ctx.io).page<Token>(
+      page,
+      options.json === true,
       [
         { header: "id", cell: (t) => t.id },
         { header: "name", cell: (t) => t.name },
@@ -40,6 +36,5 @@ export function registerTokensList(tokens: Command, ctx: CommandContext): void {
       ],
       "No tokens.",
     );
-    if (page.nextCursor !== null) out.line(`More: add --cursor ${page.nextCursor}`);
   });
 }

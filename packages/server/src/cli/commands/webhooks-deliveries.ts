@@ -36,13 +36,9 @@ export function registerWebhooksDeliveries(webhooks: Command, ctx: CommandContex
       limit: options.limit,
       cursor: options.cursor,
     });
-    const out = new Output(ctx.io);
-    if (options.json === true) {
-      out.json(page);
-      return;
-    }
-    out.table<Delivery>(
-      page.items,
+    new Output(ctx.io).page<Delivery>(
+      page,
+      options.json === true,
       [
         { header: "event", cell: (d) => d.id },
         { header: "type", cell: (d) => d.eventType },
@@ -53,6 +49,5 @@ export function registerWebhooksDeliveries(webhooks: Command, ctx: CommandContex
       ],
       "No deliveries.",
     );
-    if (page.nextCursor !== null) out.line(`More: add --cursor ${page.nextCursor}`);
   });
 }

@@ -28,13 +28,9 @@ export function registerWebhooksList(webhooks: Command, ctx: CommandContext): vo
       limit: options.limit,
       cursor: options.cursor,
     });
-    const out = new Output(ctx.io);
-    if (options.json === true) {
-      out.json(page);
-      return;
-    }
-    out.table<Webhook>(
-      page.items,
+    new Output(ctx.io).page<Webhook>(
+      page,
+      options.json === true,
       [
         { header: "id", cell: (w) => w.id },
         { header: "project", cell: (w) => w.projectId },
@@ -45,6 +41,5 @@ export function registerWebhooksList(webhooks: Command, ctx: CommandContext): vo
       ],
       "No webhooks.",
     );
-    if (page.nextCursor !== null) out.line(`More: add --cursor ${page.nextCursor}`);
   });
 }
