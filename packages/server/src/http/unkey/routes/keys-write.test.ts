@@ -1,10 +1,11 @@
+import { KeywardError } from "@keyward/core/keyward-error.js";
 import {
   BadRequestErrorResponse,
   ForbiddenErrorResponse,
   NotFoundErrorResponse,
   UnauthorizedErrorResponse,
 } from "@unkey/api/models/errors";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createProject, mintToken } from "../../../../test/support/api-helpers.js";
 import { startUnkeyTarget, type UnkeyTarget } from "../../../../test/support/unkey-target.js";
 import type { Principal } from "../../../services/principal.js";
@@ -49,6 +50,20 @@ async function expectBadRequest(call: Promise<unknown>, location: string, detail
 }
 
 describe("POST /v2/keys.createKey", () => {
+  it("still answers the new key when its externalId's identity cannot be created", async () => {
+    const ensure = vi
+      .spyOn(target.t.instance.identities, "ensureIdentity")
+      .mockRejectedValueOnce(new KeywardError("STORE_UNAVAILABLE", "The store did not answer."));
+    try {
+      const created = await create({ externalId: "user_outage" });
+      expect(await verify(created.key)).toBe("VALID");
+      expect((await keyOf(created.keyId)).ownerId).toBe("user_outage");
+      expect(ensure).toHaveBeenCalledOnce();
+    } finally {
+      ensure.mockRestore();
+    }
+  });
+
   it("maps prefix, name, externalId, meta, permissions, expiry, credits with refill and ratelimits", async () => {
     const expires = target.t.clock.now() + DAY_MS;
     const created = await create({

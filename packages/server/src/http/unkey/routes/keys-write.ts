@@ -272,8 +272,13 @@ const registerCreateKey: UnkeyRoute = (scope, deps) => {
           ...(body.enabled === undefined ? {} : { enabled: body.enabled }),
         }),
       );
-      // As on Unkey, a new externalId gets an (empty) identity.
-      if (body.externalId !== undefined) await deps.identities.ensureIdentity(principal, body.externalId);
+      // As on Unkey, a new externalId gets an (empty) identity. The key exists already and its plaintext is shown
+      // only in this answer, so a failure here is logged rather than losing the key for the caller.
+      if (body.externalId !== undefined) {
+        await deps.identities.ensureIdentity(principal, body.externalId).catch((error: unknown) => {
+          request.log.warn({ err: error }, "the identity of a new key's externalId could not be created");
+        });
+      }
       return unkeyOk(request, { keyId: record.id, key });
     },
   );
