@@ -1,13 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { type ListeningNode, openListeningNode } from "../test/support/listening-node.js";
-import {
-  dropTestSchema,
-  newTestSchema,
-  postgresAvailable,
-  TEST_DATABASE_URL,
-} from "../test/support/services.js";
-import { parseConfig } from "./config.js";
+import { openListeningNode, sharedPostgresConfig } from "../test/support/listening-node.js";
+import { postgresAvailable } from "../test/support/services.js";
 import type { Principal } from "./services/principal.js";
 
 const root: Principal = { tokenId: "tok_root", permissions: ["*"], projectIds: null };
@@ -18,26 +11,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A node on the schema, with an hour of cache TTL: only the invalidation can make the other node see a change. */
-function openNode(schema: string, masterKey: Buffer): Promise<ListeningNode> {
-  const config = parseConfig(
-    {
-      KEYWARD_DATABASE_URL: TEST_DATABASE_URL,
-      KEYWARD_DATABASE_SCHEMA: schema,
-      KEYWARD_CACHE_TTL_MS: "3600000",
-    },
-    { masterKey, logLevel: "silent", schedulerEnabled: false },
-  );
-  return openListeningNode(config, cleanups);
-}
-
 describe.skipIf(!postgres)("key roles on several nodes (PostgreSQL LISTEN/NOTIFY)", () => {
   it("a role change or deletion on one node changes verifyKey() on the other at once", async () => {
-    const schema = newTestSchema();
-    cleanups.push(() => dropTestSchema(schema));
-    const masterKey = randomBytes(32);
-    const a = await openNode(schema, masterKey);
-    const b = await openNode(schema, masterKey);
+    const config = sharedPostgresConfig(cleanups);
+    const a = await openListeningNode(config, cleanups);
+    const b = await openListeningNode(config, cleanups);
 
     let heard = b.heard("role");
     const role = await a.instance.keyRoles.createRole(root, { name: "editor", permissions: ["docs.read"] });

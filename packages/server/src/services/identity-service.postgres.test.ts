@@ -1,13 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { openListeningNode } from "../../test/support/listening-node.js";
-import {
-  dropTestSchema,
-  newTestSchema,
-  postgresAvailable,
-  TEST_DATABASE_URL,
-} from "../../test/support/services.js";
-import { type Config, parseConfig } from "../config.js";
+import { openListeningNode, sharedPostgresConfig } from "../../test/support/listening-node.js";
+import { postgresAvailable } from "../../test/support/services.js";
+import type { Config } from "../config.js";
 import type { Instance } from "../instance.js";
 import type { Principal } from "./principal.js";
 
@@ -27,17 +21,7 @@ async function openNode(config: Config): Promise<{ instance: Instance; heard(): 
 
 describe.skipIf(!postgres)("identities on two nodes (PostgreSQL LISTEN/NOTIFY)", () => {
   it("an identity created, changed or deleted on one node applies to verifyKey() on the other at once", async () => {
-    const schema = newTestSchema();
-    cleanups.push(() => dropTestSchema(schema));
-    const config = parseConfig(
-      // An hour of cache TTL: only the invalidation can make the other node see the change.
-      {
-        KEYWARD_DATABASE_URL: TEST_DATABASE_URL,
-        KEYWARD_DATABASE_SCHEMA: schema,
-        KEYWARD_CACHE_TTL_MS: "3600000",
-      },
-      { masterKey: randomBytes(32), logLevel: "silent", schedulerEnabled: false },
-    );
+    const config = sharedPostgresConfig(cleanups);
     const a = await openNode(config);
     const b = await openNode(config);
     const { key } = await a.instance.keys.createKey(root, { ownerId: "acme" });

@@ -1,13 +1,8 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { openListeningNode } from "../../test/support/listening-node.js";
-import {
-  dropTestSchema,
-  newTestSchema,
-  postgresAvailable,
-  TEST_DATABASE_URL,
-} from "../../test/support/services.js";
-import { type Config, parseConfig } from "../config.js";
+import { openListeningNode, sharedPostgresConfig } from "../../test/support/listening-node.js";
+import { postgresAvailable } from "../../test/support/services.js";
+import type { Config } from "../config.js";
 import type { Instance } from "../instance.js";
 import type { Principal } from "./principal.js";
 
@@ -25,28 +20,10 @@ async function openNode(config: Config): Promise<{ instance: Instance; heardKeys
   return { instance: node.instance, heardKeys: () => node.heard("key") };
 }
 
-function postgresConfig(): Config {
-  const schema = newTestSchema();
-  cleanups.push(() => dropTestSchema(schema));
-  // An hour of cache and of pepper refresh: only the announcement can tell the other node.
-  return parseConfig(
-    {
-      KEYWARD_DATABASE_URL: TEST_DATABASE_URL,
-      KEYWARD_DATABASE_SCHEMA: schema,
-      KEYWARD_CACHE_TTL_MS: "3600000",
-    },
-    {
-      masterKey: randomBytes(32),
-      logLevel: "silent",
-      schedulerEnabled: false,
-      pepperRefreshIntervalMs: 3_600_000,
-    },
-  );
-}
-
 describe.skipIf(!postgres)("importKeys() across nodes on PostgreSQL", () => {
   it("a key imported on one node verifies on another as soon as it hears the announcement, and after its re-digest on both", async () => {
-    const config = postgresConfig();
+    // An hour of pepper refresh too: only the announcement can tell the other node.
+    const config = sharedPostgresConfig(cleanups, { pepperRefreshIntervalMs: 3_600_000 });
     const a = await openNode(config);
     const b = await openNode(config);
     const plaintext = "acme_9Xk2Lm4Nq7Rt1Vw3Yz5Bc8Df0Gh6Jp";
